@@ -1,0 +1,30 @@
+# Cantata: `make demo` runs the main job on the shipped examples; `make test` runs the tests.
+# Both set up .venv (Debian packages, torch CPU, the package) on first use.
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+demo: $(VENV)/.setup-base
+	$(BIN)/cantata info examples/*.ogg
+
+test: $(VENV)/.setup-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.setup-dev
+	$(BIN)/ruff check src tests bench
+
+bench: $(VENV)/.setup-dev
+	$(BIN)/python bench/audio_throughput.py
+
+$(VENV)/.setup-base: pyproject.toml scripts/setup.sh scripts/apt-packages.txt
+	scripts/setup.sh base
+	touch $@
+
+$(VENV)/.setup-dev: pyproject.toml scripts/setup.sh scripts/apt-packages.txt
+	scripts/setup.sh dev
+	touch $@ $(VENV)/.setup-base
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,12 @@
+"""Audio in and out: decoding, streaming, resampling, saving, loudness."""
+
+from cantata.audio.io import SNDFILE_SUFFIXES, AudioInfo, info, load, stream
+from cantata.audio.loudness import LoudnessMeter, integrated_loudness
+from cantata.audio.resample import StreamResampler, resample
+from cantata.audio.save import save
+from cantata.audio.stats import AudioStats, measure
+
+__all__ = [
+    "SNDFILE_SUFFIXES", "AudioInfo", "AudioStats", "LoudnessMeter", "StreamResampler", "info",
+    "integrated_loudness", "load", "measure", "resample", "save", "stream",
+]

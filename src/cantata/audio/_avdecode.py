@@ -1,0 +1,105 @@
+"""FFmpeg decoder (mp3, m4a/aac, opus, wma, …) through PyAV, behind :mod:`cantata.audio.io`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from cantata.errors import AudioLoadError
+from cantata.types import Waveform
+
+#: Seek this far before the wanted offset and decode forward: codecs with a bit
+#: reservoir or overlapping transforms (mp3, aac, opus) decode the first frames
+#: after a seek wrongly.
+SEEK_PREROLL_S = 0.5
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r")
+    except (av.FFmpegError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise AudioLoadError(path, f"not a decodable audio file ({reason})") from err
+
+
+def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.AudioStream:
+    if not container.streams.audio:
+        raise AudioLoadError(path, "has no audio stream")
+    stream = container.streams.audio[0]
+    if not stream.codec_context.sample_rate:
+        raise AudioLoadError(path, "audio stream has no sample rate")
+    return stream
+
+
+def _start_time_s(stream: av.audio.AudioStream) -> float:
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+
+
+def header(path: Path) -> dict[str, Any]:
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        if stream.duration is not None:
+            duration_s = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration_s = container.duration / av.time_base
+        else:
+            duration_s = 0.0
+        ctx = stream.codec_context
+        return {
+            "sample_rate": int(ctx.sample_rate),
+            "n_channels": int(ctx.layout.nb_channels),
+            "duration_s": max(0.0, duration_s - _start_time_s(stream)),
+            "codec": str(ctx.name),
+            "container": str(container.format.name),
+        }
+
+
+def blocks(path: Path, *, offset_s: float, duration_s: float | None) -> Iterator[Waveform]:
+    """Yield decoded blocks (channels, time) at the stream's own rate, trimmed to the range."""
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        rate = int(stream.codec_context.sample_rate)
+        start = round(offset_s * rate)
+        stop = None if duration_s is None else start + max(1, round(duration_s * rate))
+        seek_s = offset_s - SEEK_PREROLL_S
+        if seek_s > 0:
+            container.seek(int((seek_s + _start_time_s(stream)) * av.time_base))
+        for pos, samples in _frames(container, stream, path, seeked=seek_s > 0):
+            lo, hi = max(start - pos, 0), samples.shape[1]
+            if stop is not None:
+                hi = min(hi, stop - pos)
+            if hi > lo:
+                yield Waveform(samples[:, lo:hi], rate)
+            if stop is not None and pos + samples.shape[1] >= stop:
+                return
+
+
+def _frames(
+    container: av.container.InputContainer, stream: av.audio.AudioStream, path: Path, *,
+    seeked: bool,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (index of first sample, float32 planar samples (channels, time))."""
+    rate = int(stream.codec_context.sample_rate)
+    resampler = av.AudioResampler(format="fltp")  # keep rate and layout, convert to float
+    origin = _start_time_s(stream)
+    pos: int | None = None if seeked else 0
+    try:
+        for frame in container.decode(stream):
+            if pos is None:
+                pos = round(((frame.time or 0.0) - origin) * rate)
+            for out in resampler.resample(frame):
+                samples = out.to_ndarray()
+                yield pos, samples
+                pos += samples.shape[1]
+        for out in resampler.resample(None):
+            samples = out.to_ndarray()
+            yield pos or 0, samples
+            pos = (pos or 0) + samples.shape[1]
+    except av.FFmpegError as err:
+        at = f" at {pos / rate:.3f} s" if pos else ""
+        reason = getattr(err, "strerror", None) or str(err)
+        raise AudioLoadError(path, f"corrupt audio data{at} ({reason})") from err

@@ -1,0 +1,5 @@
+import sys
+
+from cantata.cli import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+"""Value types passed between Cantata's layers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cantata.errors import ShapeError
+
+
+@dataclass(frozen=True)
+class Waveform:
+    """Audio samples with their sample rate: the one audio value type of Cantata.
+
+    Attributes:
+        samples: float32 array, shape (channels, time), nominally in [-1, 1].
+        sample_rate: samples per second per channel.
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+
+    def __post_init__(self) -> None:
+        samples = np.asarray(self.samples)
+        if samples.ndim == 1:
+            samples = samples[np.newaxis, :]
+        if samples.ndim != 2:
+            raise ShapeError(f"Waveform samples must be (channels, time), got {samples.shape}")
+        if samples.shape[0] < 1:
+            raise ShapeError(f"Waveform needs at least one channel, got shape {samples.shape}")
+        if int(self.sample_rate) <= 0:
+            raise ShapeError(f"sample_rate must be positive, got {self.sample_rate}")
+        object.__setattr__(self, "samples", samples.astype(np.float32, copy=False))
+        object.__setattr__(self, "sample_rate", int(self.sample_rate))
+
+    @property
+    def n_channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_samples / self.sample_rate
+
+    def to_mono(self) -> Waveform:
+        """Average the channels; shape (1, time)."""
+        if self.n_channels == 1:
+            return self
+        return Waveform(self.samples.mean(axis=0, keepdims=True), self.sample_rate)

@@ -18,11 +18,11 @@ lint: $(VENV)/.setup-dev
 bench: $(VENV)/.setup-dev
 	$(BIN)/python bench/audio_throughput.py
 
-$(VENV)/.setup-base: pyproject.toml scripts/setup.sh scripts/apt-packages.txt
+$(VENV)/.setup-base: pyproject.toml scripts/setup.sh scripts/apt/base.txt
 	scripts/setup.sh base
 	touch $@
 
-$(VENV)/.setup-dev: pyproject.toml scripts/setup.sh scripts/apt-packages.txt
+$(VENV)/.setup-dev: pyproject.toml scripts/setup.sh scripts/apt/base.txt scripts/apt/train.txt
 	scripts/setup.sh dev
 	touch $@ $(VENV)/.setup-base
 

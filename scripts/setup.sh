@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up .venv for Cantata: Debian packages first, then torch (CPU build), then the package.
-# Usage: scripts/setup.sh [base|dev]   — idempotent; fast when everything is in place.
+# Usage: scripts/setup.sh [base|train|dev]   — idempotent; fast when everything is in place.
+#   base: run Cantata; train: also make training material and train; dev: train + tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=${1:-base}
@@ -10,11 +11,11 @@ python=${PYTHON:-python3}
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 install_apt() {
-  local missing=()
-  while read -r pkg; do
-    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+  local missing=() pkg list
+  for list in "$@"; do [[ -f $list ]] || { echo "missing package list $list" >&2; exit 1; }; done
+  for pkg in $(grep -hv '^#' "$@"); do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done < scripts/apt-packages.txt
+  done
   ((${#missing[@]})) || return 0
   local sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
@@ -27,12 +28,18 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "Cantata needs Python >= 3.11 (found $("$python" --version 2>&1)); set PYTHON=..." >&2
   exit 1
 fi
-install_apt
+apt_lists=(scripts/apt/base.txt)
+[[ $extras == base ]] || apt_lists+=(scripts/apt/train.txt)
+install_apt "${apt_lists[@]}"
 [[ -x $venv/bin/python ]] || { log "creating $venv"; "$python" -m venv "$venv"; }
 pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 # torch first and pinned: 2.13.0 resolves to the local CPU build; anything else pulls CUDA wheels.
 "$venv/bin/python" -c 'import torch' 2>/dev/null || { log "installing torch (CPU)"; "${pip[@]}" torch==2.13.0; }
-spec="."
-[[ $extras == dev ]] && spec=".[dev,onnx]"
+case $extras in
+  base) spec="." ;;
+  train) spec=".[train]" ;;
+  dev) spec=".[train,dev,onnx]" ;;
+  *) echo "usage: scripts/setup.sh [base|train|dev]" >&2; exit 2 ;;
+esac
 log "installing cantata ($extras)"
 "${pip[@]}" -e "$spec"

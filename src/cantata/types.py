@@ -51,3 +51,28 @@ class Waveform:
         if self.n_channels == 1:
             return self
         return Waveform(self.samples.mean(axis=0, keepdims=True), self.sample_rate)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A labelled time region: a training label or a detection.
+
+    Attributes:
+        start_s: start time in seconds.
+        end_s: end time in seconds (> start_s).
+        label: e.g. ``"vocal"``, ``"accompaniment"``, ``"silence"``, ``"speech"``.
+        confidence: 1.0 for ground truth; the mean probability for detections.
+    """
+
+    start_s: float
+    end_s: float
+    label: str
+    confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.end_s > self.start_s >= 0:
+            raise ShapeError(f"Segment needs 0 <= start_s < end_s, got {self.start_s}, {self.end_s}")
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s

@@ -1,0 +1,1 @@
+"""Training material: manifests, labels, synthesis, loaders, on-the-fly mixing."""

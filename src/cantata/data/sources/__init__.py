@@ -1,0 +1,1 @@
+"""Loaders for data users own, in the formats the field uses."""

@@ -1,0 +1,1 @@
+"""Synthetic training material: speech, singing, accompaniment, and their mixes."""

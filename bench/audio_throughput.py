@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -25,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from _report import machine, markers, record
 from cantata.testing import noise, sine, write_compressed
 from cantata.types import Waveform
 
 RATE = 44100
-MARK_BEGIN = "<!-- bench:audio_throughput:begin -->"
-MARK_END = "<!-- bench:audio_throughput:end -->"
+MARK_BEGIN, MARK_END = markers("audio_throughput")
 
 
 def music_like(seconds: float, seed: int) -> Waveform:
@@ -165,11 +163,9 @@ def report(minutes: float, hours: float, repeats: int) -> str:
     with tempfile.TemporaryDirectory(prefix="cantata-bench-") as tmp:
         through = throughput_rows(Path(tmp), minutes, repeats)
         memory = memory_rows(Path(tmp), hours)
-    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-               f"torch {torch.__version__}")
     return "\n".join([
         MARK_BEGIN,
-        f"### Decode and log-mel ({dt.date.today()}, {machine})",
+        f"### Decode and log-mel ({dt.date.today()}, {machine()}, torch {torch.__version__})",
         "",
         f"`python bench/audio_throughput.py --minutes {minutes:g} --hours {hours:g}`: a "
         f"{minutes:g}-minute stereo 44.1 kHz file, best of {repeats}; multiples of real time "
@@ -190,16 +186,6 @@ def report(minutes: float, hours: float, repeats: int) -> str:
     ])
 
 
-def record(doc: Path, section: str) -> None:
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    if MARK_BEGIN in text:
-        head, rest = text.split(MARK_BEGIN, 1)
-        text = head + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    doc.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -210,7 +196,7 @@ def main() -> None:
     section = report(args.minutes, args.hours, args.repeats)
     print(section)
     if args.record:
-        record(args.record, section)
+        record(args.record, "audio_throughput", section)
 
 
 if __name__ == "__main__":

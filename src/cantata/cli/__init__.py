@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from cantata._version import __version__
-from cantata.cli import info
+from cantata.cli import data, info
 from cantata.cli.output import Output
 from cantata.errors import CantataError
 
-COMMANDS = (info,)
+COMMANDS = (info, data)
 EXIT_USAGE = 2  # bad input, like argparse's own usage errors
 
 

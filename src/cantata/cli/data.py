@@ -1,0 +1,107 @@
+"""``cantata data synth|inspect``: make training material and look at it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from cantata.cli.output import Output
+from cantata.errors import ConfigError
+
+
+def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
+    data = sub.add_parser("data", help="make and inspect training material")
+    verbs = data.add_subparsers(dest="verb", required=True, metavar="VERB")
+    synth = verbs.add_parser("synth", parents=parents, help="synthesize songs or speech mixes",
+                             description="Synthesize training material with exact stems and "
+                                         "frame labels; resumes an interrupted run.")
+    synth.add_argument("kind", choices=["speech-mix", "song"])
+    synth.add_argument("--hours", type=float, required=True, help="how much audio to make")
+    synth.add_argument("--out", type=Path, required=True, help="output folder")
+    synth.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--sample-rate", type=int, default=22050)
+    synth.add_argument("--example-s", type=float, default=30.0, help="length of each example")
+    synth.set_defaults(run=run_synth)
+    inspect = verbs.add_parser("inspect", parents=parents, help="totals, label balance, a plot",
+                               description="Summarise a folder with a manifest.jsonl and draw "
+                                           "one example: spectrogram with label lanes.")
+    inspect.add_argument("folder", type=Path)
+    inspect.add_argument("--example", help="id of the example to draw (default: the first)")
+    inspect.add_argument("--png", type=Path,
+                         help="where to write the plot (default: FOLDER/inspect.png)")
+    inspect.set_defaults(run=run_inspect)
+
+
+def run_synth(args: argparse.Namespace, out: Output) -> int:
+    from cantata.data.synth.factory import FactoryConfig, synthesize
+
+    if args.hours <= 0 or args.jobs < 1:
+        raise ConfigError("--hours must be > 0 and --jobs >= 1")
+    config = FactoryConfig(sample_rate=args.sample_rate, example_s=args.example_s)
+    total = max(1, -(-int(args.hours * 3600) // int(args.example_s)))
+    with out.progress(f"synth {args.kind}", total=total, unit="examples") as advance:
+        report = synthesize(args.kind, hours=args.hours, out_dir=args.out, jobs=args.jobs,
+                            seed=args.seed, config=config, on_progress=lambda _: advance(1))
+    made_h = report.n_made * args.example_s / 3600
+    summary = {"manifest": str(report.manifest), "examples": report.n_examples,
+               "made": report.n_made, "hours": round(report.hours, 4),
+               "wall_s": round(report.wall_s, 1), "cpu_s": round(report.cpu_s, 1),
+               "hours_per_cpu_hour": round(made_h / (report.cpu_s / 3600), 1)
+               if report.n_made and report.cpu_s > 0 else None}
+    if out.json_mode:
+        out.json(summary)
+    elif not out.quiet:
+        out.show(f"[bold]{report.n_examples}[/] {args.kind} examples ({report.hours:.2f} h) in "
+                 f"{report.manifest.parent} — made {report.n_made} in {report.wall_s:.0f} s"
+                 + (f", {summary['hours_per_cpu_hour']} h of audio per CPU-hour"
+                    if summary["hours_per_cpu_hour"] else ""))
+    return 0
+
+
+def run_inspect(args: argparse.Namespace, out: Output) -> int:
+    from cantata import audio
+    from cantata.data.inspect import summarize
+    from cantata.data.records import read_manifest
+    from cantata.plot import plot_lanes
+
+    examples = list(read_manifest(args.folder))
+    if not examples:
+        raise ConfigError(f"{args.folder}: the manifest lists no examples")
+    summary = summarize(examples)
+    chosen = next((ex for ex in examples if ex.id == args.example), None) if args.example \
+        else examples[0]
+    if chosen is None:
+        raise ConfigError(f"{args.folder}: no example with id {args.example!r}")
+    labels = sorted({seg.label for seg in chosen.regions}) or ["vocal"]
+    png = args.png or Path(args.folder) / "inspect.png"
+    wav = audio.load(chosen.audio) if chosen.audio else _sum_stems(chosen)
+    plot_lanes(wav, chosen.regions, png, labels=labels, title=f"{chosen.id} ({chosen.source})")
+    if out.json_mode:
+        out.json({**summary.to_dict(), "plotted": chosen.id, "png": str(png)})
+        return 0
+    table = Table(title=f"{args.folder}: {summary.n_examples} examples, {summary.hours:.2f} h, "
+                        f"{summary.n_groups} groups", title_justify="left")
+    table.add_column("label")
+    table.add_column("share of time", justify="right")
+    for label, fraction in summary.label_fraction.items():
+        table.add_row(label, f"{100 * fraction:.1f} %")
+    out.show(table)
+    out.show(f"sources: {', '.join(f'{k} ({v})' for k, v in summary.sources.items())}")
+    out.show(f"plot of {chosen.id}: {png}")
+    return 0
+
+
+def _sum_stems(example: Any) -> Any:
+    from cantata import audio
+    from cantata.types import Waveform
+
+    stems = [audio.load(p) for p in example.stems.values()]
+    if not stems:
+        raise ConfigError(f"example {example.id} has neither audio nor stems")
+    n = min(s.n_samples for s in stems)
+    return Waveform(sum(s.samples[:, :n] for s in stems), stems[0].sample_rate)

@@ -71,7 +71,8 @@ class Segment:
 
     def __post_init__(self) -> None:
         if not self.end_s > self.start_s >= 0:
-            raise ShapeError(f"Segment needs 0 <= start_s < end_s, got {self.start_s}..{self.end_s}")
+            raise ShapeError(
+                f"Segment needs 0 <= start_s < end_s, got {self.start_s}..{self.end_s}")
 
     @property
     def duration_s(self) -> float:

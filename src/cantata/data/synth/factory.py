@@ -32,7 +32,7 @@ import numpy as np
 from cantata import audio
 from cantata.data.labels import ActivityConfig, frames_to_segments, song_segments, stem_activity
 from cantata.data.records import MANIFEST_NAME, Example, write_manifest
-from cantata.data.synth import structure
+from cantata.data.synth import real, structure
 from cantata.errors import ConfigError
 from cantata.types import Segment, Waveform
 
@@ -51,6 +51,10 @@ class FactoryConfig:
         speech_snr_db: speech mixes: speech-to-instrumental energy ratio range.
         peak_dbfs: range of the mixture's peak level.
         p_no_bed: speech mixes: probability of speech with no instrumental at all.
+        real_speech: folders of real speech (LibriSpeech-style or speaker folders).
+        real_instrumentals: folders of vocal-free music (e.g. Debian game soundtracks).
+        real_vocals: folders of isolated singing (MIR-1K-style stems).
+        p_real: probability of using a real recording for a part when its folders are set.
         activity: how labels are derived from the clean stems.
     """
 
@@ -60,6 +64,10 @@ class FactoryConfig:
     speech_snr_db: tuple[float, float] = (-6.0, 12.0)
     peak_dbfs: tuple[float, float] = (-6.0, -1.0)
     p_no_bed: float = 0.1
+    real_speech: tuple[str, ...] = ()
+    real_instrumentals: tuple[str, ...] = ()
+    real_vocals: tuple[str, ...] = ()
+    p_real: float = 0.3
     activity: ActivityConfig = field(default_factory=ActivityConfig)
 
 
@@ -72,15 +80,23 @@ def make_song(rng: np.random.Generator,
     rate, n = config.sample_rate, round(config.example_s * config.sample_rate)
     backing, arrangement = random_accompaniment(rng, duration_s=config.example_s,
                                                 sample_rate=rate)
+    backing_meta: dict[str, Any] = arrangement.meta
+    if _use_real(rng, config.real_instrumentals, config.p_real):
+        backing, backing_meta = real.fill("instrumentals", config.real_instrumentals, rng,
+                                          sample_rate=rate, duration_s=config.example_s)
     sections = structure.plan_sections(rng, duration_s=config.example_s)
-    notes = structure.sung_notes(arrangement.melody, sections)
-    vocals, voice_meta = sing(notes, rng, sample_rate=rate) if notes else (_silence(n, rate), {})
+    if _use_real(rng, config.real_vocals, config.p_real):
+        vocals, voice_meta = _real_vocals(rng, sections, config)
+    else:
+        notes = structure.sung_notes(arrangement.melody, sections)
+        vocals, voice_meta = sing(notes, rng, sample_rate=rate) if notes else (
+            _silence(n, rate), {})
     gate = structure.accompaniment_gain(sections, n_samples=n, sample_rate=rate)
     stems = {"vocals": _fit(vocals.to_mono(), n),
              "accompaniment": Waveform(_fit(backing.to_mono(), n).samples * gate, rate)}
     snr = rng.uniform(*config.vocal_snr_db)
     stems["vocals"] = _scale_to_snr(stems["vocals"], stems["accompaniment"], snr)
-    meta = {"arrangement": arrangement.meta, "voice": voice_meta, "vocal_snr_db": round(snr, 2),
+    meta = {"accompaniment": backing_meta, "voice": voice_meta, "vocal_snr_db": round(snr, 2),
             "sections": [[s.kind, round(s.start_s, 3), round(s.end_s, 3)] for s in sections]}
     return stems, meta
 
@@ -95,7 +111,11 @@ def make_speech_mix(rng: np.random.Generator,
     speech, utterances = np.zeros(n, np.float32), []
     t = rng.uniform(0.0, 3.0)
     while t < config.example_s - 1.0:
-        wav, meta = random_speech(rng, sample_rate=rate, max_duration_s=config.example_s - t)
+        if _use_real(rng, config.real_speech, config.p_real):
+            wav, meta = real.draw("speech", config.real_speech, rng, sample_rate=rate,
+                                  max_duration_s=min(8.0, config.example_s - t))
+        else:
+            wav, meta = random_speech(rng, sample_rate=rate, max_duration_s=config.example_s - t)
         start = round(t * rate)
         clip = wav.to_mono().samples[0, : n - start]
         speech[start:start + len(clip)] += clip
@@ -103,6 +123,10 @@ def make_speech_mix(rng: np.random.Generator,
         t += len(clip) / rate + rng.uniform(0.3, 4.0)
     if rng.random() < config.p_no_bed:
         bed, bed_meta = _silence(n, rate), {"bed": None}
+    elif _use_real(rng, config.real_instrumentals, config.p_real):
+        wav, meta = real.fill("instrumentals", config.real_instrumentals, rng, sample_rate=rate,
+                              duration_s=config.example_s)
+        bed, bed_meta = _fit(wav, n), {"bed": meta}
     else:
         backing, arrangement = random_accompaniment(rng, duration_s=config.example_s,
                                                     sample_rate=rate)
@@ -115,6 +139,28 @@ def make_speech_mix(rng: np.random.Generator,
 MAKERS: dict[str, Callable[[np.random.Generator, FactoryConfig],
                            tuple[dict[str, Waveform], dict[str, Any]]]] = {
     "song": make_song, "speech-mix": make_speech_mix}
+
+
+def _use_real(rng: np.random.Generator, roots: tuple[str, ...], p_real: float) -> bool:
+    return bool(roots) and rng.random() < p_real
+
+
+def _real_vocals(rng: np.random.Generator, sections: list[structure.Section],
+                 config: FactoryConfig) -> tuple[Waveform, dict[str, Any]]:
+    """Fill every sung section with a stretch of real isolated singing."""
+    rate = config.sample_rate
+    vocals = np.zeros(round(config.example_s * rate), np.float32)
+    clips = []
+    for section in sections:
+        if not section.vocals:
+            continue
+        wav, meta = real.draw("vocals", config.real_vocals, rng, sample_rate=rate,
+                              max_duration_s=section.end_s - section.start_s)
+        start = round(section.start_s * rate)
+        clip = wav.samples[0, : len(vocals) - start]
+        vocals[start:start + len(clip)] = clip
+        clips.append({"start_s": round(section.start_s, 3), **meta})
+    return Waveform(vocals, rate), {"real_clips": clips}
 
 
 def _silence(n_samples: int, sample_rate: int) -> Waveform:

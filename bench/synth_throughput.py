@@ -31,10 +31,11 @@ def cpu_time() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def timed(job: Callable[[], object]) -> float:
+def timed(job: Callable[[], float]) -> tuple[float, float]:
+    """(CPU seconds, seconds of audio the job made)."""
     start = cpu_time()
-    job()
-    return cpu_time() - start
+    audio_s = job()
+    return cpu_time() - start, audio_s
 
 
 def kind_rows(n_examples: int, config: FactoryConfig) -> list[str]:
@@ -55,24 +56,24 @@ def stage_rows(n: int, config: FactoryConfig) -> list[str]:
     from cantata.data.synth.speech import random_speech
 
     rng = np.random.default_rng(7)
-    arrangements = [compose(rng, duration_s=config.example_s) for _ in range(n)]
-    stages = {
-        "compose (accompaniment + melody)": lambda: [compose(rng, duration_s=config.example_s)
-                                                     for _ in range(n)],
-        "render (FluidSynth + effects)": lambda: [render(a, sample_rate=config.sample_rate,
-                                                         rng=rng) for a in arrangements],
-        "sing (espeak-ng + WORLD)": lambda: [sing(a.melody, rng, sample_rate=config.sample_rate)
-                                             for a in arrangements],
-        "speak (espeak-ng)": lambda: [random_speech(rng, sample_rate=config.sample_rate)
-                                      for _ in range(4 * n)],
+    rate, length = config.sample_rate, config.example_s
+    arrangements = [compose(rng, duration_s=length) for _ in range(n)]
+    stages: dict[str, Callable[[], float]] = {
+        "compose (accompaniment + melody)":
+            lambda: len([compose(rng, duration_s=length) for _ in range(n)]) * length,
+        "render (FluidSynth + effects)":
+            lambda: sum(render(a, sample_rate=rate, rng=rng).duration_s for a in arrangements),
+        "sing (espeak-ng + WORLD), new voice per song":
+            lambda: sum(sing(a.melody, rng, sample_rate=rate)[0].duration_s
+                        for a in arrangements),
+        "speak (espeak-ng)":
+            lambda: sum(random_speech(rng, sample_rate=rate)[0].duration_s
+                        for _ in range(4 * n)),
     }
-    sing(arrangements[0].melody[:4], rng, sample_rate=config.sample_rate)  # warm the voice cache
     rows = []
     for name, job in stages.items():
-        seconds = timed(job)
-        audio_s = n * config.example_s if "speak" not in name else float("nan")
-        speed = f"{audio_s / seconds:.0f}x" if audio_s == audio_s else "–"
-        rows.append(f"| {name} | {seconds / n:.2f} s | {speed} |")
+        seconds, audio_s = timed(job)
+        rows.append(f"| {name} | {seconds / audio_s * 30:.2f} s | {audio_s / seconds:.0f}x |")
     return rows
 
 
@@ -92,9 +93,9 @@ def report(n_examples: int, example_s: float) -> str:
         "|---|---|---:|---:|",
         *kinds,
         "",
-        "Where the time goes (CPU seconds per 30 s example; speed in multiples of real time):",
+        "Where the time goes (CPU seconds per 30 s of output; speed in multiples of real time):",
         "",
-        "| stage | CPU per example | speed |",
+        "| stage | CPU per 30 s | speed |",
         "|---|---:|---:|",
         *stages,
         MARK_END,

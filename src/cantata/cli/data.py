@@ -10,7 +10,11 @@ from typing import Any
 from rich.table import Table
 
 from cantata.cli.output import Output
+from cantata.data.records import Example
 from cantata.errors import ConfigError
+from cantata.types import Waveform
+
+LANE_ORDER = ("vocal", "speech", "accompaniment", "silence")
 
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
@@ -26,6 +30,15 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--sample-rate", type=int, default=22050)
     synth.add_argument("--example-s", type=float, default=30.0, help="length of each example")
+    real = synth.add_argument_group("real recordings beside the synthetic ones")
+    real.add_argument("--real-speech", action="append", default=[], metavar="DIR",
+                      help="folder of real speech (LibriSpeech-style or speaker folders)")
+    real.add_argument("--real-instrumentals", action="append", default=[], metavar="DIR",
+                      help="folder of vocal-free music, or a MIR-1K-style stem folder")
+    real.add_argument("--real-vocals", action="append", default=[], metavar="DIR",
+                      help="folder of isolated singing (MIR-1K-style stems)")
+    real.add_argument("--p-real", type=float, default=0.3,
+                      help="probability of a real recording for each part (default 0.3)")
     synth.set_defaults(run=run_synth)
     inspect = verbs.add_parser("inspect", parents=parents, help="totals, label balance, a plot",
                                description="Summarise a folder with a manifest.jsonl and draw "
@@ -42,7 +55,12 @@ def run_synth(args: argparse.Namespace, out: Output) -> int:
 
     if args.hours <= 0 or args.jobs < 1:
         raise ConfigError("--hours must be > 0 and --jobs >= 1")
-    config = FactoryConfig(sample_rate=args.sample_rate, example_s=args.example_s)
+    if not 0 <= args.p_real <= 1:
+        raise ConfigError(f"--p-real must be within 0..1, got {args.p_real}")
+    config = FactoryConfig(sample_rate=args.sample_rate, example_s=args.example_s,
+                           real_speech=tuple(args.real_speech),
+                           real_instrumentals=tuple(args.real_instrumentals),
+                           real_vocals=tuple(args.real_vocals), p_real=args.p_real)
     total = max(1, -(-int(args.hours * 3600) // int(args.example_s)))
     with out.progress(f"synth {args.kind}", total=total, unit="examples") as advance:
         report = synthesize(args.kind, hours=args.hours, out_dir=args.out, jobs=args.jobs,
@@ -73,19 +91,21 @@ def run_inspect(args: argparse.Namespace, out: Output) -> int:
     if not examples:
         raise ConfigError(f"{args.folder}: the manifest lists no examples")
     summary = summarize(examples)
-    chosen = next((ex for ex in examples if ex.id == args.example), None) if args.example \
-        else examples[0]
+    wanted = args.example or examples[0].id
+    chosen = next((ex for ex in examples if ex.id == wanted), None)
     if chosen is None:
         raise ConfigError(f"{args.folder}: no example with id {args.example!r}")
-    labels = sorted({seg.label for seg in chosen.regions}) or ["vocal"]
+    present = {seg.label for seg in chosen.regions}
+    labels = [lab for lab in LANE_ORDER if lab in present] + sorted(present - set(LANE_ORDER))
     png = args.png or Path(args.folder) / "inspect.png"
     wav = audio.load(chosen.audio) if chosen.audio else _sum_stems(chosen)
     plot_lanes(wav, chosen.regions, png, labels=labels, title=f"{chosen.id} ({chosen.source})")
     if out.json_mode:
         out.json({**summary.to_dict(), "plotted": chosen.id, "png": str(png)})
         return 0
-    table = Table(title=f"{args.folder}: {summary.n_examples} examples, {summary.hours:.2f} h, "
-                        f"{summary.n_groups} groups", title_justify="left")
+    out.show(f"{args.folder}: {summary.n_examples} examples, {summary.hours:.2f} h, "
+             f"{summary.n_groups} groups")
+    table = Table()
     table.add_column("label")
     table.add_column("share of time", justify="right")
     for label, fraction in summary.label_fraction.items():
@@ -96,9 +116,8 @@ def run_inspect(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _sum_stems(example: Any) -> Any:
+def _sum_stems(example: Example) -> Waveform:
     from cantata import audio
-    from cantata.types import Waveform
 
     stems = [audio.load(p) for p in example.stems.values()]
     if not stems:

@@ -16,7 +16,8 @@ lint: $(VENV)/.setup-dev
 	$(BIN)/ruff check src tests bench
 
 bench: $(VENV)/.setup-dev
-	$(BIN)/python bench/audio_throughput.py
+	$(BIN)/python bench/audio_throughput.py --record docs/benchmarks.md
+	$(BIN)/python bench/synth_throughput.py --record docs/benchmarks.md
 
 $(VENV)/.setup-base: pyproject.toml scripts/setup.sh scripts/apt/base.txt
 	scripts/setup.sh base

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up .venv for Cantata: Debian packages first, then torch (CPU build), then the package.
-# Usage: scripts/setup.sh [base|train|dev]   — idempotent; fast when everything is in place.
-#   base: run Cantata; train: also make training material and train; dev: train + tests.
+# Usage: scripts/setup.sh [base|train|dev|music]   — idempotent; fast when all is in place.
+#   base: run Cantata; train: also make training material and train; dev: train + tests;
+#   music: train + the Debian game soundtracks used as real instrumental training material.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=${1:-base}
@@ -30,6 +31,7 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 apt_lists=(scripts/apt/base.txt)
 [[ $extras == base ]] || apt_lists+=(scripts/apt/train.txt)
+[[ $extras == music ]] && apt_lists+=(scripts/apt/music.txt)
 install_apt "${apt_lists[@]}"
 [[ -x $venv/bin/python ]] || { log "creating $venv"; "$python" -m venv "$venv"; }
 pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
@@ -37,9 +39,9 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 "$venv/bin/python" -c 'import torch' 2>/dev/null || { log "installing torch (CPU)"; "${pip[@]}" torch==2.13.0; }
 case $extras in
   base) spec="." ;;
-  train) spec=".[train]" ;;
+  train | music) spec=".[train]" ;;
   dev) spec=".[train,dev,onnx]" ;;
-  *) echo "usage: scripts/setup.sh [base|train|dev]" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh [base|train|dev|music]" >&2; exit 2 ;;
 esac
 log "installing cantata ($extras)"
 "${pip[@]}" -e "$spec"

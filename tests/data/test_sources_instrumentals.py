@@ -65,3 +65,13 @@ def test_bad_roots(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no instrumental audio"):
         load_instrumentals([tmp_path / "empty"])
+
+
+def test_setup_installs_exactly_the_packages_the_loader_reads():
+    from pathlib import Path
+
+    from cantata.data.sources.instrumentals import INSTRUMENTAL_PACKAGES
+
+    listed = Path(__file__).parents[2] / "scripts" / "apt" / "music.txt"
+    packages = [p for p in listed.read_text().splitlines() if p and not p.startswith("#")]
+    assert sorted(packages) == sorted(INSTRUMENTAL_PACKAGES)

@@ -91,7 +91,7 @@ def _folders(roots: Sequence[PathLike] | None) -> list[tuple[str, Path]]:
         raise ConfigError(
             "no instrumental music installed (none of "
             f"{', '.join(map(str, INSTRUMENTAL_FOLDERS.values()))}); install the Debian "
-            f"packages: apt-get install {' '.join(INSTRUMENTAL_PACKAGES)}")
+            f"packages: scripts/setup.sh music (apt-get install {' '.join(INSTRUMENTAL_PACKAGES)})")
     return found
 
 

@@ -7,6 +7,7 @@ import pytest
 import soundfile as sf
 
 from cantata import audio
+from cantata import errors as audio_errors
 from cantata.testing import chirp, noise, sine, write_compressed
 from cantata.types import Waveform
 
@@ -127,3 +128,30 @@ def test_info_reads_the_header(tmp_path):
     assert (meta.sample_rate, meta.n_channels, meta.codec, meta.container) == (
         32000, 2, "PCM_24", "FLAC")
     assert meta.duration_s == pytest.approx(1.5)
+
+
+def test_stream_index_picks_one_stream_of_a_multistream_file(tmp_path):
+    import av
+
+    path = tmp_path / "stems.mp4"
+    tones = [sine(f, duration_s=0.5, sample_rate=44100, n_channels=2) for f in (220, 660, 1320)]
+    with av.open(str(path), "w", format="mp4") as container:
+        streams = [container.add_stream("aac", rate=44100, layout="stereo") for _ in tones]
+        for stream, tone in zip(streams, tones, strict=True):
+            for start in range(0, tone.n_samples, 1024):
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(tone.samples[:, start:start + 1024]), format="fltp",
+                    layout="stereo")
+                frame.sample_rate, frame.pts = 44100, start
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for stream in streams:
+            for packet in stream.encode(None):
+                container.mux(packet)
+    assert audio.count_audio_streams(path) == 3
+    for index, freq in enumerate((220, 660, 1320)):
+        got = audio.load(path, stream_index=index).samples[0, 4096:16384]
+        peak_hz = np.argmax(np.abs(np.fft.rfft(got))) * 44100 / len(got)
+        assert peak_hz == pytest.approx(freq, abs=8)
+    with pytest.raises(audio_errors.AudioLoadError, match="no stream 3"):
+        audio.load(path, stream_index=3)

@@ -26,10 +26,14 @@ def _open(path: Path) -> av.container.InputContainer:
         raise AudioLoadError(path, f"not a decodable audio file ({reason})") from err
 
 
-def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.AudioStream:
-    if not container.streams.audio:
+def _audio_stream(container: av.container.InputContainer, path: Path,
+                  index: int = 0) -> av.audio.AudioStream:
+    streams = container.streams.audio
+    if not streams:
         raise AudioLoadError(path, "has no audio stream")
-    stream = container.streams.audio[0]
+    if not 0 <= index < len(streams):
+        raise AudioLoadError(path, f"has {len(streams)} audio stream(s), no stream {index}")
+    stream = streams[index]
     if not stream.codec_context.sample_rate:
         raise AudioLoadError(path, "audio stream has no sample rate")
     return stream
@@ -37,6 +41,11 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audi
 
 def _start_time_s(stream: av.audio.AudioStream) -> float:
     return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+
+
+def count_audio_streams(path: Path) -> int:
+    with _open(path) as container:
+        return len(container.streams.audio)
 
 
 def header(path: Path) -> dict[str, Any]:
@@ -58,10 +67,11 @@ def header(path: Path) -> dict[str, Any]:
         }
 
 
-def blocks(path: Path, *, offset_s: float, duration_s: float | None) -> Iterator[Waveform]:
+def blocks(path: Path, *, offset_s: float, duration_s: float | None,
+           stream_index: int = 0) -> Iterator[Waveform]:
     """Yield decoded blocks (channels, time) at the stream's own rate, trimmed to the range."""
     with _open(path) as container:
-        stream = _audio_stream(container, path)
+        stream = _audio_stream(container, path, stream_index)
         rate = int(stream.codec_context.sample_rate)
         start = round(offset_s * rate)
         stop = None if duration_s is None else start + max(1, round(duration_s * rate))

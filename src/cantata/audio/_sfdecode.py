@@ -35,8 +35,11 @@ def header(path: Path) -> dict[str, Any]:
     }
 
 
-def blocks(path: Path, *, offset_s: float, duration_s: float | None) -> Iterator[Waveform]:
-    """Yield decoded blocks (channels, time) at the file's own rate."""
+def blocks(path: Path, *, offset_s: float, duration_s: float | None,
+           stream_index: int = 0) -> Iterator[Waveform]:
+    """Yield decoded blocks (channels, time) at the file's own rate (one stream only)."""
+    if stream_index != 0:
+        raise AudioLoadError(path, f"has 1 audio stream, no stream {stream_index}")
     try:
         with sf.SoundFile(str(path)) as f:
             yield from _read(f, path, offset_s=offset_s, duration_s=duration_s)

@@ -88,6 +88,7 @@ def load(
     mono: bool = False,
     offset_s: float = 0.0,
     duration_s: float | None = None,
+    stream_index: int = 0,
 ) -> Waveform:
     """Decode a file (or a part of it) into a :class:`Waveform`.
 
@@ -97,6 +98,8 @@ def load(
         mono: average the channels.
         offset_s: start reading this many seconds in.
         duration_s: read at most this many seconds; None reads to the end.
+        stream_index: which audio stream of a multi-stream file (e.g. the five stems of
+            a MUSDB18 ``.stem.mp4``), counting audio streams only.
 
     Returns:
         Waveform with samples (channels, time), float32 in [-1, 1] for integer files.
@@ -105,7 +108,8 @@ def load(
         AudioLoadError: missing, empty, corrupt or undecodable file; no samples in
             the requested range; NaN or infinite samples.
     """
-    blocks = list(_decoded_blocks(path, offset_s=offset_s, duration_s=duration_s))
+    blocks = list(_decoded_blocks(path, offset_s=offset_s, duration_s=duration_s,
+                                  stream_index=stream_index))
     native_rate = blocks[0].sample_rate
     samples = np.concatenate([b.samples for b in blocks], axis=1)
     wav = Waveform(samples, native_rate)
@@ -140,7 +144,7 @@ def stream(
     n_pending = 0
     out_rate = 0
     block_len = 0
-    for raw in _decoded_blocks(path, offset_s=0.0, duration_s=None):
+    for raw in _decoded_blocks(path, offset_s=0.0, duration_s=None, stream_index=0):
         if resampler is None:
             out_rate = sample_rate or raw.sample_rate
             block_len = max(1, round(block_s * out_rate))
@@ -159,8 +163,14 @@ def stream(
             yield Waveform(tail, out_rate)
 
 
+def count_audio_streams(path: PathLike) -> int:
+    """How many audio streams a file holds (1 for everything libsndfile reads)."""
+    p = _check_file(path)
+    return 1 if _backend(p) is _sfdecode else _avdecode.count_audio_streams(p)
+
+
 def _decoded_blocks(
-    path: PathLike, *, offset_s: float, duration_s: float | None
+    path: PathLike, *, offset_s: float, duration_s: float | None, stream_index: int
 ) -> Iterator[Waveform]:
     """Raw decoded blocks at the file's own rate and channel count, checked for sanity."""
     p = _check_file(path)
@@ -169,7 +179,9 @@ def _decoded_blocks(
     if duration_s is not None and duration_s <= 0:
         raise AudioLoadError(p, f"duration_s must be > 0, got {duration_s}")
     n_samples = 0
-    for block in _backend(p).blocks(p, offset_s=offset_s, duration_s=duration_s):
+    backend = _backend(p) if stream_index == 0 else _avdecode
+    for block in backend.blocks(p, offset_s=offset_s, duration_s=duration_s,
+                                stream_index=stream_index):
         bad = ~np.isfinite(block.samples)
         if bad.any():
             at_s = (n_samples + int(np.argmax(bad.any(axis=0)))) / block.sample_rate

@@ -18,10 +18,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from cantata.audio import info
+from cantata.audio import count_audio_streams, info
 from cantata.data.records import Example
 from cantata.data.sources._files import PathLike, find_stem, require_dir
-from cantata.data.sources._streams import count_audio_streams
 from cantata.data.sources.stems import STEM_SUMS, STREAMS
 from cantata.errors import ConfigError
 

@@ -21,7 +21,6 @@ import numpy as np
 from cantata.audio import info, load
 from cantata.data.labels import ActivityConfig, song_segments
 from cantata.data.records import Example
-from cantata.data.sources._streams import load_stream
 from cantata.errors import ConfigError
 from cantata.types import Segment, Waveform
 
@@ -94,7 +93,7 @@ def read_stem(
     if name in example.stems:
         return load(example.stems[name], **kw)
     if name in meta.get(STREAMS, {}):
-        return load_stream(_audio(example), int(meta[STREAMS][name]), **kw)
+        return load(_audio(example), stream_index=int(meta[STREAMS][name]), **kw)
     if name in meta.get(STEM_SUMS, {}):
         return _sum([read_stem(example, part, **kw) for part in meta[STEM_SUMS][name]])
     if meta.get(VOCAL_FREE) and name in STEM_NAMES:

@@ -110,3 +110,18 @@ def test_info_of_bad_file_is_an_error_too(tmp_path):
     (tmp_path / "x.ogg").write_text("nope")
     with pytest.raises(AudioLoadError, match="x.ogg"):
         audio.info(tmp_path / "x.ogg")
+
+
+def test_wav_with_a_codec_nothing_decodes(tmp_path):
+    """A RIFF/WAVE header naming an unknown format tag (here Ogg-in-WAV, 0x674F)."""
+    import struct
+
+    fmt = struct.pack("<HHIIHH", 0x674F, 1, 44100, 11025, 1, 16)
+    data = b"\x00" * 4000
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + \
+        struct.pack("<I", len(data)) + data
+    (tmp_path / "odd.wav").write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    with pytest.raises(AudioLoadError, match="odd.wav: no decoder for its audio codec"):
+        audio.load(tmp_path / "odd.wav")
+    with pytest.raises(AudioLoadError):
+        audio.info(tmp_path / "odd.wav")

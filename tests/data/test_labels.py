@@ -5,16 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cantata.data.labels import (
-    ActivityConfig,
-    clean_runs,
-    frames_to_segments,
-    hysteresis,
-    level_dbfs,
-    segments_to_frames,
-    song_segments,
-    stem_activity,
-)
+from cantata.data.labels import ActivityConfig, level_dbfs, song_segments, stem_activity
+from cantata.regions import clean_runs, frames_to_segments, hysteresis, segments_to_frames
 from cantata.testing import noise, sine
 from cantata.types import Segment, Waveform
 

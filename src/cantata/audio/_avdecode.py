@@ -34,6 +34,8 @@ def _audio_stream(container: av.container.InputContainer, path: Path,
     if not 0 <= index < len(streams):
         raise AudioLoadError(path, f"has {len(streams)} audio stream(s), no stream {index}")
     stream = streams[index]
+    if stream.codec_context is None:
+        raise AudioLoadError(path, "no decoder for its audio codec")
     if not stream.codec_context.sample_rate:
         raise AudioLoadError(path, "audio stream has no sample rate")
     return stream

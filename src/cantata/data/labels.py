@@ -9,11 +9,12 @@ short blips dropped, so regions look like a human annotator's phrases.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from cantata.regions import clean_runs, frames_to_segments, hysteresis
 from cantata.types import Segment, Waveform
 
 SONG_LABELS = ("vocal", "accompaniment", "silence")
@@ -62,38 +63,6 @@ def level_dbfs(wav: Waveform, *, hop_s: float, win_s: float) -> np.ndarray:
     return 10 * np.log10(np.maximum(power, 1e-12))
 
 
-def hysteresis(level_db: np.ndarray, *, on_db: float, off_db: float) -> np.ndarray:
-    """Schmitt trigger: active from a frame above ``on_db`` until one below ``off_db``.
-
-    Shape: (frames,) -> (frames,) bool.
-    """
-    above_on, below_off = level_db > on_db, level_db < off_db
-    state = np.zeros(len(level_db), dtype=bool)
-    active = False
-    for i in range(len(level_db)):
-        active = above_on[i] or (active and not below_off[i])
-        state[i] = active
-    return state
-
-
-def clean_runs(active: np.ndarray, *, min_gap_frames: int, min_region_frames: int) -> np.ndarray:
-    """Bridge short gaps inside activity, then drop short active runs. (frames,) bool."""
-    out = active.copy()
-    for start, stop in _runs(~out):
-        if 0 < start and stop < len(out) and stop - start < min_gap_frames:
-            out[start:stop] = True
-    for start, stop in _runs(out):
-        if stop - start < min_region_frames:
-            out[start:stop] = False
-    return out
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of every run of True."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
-
-
 def stem_activity(wav: Waveform, config: ActivityConfig = ActivityConfig()) -> np.ndarray:
     """Where a clean stem is active; (frames,) bool at ``config.hop_s``."""
     level = level_dbfs(wav, hop_s=config.hop_s, win_s=config.win_s)
@@ -106,41 +75,6 @@ def stem_activity(wav: Waveform, config: ActivityConfig = ActivityConfig()) -> n
     active = hysteresis(level, on_db=on, off_db=off)
     return clean_runs(active, min_gap_frames=round(config.min_gap_s / config.hop_s),
                       min_region_frames=round(config.min_region_s / config.hop_s))
-
-
-def frames_to_segments(active: np.ndarray, *, hop_s: float, label: str,
-                       duration_s: float | None = None) -> list[Segment]:
-    """Runs of active frames as segments; frame i covers [i * hop_s, (i + 1) * hop_s)."""
-    end_cap = duration_s if duration_s is not None else len(active) * hop_s
-    segments = []
-    for start, stop in _runs(active):
-        start_s, end_s = start * hop_s, min(stop * hop_s, end_cap)
-        if end_s > start_s:
-            segments.append(Segment(start_s, end_s, label))
-    return segments
-
-
-def segments_to_frames(segments: Sequence[Segment], *, labels: Sequence[str], n_frames: int,
-                       hop_s: float, offset_s: float = 0.0) -> np.ndarray:
-    """Rasterise segments into a frame matrix; a frame is on if its centre is inside.
-
-    Args:
-        segments: labelled regions (labels not in ``labels`` are ignored).
-        labels: row order of the output.
-        n_frames: number of frames; frame i is centred on ``offset_s + i * hop_s``.
-        hop_s: frame hop in seconds.
-        offset_s: time of frame 0 (for a crop that starts inside a recording).
-
-    Returns:
-        bool array, shape (len(labels), n_frames).
-    """
-    centres = offset_s + np.arange(n_frames) * hop_s
-    out = np.zeros((len(labels), n_frames), dtype=bool)
-    row = {label: i for i, label in enumerate(labels)}
-    for seg in segments:
-        if seg.label in row:
-            out[row[seg.label]] |= (centres >= seg.start_s) & (centres < seg.end_s)
-    return out
 
 
 def song_segments(stems: Mapping[str, Waveform],

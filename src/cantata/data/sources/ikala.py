@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 
 from cantata.audio import info
-from cantata.data.labels import ActivityConfig, clean_runs, frames_to_segments
+from cantata.data.labels import ActivityConfig
 from cantata.data.records import Example
 from cantata.data.sources._files import PathLike, require_dir
 from cantata.data.sources.stems import CHANNEL_LAYOUT
 from cantata.errors import ConfigError
+from cantata.regions import clean_runs, frames_to_segments
 from cantata.types import Segment
 
 logger = logging.getLogger(__name__)

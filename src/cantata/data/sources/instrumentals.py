@@ -18,7 +18,7 @@ from cantata.audio import info
 from cantata.data.records import Example
 from cantata.data.sources._files import PathLike, audio_files, relative_id, require_dir
 from cantata.data.sources.stems import VOCAL_FREE
-from cantata.errors import ConfigError
+from cantata.errors import AudioLoadError, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def load_instrumentals(roots: Sequence[PathLike] | None = None) -> list[Example]
     for group, folder in folders:
         kept = [p for p in audio_files(folder) if not is_excluded(p)]
         logger.info("instrumentals %s at %s: %d files", group, folder, len(kept))
-        examples += [_example(p, folder, group) for p in kept]
+        examples += [ex for ex in (_example(p, folder, group) for p in kept) if ex is not None]
     if not examples:
         raise ConfigError(f"no instrumental audio files in {', '.join(str(f) for _, f in folders)}")
     return sorted(examples, key=lambda ex: ex.id)
@@ -95,8 +95,13 @@ def _folders(roots: Sequence[PathLike] | None) -> list[tuple[str, Path]]:
     return found
 
 
-def _example(path: Path, folder: Path, group: str) -> Example:
-    header = info(path)
+def _example(path: Path, folder: Path, group: str) -> Example | None:
+    """The file as an Example, or None (with a warning) when it cannot be decoded."""
+    try:
+        header = info(path)
+    except AudioLoadError as err:
+        logger.warning("skipping %s", err)
+        return None
     return Example(
         id=f"{SOURCE}/{group}/{relative_id(path, folder)}", audio=str(path),
         duration_s=header.duration_s, sample_rate=header.sample_rate, group=group,

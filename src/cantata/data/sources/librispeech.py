@@ -16,10 +16,11 @@ import re
 from pathlib import Path
 
 from cantata.audio import info, load
-from cantata.data.labels import ActivityConfig, frames_to_segments, stem_activity
+from cantata.data.labels import ActivityConfig, stem_activity
 from cantata.data.records import Example
 from cantata.data.sources._files import PathLike, audio_files, base_name, relative_id, require_dir
 from cantata.errors import ConfigError
+from cantata.regions import frames_to_segments
 from cantata.types import Segment
 
 logger = logging.getLogger(__name__)

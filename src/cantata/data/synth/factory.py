@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 
 from cantata import audio
-from cantata.data.labels import ActivityConfig, frames_to_segments, song_segments, stem_activity
+from cantata.data.labels import ActivityConfig, song_segments, stem_activity
 from cantata.data.records import MANIFEST_NAME, Example, write_manifest
 from cantata.data.synth import real, structure
 from cantata.errors import ConfigError
+from cantata.regions import frames_to_segments
 from cantata.types import Segment, Waveform
 
 KINDS = ("speech-mix", "song")

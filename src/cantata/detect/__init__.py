@@ -1,0 +1,1 @@
+"""Singing-voice (and speech) detection: transfer, post-processing, inference."""

@@ -19,11 +19,14 @@ _LAZY = {
     "stream": "cantata.audio",
     "FeatureConfig": "cantata.features",
 }
+_SUBPACKAGES = ("detect",)  # callable subpackages: cantata.detect(path) -> regions
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", *_LAZY, *_SUBPACKAGES]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"cantata.{name}")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'cantata' has no attribute {name!r}")

@@ -1,0 +1,85 @@
+"""``cantata detect FILE...``: where the singing is (and accompaniment, and silence)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from cantata.cli.output import Output
+from cantata.errors import CantataError
+
+TASK_MODELS = {"binary": "singing", "multilabel": "singing-multilabel"}
+
+
+def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("detect", parents=parents, help="find singing in songs",
+                       description="Detect singing (binary) or singing / accompaniment / "
+                                   "silence (multilabel) as time regions.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-o", "--out", type=Path, metavar="DIR",
+                   help="write one result file per input: DIR/<input stem>.<ext>")
+    p.add_argument("--format", choices=["json", "csv", "audacity"], default="json",
+                   help="result file format with -o (default json)")
+    p.add_argument("--task", choices=list(TASK_MODELS), default="binary")
+    p.add_argument("--model", help="a shipped model name or a checkpoint path (overrides --task)")
+    p.add_argument("--plot", action="store_true",
+                   help="also write a PNG: spectrogram with region lanes (into DIR, or here)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing result files")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    from cantata.detect.api import VoiceDetector
+
+    detector = VoiceDetector.from_pretrained(args.model or TASK_MODELS[args.task])
+    results, failed = [], 0
+    with out.progress("detecting", total=len(args.files), unit="files") as advance:
+        for path in args.files:
+            try:
+                results.append(_one(detector, path, args))
+            except CantataError as err:
+                failed += 1
+                out.error(str(err))
+            advance(1)
+    if out.json_mode:
+        out.json(results)
+    elif args.out is None:
+        for result in results:
+            out.show(_table(result))
+    else:
+        out.show(f"wrote {len(results)} result file(s) to {args.out}")
+    return 2 if failed else 0
+
+
+def _one(detector: Any, path: str, args: argparse.Namespace) -> dict[str, Any]:
+    from cantata import audio
+    from cantata.detect.formats import FORMATS, regions_dict, render
+    from cantata.files import write_text_atomic
+
+    regions = detector.detect(path)
+    stem = Path(path).stem
+    if args.out is not None:
+        write_text_atomic(args.out / f"{stem}.{FORMATS[args.format]}",
+                          render(args.format, path, regions), overwrite=args.overwrite)
+    if args.plot:
+        from cantata.plot import plot_lanes
+
+        png = (args.out or Path(".")) / f"{stem}.png"
+        if png.exists() and not args.overwrite:
+            raise CantataError(f"{png}: file exists (use --overwrite to replace it)")
+        plot_lanes(audio.load(path, mono=True), regions, png, labels=detector.labels,
+                   title=f"{Path(path).name} ({detector.name})")
+    return regions_dict(path, regions)
+
+
+def _table(result: dict[str, Any]) -> Table:
+    table = Table(title=result["file"], title_justify="left")
+    for name in ("start", "end", "label", "confidence"):
+        table.add_column(name, justify="left" if name == "label" else "right")
+    for r in result["regions"]:
+        table.add_row(f"{r['start']:.2f}", f"{r['end']:.2f}", r["label"],
+                      f"{r['confidence']:.2f}")
+    return table

@@ -1,0 +1,125 @@
+"""``cantata train speech-detector|singing-detector``: train a model, keep the best checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from cantata.cli.output import Output
+from cantata.errors import ConfigError
+
+
+def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
+    train = sub.add_parser("train", help="train a model")
+    models = train.add_subparsers(dest="model", required=True, metavar="MODEL")
+    speech = models.add_parser("speech-detector", parents=parents,
+                               help="the source task: speech in speech + music mixes")
+    speech.add_argument("--data", type=Path, action="append", required=True, metavar="DIR",
+                        help="speech-mix folder with a manifest (cantata data synth speech-mix)")
+    _add_common(speech)
+    speech.set_defaults(run=run_speech)
+    singing = models.add_parser("singing-detector", parents=parents,
+                                help="the target task: singing in songs, with transfer",
+                                description="Train the CRNN singing detector on a small labelled "
+                                            "song set, moving conv layers from a speech detector.")
+    singing.add_argument("--init", type=Path, metavar="SPEECH_CKPT",
+                         help="speech-detector checkpoint to transfer from")
+    singing.add_argument("--layers", default="all",
+                         help="bottom conv layers to move: 1, 2, ... or all (default)")
+    singing.add_argument("--mode", choices=["fixed", "finetune", "none"], default="none",
+                         help="moved layers frozen, fine-tuned, or no transfer (default)")
+    singing.add_argument("--task", choices=["binary", "multilabel"], default="binary")
+    singing.add_argument("--causal", action="store_true", help="the live (causal) variant")
+    singing.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
+    singing.add_argument("--train-singers", help="comma-separated MIR-1K singers to train on")
+    singing.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
+                         help="labelled songs with a manifest (cantata data synth song)")
+    _add_common(singing)
+    singing.set_defaults(run=run_singing)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, required=True, help="run folder (resumed if it exists)")
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--patience", type=int, default=4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="data-loading processes")
+
+
+def _train_config(args: argparse.Namespace) -> Any:
+    from cantata.train.config import TrainConfig
+
+    return TrainConfig(max_steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                       eval_every=args.eval_every, patience=args.patience, seed=args.seed,
+                       num_workers=args.workers, lr_schedule="cosine")
+
+
+def run_speech(args: argparse.Namespace, out: Output) -> int:
+    from cantata.train.recipes import train_speech_detector
+
+    with _progress(out, args.steps) as on_event:
+        result = train_speech_detector(args.data, out_dir=args.out, train=_train_config(args),
+                                       on_progress=on_event)
+    return _report(out, result)
+
+
+def run_singing(args: argparse.Namespace, out: Output) -> int:
+    from cantata.train.recipes import train_singing_detector
+
+    layers = args.layers if args.layers == "all" else _int(args.layers, "--layers")
+    singers = args.train_singers.split(",") if args.train_singers else None
+    with _progress(out, args.steps) as on_event:
+        result = train_singing_detector(
+            out_dir=args.out, train=_train_config(args), task=args.task, causal=args.causal,
+            mir1k=args.mir1k, songs=args.songs, train_singers=singers, init=args.init,
+            layers=layers, mode=args.mode, on_progress=on_event)
+    return _report(out, result)
+
+
+def _int(value: str, flag: str) -> int:
+    try:
+        return int(value)
+    except ValueError as err:
+        raise ConfigError(f"{flag} takes a number or 'all', got {value!r}") from err
+
+
+class _progress:
+    """Progress bar over steps, fed by the loop's events; evaluations print a line."""
+
+    def __init__(self, out: Output, steps: int) -> None:
+        self.out, self.steps, self.done = out, steps, 0
+
+    def __enter__(self) -> Any:
+        self.context = self.out.progress("training", total=self.steps, unit="steps")
+        self.advance = self.context.__enter__()
+        return self.on_event
+
+    def __exit__(self, *exc: Any) -> None:
+        self.context.__exit__(*exc)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        step = int(event.get("step", self.done))
+        if step > self.done:
+            self.advance(step - self.done)
+            self.done = step
+        if event.get("event") == "eval" and not self.out.quiet and not self.out.json_mode:
+            metrics = event.get("metrics", {})
+            self.out.err_console.print(
+                f"step {step}: balanced accuracy {metrics.get('balanced_accuracy', 0):.3f}, "
+                f"F1 {metrics.get('f1', 0):.3f}, loss {metrics.get('loss', 0):.3f}")
+
+
+def _report(out: Output, result: Any) -> int:
+    summary = {"best": str(result.best_path), "best_metric": round(result.best_metric, 4),
+               "best_step": result.best_step, "steps": result.steps_done,
+               "stopped_early": result.stopped_early}
+    if out.json_mode:
+        out.json(summary)
+    else:
+        out.show(f"best checkpoint {result.best_path} (step {result.best_step}, balanced "
+                 f"accuracy {result.best_metric:.3f} on validation)")
+    return 0

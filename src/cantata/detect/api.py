@@ -1,0 +1,196 @@
+"""The detection API: load a detector once, get regions for files or arrays.
+
+Long files are decoded block by block and classified in overlapping chunks (each
+chunk sees a few seconds of context on both sides, which is then dropped), so a
+two-hour file is processed in bounded memory; files shorter than one chunk are
+processed whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cantata import audio
+from cantata.detect.postprocess import PostprocessConfig, probs_to_segments
+from cantata.errors import ModelLoadError
+from cantata.features import FeatureConfig, FeatureExtractor
+from cantata.models.registry import load_checkpoint
+from cantata.types import Segment, Waveform
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+#: shipped model name -> checkpoint file stem in ``cantata/weights`` (``<stem>-<sha8>.pt``)
+SHIPPED = {
+    "singing": "singing-detector-binary",
+    "singing-multilabel": "singing-detector-multilabel",
+    "singing-causal": "singing-detector-causal",
+    "speech": "speech-detector",
+}
+CHUNK_S = 60.0
+CONTEXT_S = 4.0
+DECODE_BLOCK_S = 30.0
+
+
+@dataclass(frozen=True)
+class FrameProbs:
+    """Frame probabilities of one recording.
+
+    Attributes:
+        probs: shape (n_labels, frames); frame i is centred on ``i * hop_s``.
+        labels: one name per row.
+        hop_s: frame hop in seconds.
+        duration_s: length of the recording.
+    """
+
+    probs: np.ndarray
+    labels: tuple[str, ...]
+    hop_s: float
+    duration_s: float
+
+
+class VoiceDetector:
+    """A singing (or speech) detector with its features and post-processing.
+
+    Example:
+        >>> detector = VoiceDetector.from_pretrained("singing")        # doctest: +SKIP
+        >>> detector.detect("song.mp3")[:1]                             # doctest: +SKIP
+        [Segment(start_s=12.34, end_s=19.8, label='vocal', confidence=0.93)]
+    """
+
+    def __init__(self, model: torch.nn.Module, *, features: FeatureConfig,
+                 labels: tuple[str, ...], name: str = "",
+                 postprocess: PostprocessConfig | None = None) -> None:
+        self.model = model.eval()
+        self.features, self.labels, self.name = features, labels, name
+        self.postprocess = postprocess or PostprocessConfig()
+        self.extractor = FeatureExtractor(features)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike[str] = "singing", *,
+                        postprocess: PostprocessConfig | None = None) -> VoiceDetector:
+        """Load a shipped model by name (see ``SHIPPED``) or a checkpoint file.
+
+        Raises:
+            ModelLoadError: unknown name, missing weights, or a bad checkpoint.
+        """
+        if str(name_or_path) in DEBUG_LABELS:
+            return debug_detector(str(name_or_path), postprocess=postprocess)
+        path = shipped_path(str(name_or_path)) if str(name_or_path) in SHIPPED \
+            else Path(name_or_path)
+        model, checkpoint = load_checkpoint(path)
+        try:
+            features = FeatureConfig.from_dict(checkpoint.meta["features"])
+            labels = tuple(checkpoint.meta["labels"])
+        except (KeyError, TypeError) as err:
+            raise ModelLoadError(f"{path}: checkpoint lacks its feature config or labels") \
+                from err
+        return cls(model, features=features, labels=labels, name=str(name_or_path),
+                   postprocess=postprocess)
+
+    @property
+    def hop_s(self) -> float:
+        return self.features.hop_length / self.features.sample_rate
+
+    def detect(self, src: str | os.PathLike[str] | Waveform) -> list[Segment]:
+        """Regions of each label in a file or a :class:`Waveform`."""
+        frames = self.frame_probs(src)
+        return probs_to_segments(frames.probs, labels=frames.labels, hop_s=frames.hop_s,
+                                 config=self.postprocess, duration_s=frames.duration_s)
+
+    def frame_probs(self, src: str | os.PathLike[str] | Waveform) -> FrameProbs:
+        """Frame probabilities of a file (streamed) or a :class:`Waveform`."""
+        rate = self.features.sample_rate
+        if isinstance(src, Waveform):
+            mono = audio.resample(src.to_mono(), rate).samples[0]
+            blocks: Iterator[np.ndarray] = iter([mono])
+        else:
+            blocks = (b.samples[0] for b in audio.stream(src, block_s=DECODE_BLOCK_S,
+                                                         sample_rate=rate, mono=True))
+        probs, n_samples = self._chunked(blocks)
+        return FrameProbs(probs, self.labels, self.hop_s, n_samples / rate)
+
+    def probs_of(self, samples: np.ndarray) -> np.ndarray:
+        """Probabilities for one stretch of mono audio; (time,) -> (n_labels, frames)."""
+        with torch.inference_mode():
+            features = self.extractor(torch.from_numpy(np.ascontiguousarray(samples))[None])
+            return torch.sigmoid(self.model(features))[0].numpy()
+
+    def _chunked(self, blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, int]:
+        """Classify a stream in overlapping chunks; returns (probs, total samples)."""
+        hop = self.features.hop_length
+        chunk = round(CHUNK_S * self.features.sample_rate / hop)  # frames kept per chunk
+        ctx = round(CONTEXT_S * self.features.sample_rate / hop)  # frames of context
+        buf, buf_start, done, n_total = np.zeros(0, np.float32), 0, 0, 0  # buf_start: sample
+        out: list[np.ndarray] = []
+        for block in blocks:
+            buf = np.concatenate([buf, block.astype(np.float32)])
+            n_total += len(block)
+            while (buf_start + len(buf)) // hop >= done + chunk + ctx:
+                out.append(self._window(buf, buf_start, done, chunk, ctx))
+                done += chunk
+                drop = max(0, (done - ctx) * hop - buf_start)
+                buf, buf_start = buf[drop:], buf_start + drop
+        n_frames = 1 + n_total // hop if n_total else 0
+        if done < n_frames:
+            out.append(self._window(buf, buf_start, done, n_frames - done, ctx))
+        probs = np.concatenate(out, axis=1) if out else np.zeros((len(self.labels), 0))
+        return probs[:, :n_frames], n_total
+
+    def _window(self, buf: np.ndarray, buf_start: int, first: int, count: int,
+                ctx: int) -> np.ndarray:
+        """Probs of frames [first, first + count), computed with ``ctx`` frames around."""
+        hop = self.features.hop_length
+        start = max(0, (first - ctx) * hop)
+        stop = (first + count + ctx) * hop
+        probs = self.probs_of(buf[start - buf_start: stop - buf_start])
+        skip = first - start // hop
+        return probs[:, skip: skip + count]
+
+
+#: tiny random models for tests and offline smoke runs (P8): name -> labels
+DEBUG_LABELS = {"debug": ("vocal",), "debug-multilabel": ("vocal", "accompaniment", "silence")}
+DEBUG_FEATURES = FeatureConfig(kind="logmel", sample_rate=16000, n_fft=512, hop_length=320,
+                               n_mels=32)
+
+
+def debug_detector(name: str, *, postprocess: PostprocessConfig | None = None) -> VoiceDetector:
+    """A random-weight detector of a few kB: same code paths, meaningless output."""
+    from cantata.models.detector import FrontConfig, SingingDetector, SingingDetectorConfig
+
+    torch.manual_seed(0)
+    config = SingingDetectorConfig(front=FrontConfig(n_mels=32, channels=(4, 8), freq_pool=(4, 2)),
+                                   rnn_hidden=8, labels=DEBUG_LABELS[name])
+    return VoiceDetector(SingingDetector(config), features=DEBUG_FEATURES,
+                         labels=config.labels, name=name, postprocess=postprocess)
+
+
+def shipped_path(name: str) -> Path:
+    """The checkpoint file of a shipped model (``cantata/weights/<stem>-<sha8>.pt``)."""
+    stem = SHIPPED[name]
+    found = sorted(WEIGHTS_DIR.glob(f"{stem}-*.pt"))
+    if not found:
+        raise ModelLoadError(f"the shipped model {name!r} has no weights in {WEIGHTS_DIR} "
+                             f"(expected {stem}-<hash>.pt); train it with `cantata train`")
+    return found[-1]
+
+
+def detect(src: str | os.PathLike[str] | Waveform, *, model: str = "singing") -> list[Segment]:
+    """Regions of a file or waveform with a shipped model (loaded once per name)."""
+    return _cached(model).detect(src)
+
+
+_DETECTORS: dict[str, VoiceDetector] = {}
+
+
+def _cached(name: str) -> VoiceDetector:
+    if name not in _DETECTORS:
+        _DETECTORS[name] = VoiceDetector.from_pretrained(name)
+    return _DETECTORS[name]

@@ -1,0 +1,1 @@
+"""Task adapters: each capability supplies batch -> loss, metrics for the one loop."""

@@ -1,0 +1,58 @@
+"""`cantata detect` end to end on the debug model."""
+
+from __future__ import annotations
+
+import json
+
+import soundfile as sf
+
+from cantata.cli import main
+from cantata.testing import noise
+
+
+def write(tmp_path, name="song.wav", seconds=2.0):
+    path = tmp_path / name
+    sf.write(str(path), noise(duration_s=seconds, sample_rate=16000).samples.T, 16000)
+    return path
+
+
+def test_json_to_stdout(tmp_path, capsys):
+    path = write(tmp_path)
+    assert main(["detect", str(path), "--model", "debug", "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["file"] == str(path)
+    for region in result["regions"]:
+        assert set(region) == {"start", "end", "label", "confidence"}
+        assert 0 <= region["start"] < region["end"] <= 2.0 and region["label"] == "vocal"
+
+
+def test_result_files_in_every_format_and_no_silent_overwrite(tmp_path, capsys):
+    path = write(tmp_path)
+    out = tmp_path / "out"
+    for fmt, suffix in [("json", "json"), ("csv", "csv"), ("audacity", "txt")]:
+        assert main(["detect", str(path), "--model", "debug-multilabel", "-o", str(out),
+                     "--format", fmt]) == 0
+        assert (out / f"song.{suffix}").exists()
+    assert (out / "song.csv").read_text().startswith("start,end,label,confidence\n")
+    assert json.loads((out / "song.json").read_text())["file"] == str(path)
+    before = (out / "song.json").read_text()
+    (out / "song.json").write_text("mine")
+    assert main(["detect", str(path), "--model", "debug", "-o", str(out)]) == 2
+    assert "file exists" in capsys.readouterr().err
+    assert (out / "song.json").read_text() == "mine"
+    assert main(["detect", str(path), "--model", "debug", "-o", str(out), "--overwrite"]) == 0
+    assert (out / "song.json").read_text() != "mine" and before
+
+
+def test_plot(tmp_path):
+    path = write(tmp_path)
+    assert main(["detect", str(path), "--model", "debug", "-o", str(tmp_path), "--plot"]) == 0
+    assert (tmp_path / "song.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bad_file_among_good_ones(tmp_path, capsys):
+    good, bad = write(tmp_path), tmp_path / "bad.mp3"
+    bad.write_text("nope")
+    assert main(["detect", str(good), str(bad), "--model", "debug", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 1 and "bad.mp3" in captured.err

@@ -56,3 +56,49 @@ def test_bad_file_among_good_ones(tmp_path, capsys):
     assert main(["detect", str(good), str(bad), "--model", "debug", "--json"]) == 2
     captured = capsys.readouterr()
     assert len(json.loads(captured.out)) == 1 and "bad.mp3" in captured.err
+
+
+def test_export_onnx_with_parity(tmp_path, capsys):
+    out = tmp_path / "detector.onnx"
+    assert main(["export", "onnx", "debug", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["max_abs_diff"] < 1e-4
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert sidecar["labels"] == ["vocal"] and sidecar["features"]["n_mels"] == 32
+    assert main(["export", "onnx", "debug", str(out)]) == 2  # exists: not replaced silently
+
+
+def test_live_from_a_file(tmp_path, capsys):
+    path = write(tmp_path, seconds=1.5)
+    assert main(["detect", "--live", str(path), "--fast", "--model", "debug", "--json"]) == 0
+    for line in capsys.readouterr().out.splitlines():
+        event = json.loads(line)
+        assert event["event"] in ("singing started", "singing stopped") and event["time_s"] >= 0
+
+
+def test_live_from_stdin_as_a_user_pipes_it(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    pcm = (noise(duration_s=1.0, sample_rate=16000).samples[0] * 32767).astype("<i2").tobytes()
+    result = subprocess.run([sys.executable, "-m", "cantata.cli", "detect", "--live", "-",
+                             "--model", "debug", "--json"], input=pcm, capture_output=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr.decode()
+    assert np.all([json.loads(x)["time_s"] <= 1.0 for x in result.stdout.splitlines()])
+
+
+def test_karaoke_comparison(tmp_path, capsys):
+    original, take = write(tmp_path, "original.wav"), write(tmp_path, "take.wav")
+    assert main(["detect", "--karaoke", str(original), str(take), "--model", "debug",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["original"] == str(original) and isinstance(report["missed"], list)
+
+
+def test_live_needs_one_source(tmp_path, capsys):
+    a, b = write(tmp_path, "a.wav"), write(tmp_path, "b.wav")
+    assert main(["detect", "--live", str(a), str(b), "--model", "debug"]) == 2
+    assert "one source" in capsys.readouterr().err

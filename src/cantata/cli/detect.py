@@ -18,7 +18,9 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("detect", parents=parents, help="find singing in songs",
                        description="Detect singing (binary) or singing / accompaniment / "
                                    "silence (multilabel) as time regions.")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="audio files; with --live one source: a file, '-' for raw 16-bit mono "
+                        "PCM at 16 kHz on stdin, or none for the microphone")
     p.add_argument("-o", "--out", type=Path, metavar="DIR",
                    help="write one result file per input: DIR/<input stem>.<ext>")
     p.add_argument("--format", choices=["json", "csv", "audacity"], default="json",
@@ -28,11 +30,25 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--plot", action="store_true",
                    help="also write a PNG: spectrogram with region lanes (into DIR, or here)")
     p.add_argument("--overwrite", action="store_true", help="replace existing result files")
+    p.add_argument("--live", action="store_true",
+                   help="print 'singing started / stopped' events as the audio plays")
+    p.add_argument("--fast", action="store_true", help="with --live on a file: do not pace it")
+    p.add_argument("--karaoke", type=Path, metavar="ORIGINAL",
+                   help="compare with the original song: where it sings and the take does not "
+                        "(with --live: prompt when the singer stops)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from cantata.cli import live
     from cantata.detect.api import VoiceDetector
+
+    if args.live:
+        return live.run_live(args, out)
+    if args.karaoke:
+        return live.run_compare(args, out)
+    if not args.files:
+        raise CantataError("give one or more audio files (or --live)")
 
     detector = VoiceDetector.from_pretrained(args.model or TASK_MODELS[args.task])
     results, failed = [], 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,7 @@ def run_speech(args: argparse.Namespace, out: Output) -> int:
 
     with _progress(out, args.steps) as on_event:
         result = train_speech_detector(args.data, out_dir=args.out, train=_train_config(args),
-                                       on_progress=on_event)
+                                       command=_command(), on_progress=on_event)
     return _report(out, result)
 
 
@@ -76,8 +78,12 @@ def run_singing(args: argparse.Namespace, out: Output) -> int:
         result = train_singing_detector(
             out_dir=args.out, train=_train_config(args), task=args.task, causal=args.causal,
             mir1k=args.mir1k, songs=args.songs, train_singers=singers, init=args.init,
-            layers=layers, mode=args.mode, on_progress=on_event)
+            layers=layers, mode=args.mode, command=_command(), on_progress=on_event)
     return _report(out, result)
+
+
+def _command() -> str:
+    return "cantata " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 def _int(value: str, flag: str) -> int:

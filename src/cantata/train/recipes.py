@@ -55,7 +55,7 @@ STATS_ITEMS = 64
 
 def train_speech_detector(
     data_dirs: Sequence[str | Path], *, out_dir: str | Path, train: TrainConfig,
-    model_config: SpeechDetectorConfig | None = None,
+    model_config: SpeechDetectorConfig | None = None, command: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train the source-task speech detector on speech mixes (factory manifests).
@@ -76,8 +76,9 @@ def train_speech_detector(
                            features=DETECTOR_FEATURES)
     model = build("speech-detector", model_config)
     fit_input_stats(model, train_data)
-    meta = _meta(labels, data={"speech_mixes": [str(d) for d in data_dirs],
-                               "train_examples": len(fit_set), "val_examples": len(val_set)})
+    meta = _meta(labels, command=command,
+                 data={"speech_mixes": [str(d) for d in data_dirs],
+                       "train_examples": len(fit_set), "val_examples": len(val_set)})
     return fit(model, DetectionTask(DETECTOR_FEATURES, labels), train_data, val_data, train,
                out_dir=out_dir, checkpoint_name="speech-detector", model_config=model_config,
                meta=meta, on_progress=on_progress)
@@ -87,7 +88,7 @@ def train_singing_detector(
     *, out_dir: str | Path, train: TrainConfig, task: str = "binary", causal: bool = False,
     mir1k: str | Path | None = None, songs: Sequence[str | Path] = (),
     train_singers: Sequence[str] | None = None, init: str | Path | None = None,
-    layers: int | str = "all", mode: Mode = "none",
+    layers: int | str = "all", mode: Mode = "none", command: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train the CRNN singing detector on a small labelled song set, with transfer.
@@ -104,6 +105,7 @@ def train_singing_detector(
         init: a speech-detector checkpoint to transfer from.
         layers: how many bottom conv layers to move (an int or ``"all"``).
         mode: ``"fixed"``, ``"finetune"`` or ``"none"``.
+        command: the command line that ran this, kept in the checkpoint for its model card.
     """
     if task not in TASK_LABELS:
         raise ConfigError(f"--task must be binary or multilabel, got {task!r}")
@@ -118,7 +120,7 @@ def train_singing_detector(
     moved = transfer(source, model, n_layers=layers, mode=mode) if source is not None else 0
     if moved == 0:
         fit_input_stats(model, train_data)
-    meta = _meta(labels, data=data_meta, task=task, causal=causal,
+    meta = _meta(labels, data=data_meta, task=task, causal=causal, command=command,
                  transfer={"init": str(init) if init else None, "layers": moved, "mode": mode})
     return fit(model, DetectionTask(DETECTOR_FEATURES, labels), train_data, val_data, train,
                out_dir=out_dir, checkpoint_name="singing-detector", model_config=model_config,
@@ -152,7 +154,7 @@ def _singing_data(mir1k: str | Path | None, songs: Sequence[str | Path],
                         label_hop_s=DETECTOR_FEATURES.hop_length / DETECTOR_FEATURES.sample_rate,
                         p_pitch_tempo=0.1)
         parts.append(MixedSongs(DynamicMixDataset(fit_clips, mix, length=length, seed=train.seed),
-                                labels=labels))
+                                labels=labels, features=DETECTOR_FEATURES))
         val_examples += [ex for ex in clips if ex.group in VAL_SINGERS]
         meta.update(mir1k=str(mir1k), train_singers=list(chosen), val_singers=list(VAL_SINGERS),
                     test_singers=list(TEST_SINGERS), train_clips=len(fit_clips))

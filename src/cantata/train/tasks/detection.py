@@ -164,10 +164,16 @@ class CropDataset(torch.utils.data.Dataset):
 
 
 class MixedSongs(torch.utils.data.Dataset):
-    """Items of a :class:`DynamicMixDataset` as detection batches (mono audio, chosen labels)."""
+    """Items of a :class:`DynamicMixDataset` as detection items (mono audio, chosen labels).
 
-    def __init__(self, mixes: DynamicMixDataset, *, labels: Sequence[str]) -> None:
+    The mixer labels ``ceil(time / hop)`` frames; the features have ``1 + time // hop``;
+    the labels are padded with their last frame to match the features.
+    """
+
+    def __init__(self, mixes: DynamicMixDataset, *, labels: Sequence[str],
+                 features: FeatureConfig) -> None:
         self.mixes, self.rows = mixes, [SONG_LABELS.index(label) for label in labels]
+        self.features = features
 
     def set_epoch(self, epoch: int) -> None:
         self.mixes.set_epoch(epoch)
@@ -177,12 +183,13 @@ class MixedSongs(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         item = self.mixes[index]
-        labels = item["labels"][self.rows]
-        return {
-            "audio": item["mixture"].mean(dim=0),
-            "labels": labels,
-            "mask": torch.ones(labels.shape[-1], dtype=torch.bool),
-        }
+        mono = item["mixture"].mean(dim=0)
+        n_frames = self.features.n_frames(len(mono))
+        labels = item["labels"][self.rows][:, :n_frames]
+        if labels.shape[-1] < n_frames:
+            labels = F.pad(labels, (0, n_frames - labels.shape[-1]), mode="replicate")
+        return {"audio": mono, "labels": labels,
+                "mask": torch.ones(n_frames, dtype=torch.bool)}
 
 
 class ClipWindows(torch.utils.data.Dataset):

@@ -1,0 +1,93 @@
+"""Ship a trained checkpoint: copy it into cantata/weights with its model card.
+
+Usage:
+    python scripts/ship_model.py RUN_DIR/best.pt --as singing [--quality FILE.md]
+        [--command "cantata train ..."]
+
+The weights land as ``src/cantata/weights/<stem>-<sha8>.pt`` (older files of the same
+stem are removed) and the card as ``<stem>.md``: what the model is, the data, the
+command, the training time, and its measured quality (validation metrics from the
+checkpoint, plus any benchmark table given with ``--quality``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from cantata.detect.api import SHIPPED, WEIGHTS_DIR
+from cantata.models.registry import load_checkpoint
+
+
+def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: str) -> str:
+    model, checkpoint = load_checkpoint(ckpt_path)
+    meta, training = checkpoint.meta, checkpoint.meta.get("training", {})
+    metrics = training.get("metrics", {})
+    n_params = sum(p.numel() for p in model.parameters())
+    size_kb = ckpt_path.stat().st_size / 1024
+    lines = [
+        f"# `{name}` — {stem}",
+        "",
+        f"Registry name `{checkpoint.name}`, {n_params:,} parameters, {size_kb:.0f} kB. "
+        f"Labels: {', '.join(meta.get('labels', []))}. Code version {meta.get('code_version')}.",
+        "",
+        "## Model",
+        "",
+        "```json",
+        json.dumps(checkpoint.config, indent=2),
+        "```",
+        "",
+        f"Features: {json.dumps(meta.get('features'))}",
+        "",
+        "## Data",
+        "",
+        "```json",
+        json.dumps(meta.get("data", {}), indent=2),
+        "```",
+    ]
+    if meta.get("transfer"):
+        lines += ["", f"Transfer: `{json.dumps(meta['transfer'])}`"]
+    lines += [
+        "",
+        "## Training",
+        "",
+        f"Command: `{meta.get('command') or command}`",
+        "",
+        f"Best checkpoint at step {training.get('step')} of "
+        f"{training.get('train_config', {}).get('max_steps')}; wall time "
+        f"{training.get('wall_s', 0) / 60:.1f} min on the project's 2-core CPU machine.",
+        "",
+        "## Quality",
+        "",
+        "Validation (the checkpoint-selection set, frames at 20 ms, threshold 0.5): " +
+        ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "/" not in k) + ".",
+    ]
+    if quality:
+        lines += ["", quality]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--as", dest="name", required=True, choices=sorted(SHIPPED))
+    parser.add_argument("--quality", type=Path, help="markdown with measured quality to include")
+    parser.add_argument("--command", help="the training command, if the checkpoint lacks it")
+    args = parser.parse_args()
+    stem = SHIPPED[args.name]
+    digest = hashlib.sha256(args.checkpoint.read_bytes()).hexdigest()[:8]
+    for old in WEIGHTS_DIR.glob(f"{stem}-*.pt"):
+        old.unlink()
+    WEIGHTS_DIR.mkdir(exist_ok=True)
+    dest = WEIGHTS_DIR / f"{stem}-{digest}.pt"
+    shutil.copyfile(args.checkpoint, dest)
+    quality = args.quality.read_text() if args.quality else ""
+    (WEIGHTS_DIR / f"{stem}.md").write_text(card(args.name, stem, dest, args.command, quality))
+    print(f"shipped {dest} and {stem}.md")
+
+
+if __name__ == "__main__":
+    main()

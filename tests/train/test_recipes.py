@@ -1,0 +1,81 @@
+"""Both detector recipes end to end, 2 steps each, on tiny generated data."""
+
+from __future__ import annotations
+
+import pytest
+import soundfile as sf
+import torch
+
+from cantata.data.synth.factory import FactoryConfig, synthesize
+from cantata.errors import ConfigError
+from cantata.models.registry import load_checkpoint
+from cantata.testing import noise, sine
+from cantata.train.config import TrainConfig
+from cantata.train.recipes import VAL_SINGERS, train_singing_detector, train_speech_detector
+
+TINY = TrainConfig(max_steps=2, batch_size=2, eval_every=2, num_workers=0)
+
+
+@pytest.fixture(scope="module")
+def speech_run(tmp_path_factory):
+    data = tmp_path_factory.mktemp("speech")
+    synthesize("speech-mix", hours=3 * 5 / 3600, out_dir=data, seed=2,
+               config=FactoryConfig(sample_rate=16000, example_s=5.0))
+    out = tmp_path_factory.mktemp("run-speech")
+    result = train_speech_detector([data], out_dir=out, train=TINY, command="cantata train ...")
+    return result
+
+
+@pytest.fixture(scope="module")
+def mir1k(tmp_path_factory):
+    """MIR-1K-style stem folders: a training singer and the validation singers."""
+    root = tmp_path_factory.mktemp("mir1k")
+    for i, singer in enumerate(["amy", *VAL_SINGERS]):
+        clip = root / f"{singer}_1_0{i}"
+        clip.mkdir()
+        voice = noise(duration_s=3.0, amplitude=0.2, seed=i).samples[0]
+        voice[16000:32000] = 0.0  # a second without singing
+        sf.write(str(clip / "vocals.wav"), voice, 16000)
+        sf.write(str(clip / "accompaniment.wav"), sine(220, duration_s=3.0).samples[0], 16000)
+    return root
+
+
+def test_speech_detector_recipe(speech_run):
+    model, checkpoint = load_checkpoint(speech_run.best_path)
+    assert checkpoint.name == "speech-detector" and speech_run.steps_done == 2
+    assert checkpoint.meta["labels"] == ["speech"] and checkpoint.meta["command"]
+    assert checkpoint.meta["features"]["sample_rate"] == 16000
+    assert not torch.all(model.front.input_std == 1)  # normalisation fitted on the data
+
+
+def test_singing_detector_fixed_transfer_keeps_the_moved_layer(speech_run, mir1k, tmp_path):
+    source, _ = load_checkpoint(speech_run.best_path)
+    result = train_singing_detector(out_dir=tmp_path, train=TINY, task="multilabel",
+                                    mir1k=mir1k, init=speech_run.best_path, layers=1,
+                                    mode="fixed")
+    model, checkpoint = load_checkpoint(result.best_path)
+    assert checkpoint.meta["transfer"] == {"init": str(speech_run.best_path), "layers": 1,
+                                           "mode": "fixed"}
+    assert checkpoint.meta["labels"] == ["vocal", "accompaniment", "silence"]
+    assert checkpoint.meta["data"]["train_singers"] == ["amy"]
+    moved, kept = model.front.blocks[0].state_dict(), source.front.blocks[0].state_dict()
+    assert all(torch.equal(moved[k], kept[k]) for k in kept)  # frozen: weights and BN stats
+    second = model.front.blocks[1].conv.weight
+    assert not torch.equal(second, source.front.blocks[1].conv.weight)
+
+
+def test_singing_detector_from_scratch_and_causal(mir1k, tmp_path):
+    result = train_singing_detector(out_dir=tmp_path, train=TINY, mir1k=mir1k, causal=True)
+    model, checkpoint = load_checkpoint(result.best_path)
+    assert checkpoint.meta["transfer"]["mode"] == "none" and checkpoint.meta["causal"]
+    assert not model.rnn.bidirectional
+
+
+def test_bad_recipes(mir1k, tmp_path):
+    with pytest.raises(ConfigError, match="needs --init"):
+        train_singing_detector(out_dir=tmp_path, train=TINY, mir1k=mir1k, mode="fixed")
+    with pytest.raises(ConfigError, match="held out"):
+        train_singing_detector(out_dir=tmp_path, train=TINY, mir1k=mir1k,
+                               train_singers=[VAL_SINGERS[0]])
+    with pytest.raises(ConfigError, match="no training data"):
+        train_singing_detector(out_dir=tmp_path, train=TINY)

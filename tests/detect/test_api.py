@@ -56,3 +56,9 @@ def test_package_is_callable(tmp_path):
 def test_unknown_checkpoint_is_a_model_error(tmp_path):
     with pytest.raises(ModelLoadError):
         VoiceDetector.from_pretrained(tmp_path / "missing.pt")
+
+
+def test_calibration_maps_the_threshold_to_one_half():
+    probs = np.array([[0.0, 0.2, 0.8, 1.0], [0.0, 0.5, 0.7, 1.0]])
+    out = api.calibrate(probs, np.array([[0.8], [0.5]]))
+    np.testing.assert_allclose(out, [[0.0, 0.125, 0.5, 1.0], [0.0, 0.5, 0.7, 1.0]])

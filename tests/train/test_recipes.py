@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
@@ -79,3 +80,17 @@ def test_bad_recipes(mir1k, tmp_path):
                                train_singers=[VAL_SINGERS[0]])
     with pytest.raises(ConfigError, match="no training data"):
         train_singing_detector(out_dir=tmp_path, train=TINY)
+
+
+def test_balanced_bce_weighs_the_classes_equally():
+    from cantata.train.tasks.detection import balanced_bce, best_threshold
+
+    target = torch.tensor([[[1.0] * 9 + [0.0]]])  # 90 % positive
+    mask = torch.ones_like(target, dtype=torch.bool)
+    wrong_on_negative = torch.tensor([[[5.0] * 10]])  # confident "yes" everywhere
+    wrong_on_one_positive = torch.tensor([[[5.0] * 8 + [-5.0, -5.0]]])
+    # missing the single negative costs as much as missing all nine positives would
+    assert balanced_bce(wrong_on_negative, target, mask) > \
+        balanced_bce(wrong_on_one_positive, target, mask)
+    probs = np.array([0.9, 0.8, 0.7, 0.6, 0.65])
+    assert best_threshold(probs, np.array([1, 1, 1, 0, 0], bool)) == pytest.approx(0.65)

@@ -67,9 +67,11 @@ class VoiceDetector:
 
     def __init__(self, model: torch.nn.Module, *, features: FeatureConfig,
                  labels: tuple[str, ...], name: str = "",
-                 postprocess: PostprocessConfig | None = None) -> None:
+                 postprocess: PostprocessConfig | None = None,
+                 thresholds: tuple[float, ...] | None = None) -> None:
         self.model = model.eval()
         self.features, self.labels, self.name = features, labels, name
+        self.thresholds = np.asarray(thresholds or (0.5,) * len(labels), np.float32)[:, None]
         self.postprocess = postprocess or PostprocessConfig()
         self.extractor = FeatureExtractor(features)
 
@@ -92,8 +94,10 @@ class VoiceDetector:
         except (KeyError, TypeError) as err:
             raise ModelLoadError(f"{path}: checkpoint lacks its feature config or labels") \
                 from err
+        metrics = checkpoint.meta.get("training", {}).get("metrics", {})
+        thresholds = tuple(float(metrics.get(f"threshold/{label}", 0.5)) for label in labels)
         return cls(model, features=features, labels=labels, name=str(name_or_path),
-                   postprocess=postprocess)
+                   postprocess=postprocess, thresholds=thresholds)
 
     @property
     def hop_s(self) -> float:
@@ -118,10 +122,15 @@ class VoiceDetector:
         return FrameProbs(probs, self.labels, self.hop_s, n_samples / rate)
 
     def probs_of(self, samples: np.ndarray) -> np.ndarray:
-        """Probabilities for one stretch of mono audio; (time,) -> (n_labels, frames)."""
+        """Calibrated probabilities for one stretch of mono audio; (time,) -> (labels, frames).
+
+        The model's sigmoid outputs are mapped piecewise-linearly so that each label's
+        decision threshold, calibrated on validation data at training time, lands on 0.5.
+        """
         with torch.inference_mode():
             features = self.extractor(torch.from_numpy(np.ascontiguousarray(samples))[None])
-            return torch.sigmoid(self.model(features))[0].numpy()
+            raw = torch.sigmoid(self.model(features))[0].numpy()
+        return calibrate(raw, self.thresholds)
 
     def _chunked(self, blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, int]:
         """Classify a stream in overlapping chunks; returns (probs, total samples)."""
@@ -170,6 +179,13 @@ def debug_detector(name: str, *, postprocess: PostprocessConfig | None = None) -
                                    rnn_hidden=8, labels=DEBUG_LABELS[name])
     return VoiceDetector(SingingDetector(config), features=DEBUG_FEATURES,
                          labels=config.labels, name=name, postprocess=postprocess)
+
+
+def calibrate(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Map each row's threshold to 0.5, monotonically; (labels, frames) -> same."""
+    low = 0.5 * probs / thresholds
+    high = 0.5 + 0.5 * (probs - thresholds) / (1 - thresholds)
+    return np.where(probs <= thresholds, low, high).astype(np.float32)
 
 
 def shipped_path(name: str) -> Path:

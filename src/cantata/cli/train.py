@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,30 +95,26 @@ def _int(value: str, flag: str) -> int:
         raise ConfigError(f"{flag} takes a number or 'all', got {value!r}") from err
 
 
-class _progress:
-    """Progress bar over steps, fed by the loop's events; evaluations print a line."""
+@contextmanager
+def _progress(out: Output, steps: int) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A progress bar over steps fed by the loop's events; each evaluation prints a line."""
+    done = 0
+    with out.progress("training", total=steps, unit="steps") as advance:
 
-    def __init__(self, out: Output, steps: int) -> None:
-        self.out, self.steps, self.done = out, steps, 0
+        def on_event(event: dict[str, Any]) -> None:
+            nonlocal done
+            step = int(event.get("step", done))
+            if step > done:
+                advance(step - done)
+                done = step
+            if event.get("event") == "eval" and not out.quiet and not out.json_mode:
+                m = event.get("metrics", {})
+                out.err_console.print(
+                    f"step {step}: balanced accuracy {m.get('balanced_accuracy', 0):.3f} "
+                    f"(threshold {m.get('threshold', 0.5):.2f}), F1 {m.get('f1', 0):.3f}, "
+                    f"loss {m.get('loss', 0):.3f}")
 
-    def __enter__(self) -> Any:
-        self.context = self.out.progress("training", total=self.steps, unit="steps")
-        self.advance = self.context.__enter__()
-        return self.on_event
-
-    def __exit__(self, *exc: Any) -> None:
-        self.context.__exit__(*exc)
-
-    def on_event(self, event: dict[str, Any]) -> None:
-        step = int(event.get("step", self.done))
-        if step > self.done:
-            self.advance(step - self.done)
-            self.done = step
-        if event.get("event") == "eval" and not self.out.quiet and not self.out.json_mode:
-            metrics = event.get("metrics", {})
-            self.out.err_console.print(
-                f"step {step}: balanced accuracy {metrics.get('balanced_accuracy', 0):.3f}, "
-                f"F1 {metrics.get('f1', 0):.3f}, loss {metrics.get('loss', 0):.3f}")
+        yield on_event
 
 
 def _report(out: Output, result: Any) -> int:

@@ -43,10 +43,11 @@ def singers_for(size: int, seed: int) -> list[str]:
 
 
 def grid(sizes: list[int], layers: list[str], seeds: list[int]) -> list[tuple[str, str, int, int]]:
-    """(mode, layers, size, seed), smallest target sets first (where transfer matters most)."""
+    """(mode, layers, size, seed): smallest target sets first (where transfer matters most),
+    all seeds of a cell together, so a partial run still fills whole cells."""
     configs = [("none", "0")] + [(m, k) for m in ("fixed", "finetune") for k in layers]
-    return [(mode, k, size, seed) for seed, size, (mode, k) in
-            itertools.product(seeds, sorted(sizes), configs)]
+    return [(mode, k, size, seed) for size, (mode, k), seed in
+            itertools.product(sorted(sizes), configs, seeds)]
 
 
 def run_one(mode: str, layers: str, size: int, seed: int, *, init: str, mir1k: str,

@@ -91,9 +91,10 @@ def _frames(active: np.ndarray, n_samples: int) -> np.ndarray:
 def detector_system(name: str) -> Callable[[np.ndarray], np.ndarray]:
     detector = VoiceDetector.from_pretrained(name)
 
-    def run(mix: np.ndarray) -> np.ndarray:
-        regions = [r for r in detector.detect(Waveform(mix, RATE)) if r.label == "vocal"]
-        return _regions_to_frames(regions, len(mix))
+    def run(mix: np.ndarray) -> np.ndarray:  # the first label: "vocal", or "speech" zero-shot
+        label = detector.labels[0]
+        regions = [r for r in detector.detect(Waveform(mix, RATE)) if r.label == label]
+        return _regions_to_frames(regions, len(mix), label)
 
     return run
 
@@ -103,9 +104,9 @@ def energy_baseline(mix: np.ndarray) -> np.ndarray:
     return _frames(stem_activity(Waveform(mix, RATE)), len(mix))
 
 
-def _regions_to_frames(regions: list[Segment], n_samples: int) -> np.ndarray:
+def _regions_to_frames(regions: list[Segment], n_samples: int, label: str) -> np.ndarray:
     n = 1 + n_samples // 320
-    return segments_to_frames(regions, labels=["vocal"], n_frames=n, hop_s=HOP_S)[0]
+    return segments_to_frames(regions, labels=[label], n_frames=n, hop_s=HOP_S)[0]
 
 
 def score(system: Callable[[np.ndarray], np.ndarray], items: list[Item]) -> dict[str, float]:

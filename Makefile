@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 
 demo: $(VENV)/.setup-base
 	$(BIN)/cantata info examples/*.ogg
+	$(BIN)/cantata detect examples/*.ogg
 
 test: $(VENV)/.setup-dev
 	$(BIN)/ruff check src tests bench

@@ -57,7 +57,7 @@ def run_one(mode: str, layers: str, size: int, seed: int, *, init: str, mir1k: s
     if done.exists():
         return json.loads(done.read_text())
     start = time.perf_counter()
-    train = TrainConfig(max_steps=steps, batch_size=16, eval_every=max(steps // 4, 1), patience=0,
+    train = TrainConfig(max_steps=steps, batch_size=16, eval_every=max(steps // 2, 1), patience=0,
                         seed=seed, num_workers=2, lr_schedule="cosine")
     result = train_singing_detector(
         out_dir=out, train=train, task="binary", mir1k=mir1k,
@@ -103,19 +103,22 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--sizes", default="1,3,8")
     parser.add_argument("--layers", default="1,2,all")
-    parser.add_argument("--max-runs", type=int, default=10_000, help="stop after this many")
+    parser.add_argument("--table-only", action="store_true",
+                        help="train nothing: tabulate the runs already finished in --runs")
     parser.add_argument("--record", help="write the table into this markdown file")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     layers, seeds = args.layers.split(","), [int(s) for s in args.seeds.split(",")]
-    test_items = mir1k_items(args.mir1k)
     results = []
-    for i, (mode, k, size, seed) in enumerate(grid(sizes, layers, seeds)):
-        if i >= args.max_runs:
-            break
-        results.append(run_one(mode, k, size, seed, init=args.init, mir1k=args.mir1k,
-                               runs=args.runs, steps=args.steps, test_items=test_items))
-        print(json.dumps({k: v for k, v in results[-1].items() if k != "singers"}), flush=True)
+    if args.table_only:
+        results = [json.loads(p.read_text()) for p in sorted(args.runs.glob("*/result.json"))]
+    else:
+        test_items = mir1k_items(args.mir1k)
+        for mode, k, size, seed in grid(sizes, layers, seeds):
+            results.append(run_one(mode, k, size, seed, init=args.init, mir1k=args.mir1k,
+                                   runs=args.runs, steps=args.steps, test_items=test_items))
+            print(json.dumps({k: v for k, v in results[-1].items() if k != "singers"}),
+                  flush=True)
     section = "\n".join([
         MARK_BEGIN,
         f"### Transfer ablation ({dt.date.today()}, {machine()})",

@@ -37,7 +37,7 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "## Model",
         "",
         "```json",
-        json.dumps(checkpoint.config, indent=2),
+        json.dumps(checkpoint.config),
         "```",
         "",
         f"Features: {json.dumps(meta.get('features'))}",
@@ -62,7 +62,8 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "",
         "## Quality",
         "",
-        "Validation (the checkpoint-selection set, frames at 20 ms, threshold 0.5): " +
+        "Validation (the checkpoint-selection set; frames at 20 ms, at the decision "
+        "threshold calibrated on it, which inference applies): " +
         ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "/" not in k) + ".",
     ]
     if quality:

@@ -64,6 +64,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         out.json(results)
     elif args.out is None:
         for result in results:
+            out.show(_summary(result))
             out.show(_table(result))
     else:
         out.show(f"wrote {len(results)} result file(s) to {args.out}")
@@ -91,8 +92,16 @@ def _one(detector: Any, path: str, args: argparse.Namespace) -> dict[str, Any]:
     return regions_dict(path, regions)
 
 
+def _summary(result: dict[str, Any]) -> str:
+    totals: dict[str, float] = {}
+    for r in result["regions"]:
+        totals[r["label"]] = totals.get(r["label"], 0.0) + r["end"] - r["start"]
+    found = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in totals.items())
+    return f"[bold]{result['file']}[/]: {len(result['regions'])} regions ({found or 'none'})"
+
+
 def _table(result: dict[str, Any]) -> Table:
-    table = Table(title=result["file"], title_justify="left")
+    table = Table()
     for name in ("start", "end", "label", "confidence"):
         table.add_column(name, justify="left" if name == "label" else "right")
     for r in result["regions"]:

@@ -16,14 +16,13 @@ import datetime as dt
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from _report import machine, markers, record
+from _report import best_of, machine, markers, record
 from cantata.testing import noise, sine, write_compressed
 from cantata.types import Waveform
 
@@ -49,13 +48,6 @@ def write_long_flac(path: Path, hours: float) -> None:
             f.write(minute)
 
 
-def best_of(repeats: int, job: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        job()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def cantata_jobs(path: Path) -> dict[str, Callable[[], object]]:

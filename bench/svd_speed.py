@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from _report import machine, markers, record
+from _report import best_of, machine, markers, record
 from cantata import audio
 from cantata.detect.api import VoiceDetector
 from cantata.detect.streaming import StreamingDetector
@@ -45,13 +44,6 @@ def song_mp3(folder: Path) -> Path:
     return write_compressed(folder / "four-minutes.mp3", Waveform(samples, wav.sample_rate))
 
 
-def best_time(job, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        job()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def speed_rows(model: str) -> list[str]:
@@ -59,9 +51,9 @@ def speed_rows(model: str) -> list[str]:
     detector = VoiceDetector.from_pretrained(model)
     with tempfile.TemporaryDirectory() as tmp:
         path = song_mp3(Path(tmp))
-        decode = best_time(lambda: [b for b in audio.stream(path, block_s=30, sample_rate=16000,
+        decode = best_of(3, lambda: [b for b in audio.stream(path, block_s=30, sample_rate=16000,
                                                             mono=True)])
-        detect = best_time(lambda: detector.detect(path))
+        detect = best_of(3, lambda: detector.detect(path))
     return [f"| decode only (mp3 -> 16 kHz mono, streamed) | {240 / decode:.0f}x |",
             f"| `cantata detect` with `{model}` (decode + features + model + regions) | "
             f"**{240 / detect:.0f}x** |"]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cantata.config import from_mapping
 from cantata.errors import ConfigError, ShapeError
 from cantata.features.stft import WINDOWS
 
@@ -159,10 +160,4 @@ class FeatureConfig:
         Raises:
             ConfigError: ``d`` has keys that are not fields, or a value is invalid.
         """
-        if not isinstance(d, Mapping):
-            raise ConfigError(f"FeatureConfig.from_dict needs a mapping, got {type(d).__name__}")
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown FeatureConfig keys: {unknown}; known: {sorted(known)}")
-        return cls(**d)
+        return from_mapping(cls, d)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cantata.config import from_mapping
 from cantata.errors import ConfigError
 
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
@@ -84,10 +85,4 @@ class TrainConfig:
         Raises:
             ConfigError: ``d`` is not a mapping, has unknown keys, or a value is invalid.
         """
-        if not isinstance(d, Mapping):
-            raise ConfigError(f"TrainConfig.from_dict needs a mapping, got {type(d).__name__}")
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown TrainConfig keys: {unknown}; known: {sorted(known)}")
-        return cls(**d)
+        return from_mapping(cls, d)

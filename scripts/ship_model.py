@@ -66,6 +66,12 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "threshold calibrated on it, which inference applies): " +
         ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "/" not in k) + ".",
     ]
+    labels = meta.get("labels", [])
+    if len(labels) > 1:
+        lines += ["", "Per label (validation): " + "; ".join(
+            f"{label}: balanced accuracy {metrics.get(f'balanced_accuracy/{label}', 0):.3f}, "
+            f"F1 {metrics.get(f'f1/{label}', 0):.3f}, threshold "
+            f"{metrics.get(f'threshold/{label}', 0.5):.2f}" for label in labels) + "."]
     if quality:
         lines += ["", quality]
     return "\n".join(lines) + "\n"

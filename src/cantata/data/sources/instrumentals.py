@@ -3,7 +3,7 @@
 Every file becomes an Example whose ``audio`` is the accompaniment and whose vocals are
 silence (``meta["vocal_free"]``), ready for :class:`~cantata.data.mixing.DynamicMixDataset`'s
 accompaniment pool. Files known or suspected to hold voice (see
-``/work/shared/data/README.md``) are left out by :data:`VOCAL_EXCLUSIONS`. MIR-1K's
+``../shared/data/README.md``) are left out by :data:`VOCAL_EXCLUSIONS`. MIR-1K's
 accompaniment stems are instrumentals too: use :func:`~cantata.data.sources.load_mir1k`.
 """
 

@@ -39,7 +39,8 @@ def singers_for(size: int, seed: int) -> list[str]:
     """A seeded subset of the training singers (all of them for the full size)."""
     if size >= len(ALL_TRAIN):
         return list(ALL_TRAIN)
-    return sorted(np.random.default_rng(1000 + seed).choice(ALL_TRAIN, size, replace=False))
+    return sorted(str(s) for s in np.random.default_rng(1000 + seed).choice(ALL_TRAIN, size,
+                                                                              replace=False))
 
 
 def grid(sizes: list[int], layers: list[str], seeds: list[int]) -> list[tuple[str, str, int, int]]:

@@ -94,3 +94,10 @@ def test_balanced_bce_weighs_the_classes_equally():
         balanced_bce(wrong_on_one_positive, target, mask)
     probs = np.array([0.9, 0.8, 0.7, 0.6, 0.65])
     assert best_threshold(probs, np.array([1, 1, 1, 0, 0], bool)) == pytest.approx(0.65)
+
+
+def test_numpy_singer_names_still_make_a_loadable_checkpoint(mir1k, tmp_path):
+    result = train_singing_detector(out_dir=tmp_path, train=TINY, mir1k=mir1k,
+                                    train_singers=list(np.array(["amy"])))
+    _, checkpoint = load_checkpoint(result.best_path)  # weights_only=True must accept it
+    assert checkpoint.meta["data"]["train_singers"] == ["amy"]

@@ -144,7 +144,8 @@ def _singing_data(mir1k: str | Path | None, songs: Sequence[str | Path],
     if mir1k is not None:
         clips = load_mir1k(mir1k)
         held = set(VAL_SINGERS) | set(TEST_SINGERS)
-        chosen = train_singers or sorted({ex.group for ex in clips} - held)
+        chosen = [str(s) for s in train_singers] if train_singers else \
+            sorted({ex.group for ex in clips} - held)  # str(): numpy strings do not unpickle
         if set(chosen) & held:
             raise ConfigError(f"training singers {sorted(set(chosen) & held)} are held out")
         fit_clips = [ex for ex in clips if ex.group in chosen]

@@ -16,6 +16,8 @@ from cantata.types import Waveform
 #: reservoir or overlapping transforms (mp3, aac, opus) decode the first frames
 #: after a seek wrongly.
 SEEK_PREROLL_S = 0.5
+#: decoded codec frames (~1k samples each) are merged into blocks of at least this size
+BLOCK_SAMPLES = 1 << 16
 
 
 def _open(path: Path) -> av.container.InputContainer:
@@ -80,14 +82,22 @@ def blocks(path: Path, *, offset_s: float, duration_s: float | None,
         seek_s = offset_s - SEEK_PREROLL_S
         if seek_s > 0:
             container.seek(int((seek_s + _start_time_s(stream)) * av.time_base))
+        pending: list[np.ndarray] = []
+        n_pending = 0
         for pos, samples in _frames(container, stream, path, seeked=seek_s > 0):
             lo, hi = max(start - pos, 0), samples.shape[1]
             if stop is not None:
                 hi = min(hi, stop - pos)
             if hi > lo:
-                yield Waveform(samples[:, lo:hi], rate)
+                pending.append(samples[:, lo:hi])
+                n_pending += hi - lo
+            if n_pending >= BLOCK_SAMPLES:  # codec frames are tiny: hand on larger blocks
+                yield Waveform(np.concatenate(pending, axis=1), rate)
+                pending, n_pending = [], 0
             if stop is not None and pos + samples.shape[1] >= stop:
-                return
+                break
+        if pending:
+            yield Waveform(np.concatenate(pending, axis=1), rate)
 
 
 def _frames(
@@ -103,7 +113,9 @@ def _frames(
         for frame in container.decode(stream):
             if pos is None:
                 pos = round(((frame.time or 0.0) - origin) * rate)
-            for out in resampler.resample(frame):
+            # float planar already (mp3, aac, vorbis, opus decoders): no conversion needed
+            outs = [frame] if frame.format.name == "fltp" else resampler.resample(frame)
+            for out in outs:
                 samples = out.to_ndarray()
                 yield pos, samples
                 pos += samples.shape[1]

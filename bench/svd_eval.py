@@ -28,7 +28,7 @@ import numpy as np
 from _report import machine, markers, record
 from cantata import audio
 from cantata.data.labels import stem_activity
-from cantata.data.sources import load_instrumentals, load_mir1k, read_stems
+from cantata.data.sources import load_instrumentals, load_mir1k, read_stems, split_benchmark
 from cantata.data.synth.factory import FactoryConfig, synthesize
 from cantata.detect.api import VoiceDetector
 from cantata.errors import ConfigError
@@ -69,10 +69,9 @@ def song_items(n: int, folder: Path) -> list[Item]:
 def instrumental_items(n: int, example: Path) -> list[Item]:
     """Middle excerpts of the longest vocal-free tracks, one per track, plus the example."""
     try:
-        tracks = [ex for ex in load_instrumentals() if ex.group not in ("lmms", "sonic-pi")]
+        _, tracks = split_benchmark(load_instrumentals(), n)
     except ConfigError:  # the Debian music packages are optional: the example alone then
         tracks = []
-    tracks = sorted(tracks, key=lambda ex: -ex.duration_s)[:n]
     items = []
     for path, length in [(Path(ex.audio), ex.duration_s) for ex in tracks] + [(example, 0.0)]:
         offset = max(0.0, (length - EXCERPT_S) / 2)

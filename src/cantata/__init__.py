@@ -19,7 +19,7 @@ _LAZY = {
     "stream": "cantata.audio",
     "FeatureConfig": "cantata.features",
 }
-_SUBPACKAGES = ("detect",)  # callable subpackages: cantata.detect(path) -> regions
+_SUBPACKAGES = ("detect", "separate")  # imported on first use; cantata.detect(path) works
 
 __all__ = ["__version__", *_LAZY, *_SUBPACKAGES]
 

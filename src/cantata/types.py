@@ -77,3 +77,30 @@ class Segment:
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Stems:
+    """The separated sources of one recording.
+
+    Attributes:
+        stems: stem name (e.g. ``"vocals"``, ``"accompaniment"``) -> Waveform, each at the
+            input's sample rate and channel count and exactly as long as the input.
+        sample_rate: the rate of every stem.
+        input: the file separated, or None for a Waveform.
+        skipped_s: seconds where the separator was skipped because no singing was
+            detected (gated mode): the vocals are silent there and the accompaniment is
+            the mixture.
+    """
+
+    stems: dict[str, Waveform]
+    sample_rate: int
+    input: str | None = None
+    skipped_s: float = 0.0
+
+    def __getitem__(self, name: str) -> Waveform:
+        return self.stems[name]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.stems)

@@ -1,4 +1,5 @@
-"""``cantata train speech-detector|singing-detector``: train a model, keep the best checkpoint."""
+"""``cantata train speech-detector|singing-detector|separator``: train a model, keep the best
+checkpoint."""
 
 from __future__ import annotations
 
@@ -39,8 +40,12 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     singing.add_argument("--train-singers", help="comma-separated MIR-1K singers to train on")
     singing.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
                          help="labelled songs with a manifest (cantata data synth song)")
+    singing.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
+                         help="vocal-free music folder, or 'debian' for the installed Debian "
+                              "soundtracks (the benchmark's test tracks are always left out)")
     _add_common(singing)
     singing.set_defaults(run=run_singing)
+    _add_separator(models, parents)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -79,7 +84,8 @@ def run_singing(args: argparse.Namespace, out: Output) -> int:
     with _progress(out, args.steps) as on_event:
         result = train_singing_detector(
             out_dir=args.out, train=_train_config(args), task=args.task, causal=args.causal,
-            mir1k=args.mir1k, songs=args.songs, train_singers=singers, init=args.init,
+            mir1k=args.mir1k, songs=args.songs, instrumentals=args.instrumentals,
+            train_singers=singers, init=args.init,
             layers=layers, mode=args.mode, command=_command(), on_progress=on_event)
     return _report(out, result)
 
@@ -126,4 +132,63 @@ def _report(out: Output, result: Any) -> int:
     else:
         out.show(f"best checkpoint {result.best_path} (step {result.best_step}, balanced "
                  f"accuracy {result.best_metric:.3f} on validation)")
+    return 0
+
+
+def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = models.add_parser("separator", parents=parents,
+                          help="vocal / accompaniment separation (mask U-Net)",
+                          description="Train the mask U-Net separator on vocals mixed over "
+                                      "accompaniment on the fly.")
+    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
+    p.add_argument("--train-singers", help="comma-separated MIR-1K singers to train on")
+    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
+                   help="songs with stems and a manifest (cantata data synth song)")
+    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
+                   help="vocal-free music for the accompaniment pool, or 'debian' for the "
+                        "installed Debian soundtracks")
+    p.add_argument("--musdb", type=Path, metavar="DIR",
+                   help="MUSDB18-style folder (only its train tracks are used)")
+    p.add_argument("--mask", choices=["irm", "psm", "cirm"], default="irm")
+    p.add_argument("--loss", default="l1", help="l1 (default), mse, mrstft, sisdr, or a sum "
+                                                "such as l1+sisdr")
+    p.add_argument("--channels", type=int, choices=[1, 2], default=1,
+                   help="train on mono (default) or stereo mixes")
+    _add_common(p)
+    p.set_defaults(run=run_separator)
+
+
+def run_separator(args: argparse.Namespace, out: Output) -> int:
+    from cantata.train.recipes import train_separator
+
+    singers = args.train_singers.split(",") if args.train_singers else None
+    done = 0
+    with out.progress("training", total=args.steps, unit="steps") as advance:
+
+        def on_event(event: dict[str, Any]) -> None:
+            nonlocal done
+            step = int(event.get("step", done))
+            if step > done:
+                advance(step - done)
+                done = step
+            if event.get("event") == "eval" and not out.quiet and not out.json_mode:
+                m = event.get("metrics", {})
+                out.err_console.print(
+                    f"step {step}: SI-SDR vocals {m.get('val_si_sdr_vocals', 0):.2f} dB, "
+                    f"accompaniment {m.get('val_si_sdr_accompaniment', 0):.2f} dB, "
+                    f"loss {m.get('val_loss', 0):.3f}")
+
+        result = train_separator(
+            out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
+            instrumentals=args.instrumentals, musdb=args.musdb, mask=args.mask, loss=args.loss,
+            n_channels=args.channels, train_singers=singers, command=_command(),
+            on_progress=on_event)
+    summary = {"best": str(result.best_path), "best_metric": round(result.best_metric, 4),
+               "best_step": result.best_step, "steps": result.steps_done,
+               "stopped_early": result.stopped_early}
+    if out.json_mode:
+        out.json(summary)
+    else:
+        out.show(f"best checkpoint {result.best_path} (step {result.best_step}, vocals SI-SDR "
+                 f"{result.best_metric:.2f} dB on validation)")
     return 0

@@ -1,9 +1,9 @@
 """The detection API: load a detector once, get regions for files or arrays.
 
-Long files are decoded block by block and classified in overlapping chunks (each
-chunk sees a few seconds of context on both sides, which is then dropped), so a
-two-hour file is processed in bounded memory; files shorter than one chunk are
-processed whole.
+Long files are decoded block by block and classified in overlapping windows of one
+length (each sees a few seconds of context on both sides, which is then dropped), run a
+batch at a time, so a two-hour file is processed in bounded memory; files shorter than
+one window are processed whole.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ SHIPPED = {
     "singing-causal": "singing-detector-causal",
     "speech": "speech-detector",
 }
-CHUNK_S = 60.0
+CHUNK_S = 30.0
 CONTEXT_S = 4.0
+BATCH_WINDOWS = 8
 DECODE_BLOCK_S = 30.0
 
 
@@ -133,35 +134,55 @@ class VoiceDetector:
         return calibrate(raw, self.thresholds)
 
     def _chunked(self, blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, int]:
-        """Classify a stream in overlapping chunks; returns (probs, total samples)."""
+        """Classify a stream in overlapping windows; returns (probs, total samples).
+
+        Every window spans ``CHUNK_S + 2 * CONTEXT_S`` and keeps the probabilities of its
+        middle ``CHUNK_S`` (the first keeps its start, the last its end), so all windows
+        have one length and run ``BATCH_WINDOWS`` at a time: the recurrent layer steps
+        through a batch of windows at the cost of one. A stream no longer than one window
+        is classified whole.
+        """
         hop = self.features.hop_length
-        chunk = round(CHUNK_S * self.features.sample_rate / hop)  # frames kept per chunk
+        chunk = round(CHUNK_S * self.features.sample_rate / hop)  # frames kept per window
         ctx = round(CONTEXT_S * self.features.sample_rate / hop)  # frames of context
+        span = (chunk + 2 * ctx) * hop  # samples per window
         buf, buf_start, done, n_total = np.zeros(0, np.float32), 0, 0, 0  # buf_start: sample
+        pending: list[tuple[int, int, int, np.ndarray]] = []  # (kept from, count, start, audio)
         out: list[np.ndarray] = []
         for block in blocks:
             buf = np.concatenate([buf, block.astype(np.float32)])
             n_total += len(block)
-            while (buf_start + len(buf)) // hop >= done + chunk + ctx:
-                out.append(self._window(buf, buf_start, done, chunk, ctx))
+            while max(0, done - ctx) * hop + span <= n_total:
+                first = max(0, done - ctx)
+                at = first * hop - buf_start
+                pending.append((done, chunk, first, buf[at: at + span].copy()))
                 done += chunk
-                drop = max(0, (done - ctx) * hop - buf_start)
-                buf, buf_start = buf[drop:], buf_start + drop
+                if len(pending) == BATCH_WINDOWS:
+                    out += self._run_windows(pending)
+                    pending = []
+            keep_from = min(max(0, done - ctx) * hop, max(0, n_total - span))
+            buf, buf_start = buf[keep_from - buf_start:], keep_from
         n_frames = 1 + n_total // hop if n_total else 0
-        if done < n_frames:
-            out.append(self._window(buf, buf_start, done, n_frames - done, ctx))
+        if done < n_frames and n_total <= span:  # short: the whole stream in one window
+            out.append(self.probs_of(buf)[:, :n_frames])
+        elif done < n_frames:  # the last window ends at the end; batched if full length
+            first = -(-(n_total - span) // hop)
+            pending.append((done, n_frames - done, first, buf[first * hop - buf_start:]))
+        lengths = {len(window[-1]) for window in pending}  # only the last may be shorter
+        for length in sorted(lengths, reverse=True):
+            out += self._run_windows([w for w in pending if len(w[-1]) == length])
         probs = np.concatenate(out, axis=1) if out else np.zeros((len(self.labels), 0))
         return probs[:, :n_frames], n_total
 
-    def _window(self, buf: np.ndarray, buf_start: int, first: int, count: int,
-                ctx: int) -> np.ndarray:
-        """Probs of frames [first, first + count), computed with ``ctx`` frames around."""
-        hop = self.features.hop_length
-        start = max(0, (first - ctx) * hop)
-        stop = (first + count + ctx) * hop
-        probs = self.probs_of(buf[start - buf_start: stop - buf_start])
-        skip = first - start // hop
-        return probs[:, skip: skip + count]
+    def _run_windows(self, windows: list[tuple[int, int, int, np.ndarray]]) -> list[np.ndarray]:
+        """Probs of each window's kept frames [kept from, kept from + count), batched."""
+        if not windows:
+            return []
+        with torch.inference_mode():
+            batch = torch.from_numpy(np.stack([audio for *_, audio in windows]))
+            raw = torch.sigmoid(self.model(self.extractor(batch))).numpy()
+        return [calibrate(raw[i], self.thresholds)[:, kept - first: kept - first + count]
+                for i, (kept, count, first, _) in enumerate(windows)]
 
 
 #: tiny random models for tests and offline smoke runs (P8): name -> labels

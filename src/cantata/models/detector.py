@@ -15,6 +15,7 @@ statistics fitted on the training data (``input_mean``, ``input_std``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +24,10 @@ from torch.nn import functional as F
 
 from cantata.errors import ConfigError, ShapeError
 from cantata.models.registry import register
+
+#: frames (summed over the batch) the front runs at once at inference: larger tensors fall
+#: out of the CPU caches and run about twice as slowly per frame (docs/svd.md, speed)
+TILE_FRAMES = 1024
 
 
 @dataclass(frozen=True)
@@ -106,9 +111,25 @@ class ConvFront(nn.Module):
         batch, _, frames = features.shape
         x = (features - self.input_mean[:, None]) / self.input_std[:, None]
         x = x.unsqueeze(1)  # (batch, 1, n_mels, frames)
+        if self.training or batch * frames <= TILE_FRAMES:
+            return self.dropout(self._blocks(x))
+        return torch.cat(list(self._tiles(x, max(TILE_FRAMES // batch, 16))), dim=-1)
+
+    def _blocks(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, 1, n_mels, frames) -> (batch, C * F', frames)."""
         for block in self.blocks:
             x = block(x)
-        return self.dropout(x.reshape(batch, -1, frames))  # (batch, C * F', frames)
+        return x.reshape(x.shape[0], -1, x.shape[-1])
+
+    def _tiles(self, x: torch.Tensor, tile: int) -> Iterator[torch.Tensor]:
+        """The front over ``tile`` frames at a time, each with the frames its convolutions
+        reach on either side, so the result equals the front over the whole input."""
+        k, n = self.config.kernel_size, len(self.blocks)
+        reach = ((k - 1) * n, 0) if self.config.causal else (k // 2 * n, (k - 1 - k // 2) * n)
+        frames = x.shape[-1]
+        for start in range(0, frames, tile):
+            low, high = max(0, start - reach[0]), min(frames, start + tile + reach[1])
+            yield self._blocks(x[..., low:high])[..., start - low: start - low + tile]
 
     def set_input_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Per-band normalisation fitted on training features; (n_mels,) each."""

@@ -52,6 +52,7 @@ FORMAT_VERSION = 1
 MODEL_MODULES: dict[str, str] = {
     "speech-detector": "cantata.models.detector",
     "singing-detector": "cantata.models.detector",
+    "separator": "cantata.models.separator",
 }
 """Known registry names -> the module that registers them when imported.
 

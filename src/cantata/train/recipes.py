@@ -19,7 +19,8 @@ import torch
 
 from cantata.data.mixing import DynamicMixDataset, MixConfig
 from cantata.data.records import read_manifest
-from cantata.data.sources import load_mir1k
+from cantata.data.sources import load_instrumentals, load_mir1k, load_musdb, split_benchmark
+from cantata.data.sources.instrumentals import SAMPLE_PACKS
 from cantata.data.split import split_by_group
 from cantata.detect.transfer import Mode, transfer
 from cantata.errors import ConfigError
@@ -32,6 +33,7 @@ from cantata.models.detector import (
     SpeechDetectorConfig,
 )
 from cantata.models.registry import build, load_checkpoint
+from cantata.models.separator import SeparatorConfig
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
 from cantata.train.loop import FitResult, fit
@@ -42,6 +44,12 @@ from cantata.train.tasks.detection import (
     DetectionTask,
     MixedSongs,
 )
+from cantata.train.tasks.separation import (
+    FixedMixes,
+    SeparationTask,
+    fit_separator_stats,
+    parse_loss,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,10 @@ TASK_LABELS = {"binary": ("vocal",), "multilabel": ("vocal", "accompaniment", "s
 SEGMENT_S = 4.0
 EVAL_WINDOW_S = 8.0
 STATS_ITEMS = 64
+#: on-the-fly MIR-1K mixes for the detectors: 4 s, 16 kHz mono, labels at the detector hop
+DETECTOR_MIX = MixConfig(segment_s=SEGMENT_S, sample_rate=DETECTOR_FEATURES.sample_rate,
+                         label_hop_s=DETECTOR_FEATURES.hop_length / DETECTOR_FEATURES.sample_rate,
+                         p_pitch_tempo=0.1)
 
 
 def train_speech_detector(
@@ -87,6 +99,7 @@ def train_speech_detector(
 def train_singing_detector(
     *, out_dir: str | Path, train: TrainConfig, task: str = "binary", causal: bool = False,
     mir1k: str | Path | None = None, songs: Sequence[str | Path] = (),
+    instrumentals: Sequence[str | Path] = (),
     train_singers: Sequence[str] | None = None, init: str | Path | None = None,
     layers: int | str = "all", mode: Mode = "none", command: str | None = None,
     on_progress: ProgressCallback | None = None,
@@ -101,6 +114,11 @@ def train_singing_detector(
         mir1k: a MIR-1K-style folder: training singers are mixed on the fly; the
             ``VAL_SINGERS`` pick the checkpoint.
         songs: folders of labelled songs (e.g. ``cantata data synth song``).
+        instrumentals: folders of vocal-free music (``"debian"``: the installed Debian
+            soundtracks), heard as whole instrumental crops half the time and under
+            training vocals the other half (a third of all items), so that lead
+            instruments are not taken for voice. The detection benchmark's test tracks
+            (:func:`~cantata.data.sources.split_benchmark`) are always left out.
         train_singers: MIR-1K singers to train on (default: all but validation and test).
         init: a speech-detector checkpoint to transfer from.
         layers: how many bottom conv layers to move (an int or ``"all"``).
@@ -115,7 +133,8 @@ def train_singing_detector(
     source = _speech_source(init) if init is not None else None
     front = source.config.front if source is not None else FrontConfig()
     model_config = SingingDetectorConfig(front=replace(front, causal=causal), labels=labels)
-    train_data, val_data, data_meta = _singing_data(mir1k, songs, train_singers, labels, train)
+    train_data, val_data, data_meta = _singing_data(mir1k, songs, instrumentals, train_singers,
+                                                    labels, train)
     model = build("singing-detector", model_config)
     moved = transfer(source, model, n_layers=layers, mode=mode) if source is not None else 0
     if moved == 0:
@@ -136,11 +155,12 @@ def _speech_source(init: str | Path) -> SpeechDetector:
 
 
 def _singing_data(mir1k: str | Path | None, songs: Sequence[str | Path],
-                  train_singers: Sequence[str] | None, labels: tuple[str, ...],
-                  train: TrainConfig) -> tuple[Any, Any, dict[str, Any]]:
-    """(train dataset, validation dataset, description) from MIR-1K and/or labelled songs."""
+                  instrumentals: Sequence[str | Path], train_singers: Sequence[str] | None,
+                  labels: tuple[str, ...], train: TrainConfig) -> tuple[Any, Any, dict[str, Any]]:
+    """(train dataset, validation dataset, description) from MIR-1K and/or labelled songs,
+    with vocal-free instrumentals."""
     length = train.max_steps * train.batch_size
-    parts, val_examples, meta = [], [], {}
+    parts, val_examples, meta, vocal_pool = [], [], {}, []
     if mir1k is not None:
         clips = load_mir1k(mir1k)
         held = set(VAL_SINGERS) | set(TEST_SINGERS)
@@ -151,11 +171,10 @@ def _singing_data(mir1k: str | Path | None, songs: Sequence[str | Path],
         fit_clips = [ex for ex in clips if ex.group in chosen]
         if not fit_clips:
             raise ConfigError(f"no MIR-1K clips of singers {list(chosen)} in {mir1k}")
-        mix = MixConfig(segment_s=SEGMENT_S, sample_rate=DETECTOR_FEATURES.sample_rate,
-                        label_hop_s=DETECTOR_FEATURES.hop_length / DETECTOR_FEATURES.sample_rate,
-                        p_pitch_tempo=0.1)
-        parts.append(MixedSongs(DynamicMixDataset(fit_clips, mix, length=length, seed=train.seed),
+        parts.append(MixedSongs(DynamicMixDataset(fit_clips, DETECTOR_MIX, length=length,
+                                                  seed=train.seed),
                                 labels=labels, features=DETECTOR_FEATURES))
+        vocal_pool = fit_clips
         val_examples += [ex for ex in clips if ex.group in VAL_SINGERS]
         meta.update(mir1k=str(mir1k), train_singers=list(chosen), val_singers=list(VAL_SINGERS),
                     test_singers=list(TEST_SINGERS), train_clips=len(fit_clips))
@@ -166,11 +185,38 @@ def _singing_data(mir1k: str | Path | None, songs: Sequence[str | Path],
                                  features=DETECTOR_FEATURES, length=length, seed=train.seed))
         val_examples += val_songs if mir1k is None else []
         meta.update(songs=[str(d) for d in songs], train_songs=len(fit_songs))
+        vocal_pool = vocal_pool or fit_songs
     if not parts:
         raise ConfigError("no training data: give --mir1k DIR and/or --songs DIR")
+    if instrumentals:
+        backing = training_instrumentals(instrumentals)
+        mix = replace(DETECTOR_MIX, p_vocal_only=0.0, p_accompaniment_only=0.5)
+        parts.append(MixedSongs(DynamicMixDataset(vocal_pool, mix, length=length,
+                                                  seed=train.seed + 1, accompaniments=backing),
+                                labels=labels, features=DETECTOR_FEATURES))
+        meta.update(instrumentals=[str(d) for d in instrumentals],
+                    train_instrumentals=len(backing))
     val = ClipWindows(val_examples, labels=labels, window_s=EVAL_WINDOW_S,
                       features=DETECTOR_FEATURES)
     return (parts[0] if len(parts) == 1 else Interleave(parts)), val, meta
+
+
+def training_instrumentals(roots: Sequence[str | Path]) -> list[Any]:
+    """Vocal-free examples from folders (``"debian"``: the installed Debian game soundtracks,
+    whole tracks, not the sample packs), without the detection benchmark's test tracks."""
+    debian = [r for r in roots if str(r) == "debian"]
+    folders = [r for r in roots if str(r) != "debian"]
+    examples = ([ex for ex in load_instrumentals() if ex.group not in SAMPLE_PACKS]
+                if debian else []) + (load_instrumentals(folders) if folders else [])
+    try:
+        held = {Path(ex.audio).resolve() for ex in split_benchmark(load_instrumentals())[1]}
+    except ConfigError:  # no Debian soundtracks installed: nothing of the benchmark to hold out
+        held = set()
+    kept = [ex for ex in examples if Path(ex.audio).resolve() not in held]
+    if not kept:
+        raise ConfigError(f"no instrumentals left in {', '.join(map(str, roots))} once the "
+                          "benchmark's test tracks are held out")
+    return kept
 
 
 class Interleave(torch.utils.data.Dataset):
@@ -203,3 +249,100 @@ def fit_input_stats(model: SpeechDetector | SingingDetector, data: Any) -> None:
 def _meta(labels: Sequence[str], **extra: Any) -> dict[str, Any]:
     return {"features": DETECTOR_FEATURES.to_dict(), "labels": list(labels),
             "sample_rate": DETECTOR_FEATURES.sample_rate, **extra}
+
+
+#: on-the-fly mixes for the separator: 3 s crops around 0 dB vocal-to-accompaniment
+SEPARATOR_SEGMENT_S = 3.0
+SEPARATOR_SNR_DB = (-6.0, 6.0)
+
+
+def train_separator(
+    *, out_dir: str | Path, train: TrainConfig, mir1k: str | Path | None = None,
+    songs: Sequence[str | Path] = (), instrumentals: Sequence[str | Path] = (),
+    musdb: str | Path | None = None, mask: str = "irm", loss: str = "l1", n_channels: int = 1,
+    train_singers: Sequence[str] | None = None, model_config: SeparatorConfig | None = None,
+    command: str | None = None, on_progress: ProgressCallback | None = None,
+) -> FitResult:
+    """Train the mask U-Net separator on vocals mixed over accompaniment on the fly.
+
+    Args:
+        out_dir: run folder.
+        train: optimisation settings.
+        mir1k: a MIR-1K-style folder: training singers are mixed on the fly; fixed 0 dB
+            mixes of the ``VAL_SINGERS`` pick the checkpoint; ``TEST_SINGERS`` are never read.
+        songs: folders of songs with vocals and accompaniment stems (``cantata data synth
+            song``); a tenth of them (by group) validate when there is no ``mir1k``.
+        instrumentals: folders of vocal-free music for the accompaniment pool
+            (``"debian"``: the installed Debian soundtracks; see
+            :func:`training_instrumentals`).
+        musdb: a MUSDB18-style folder; only its ``train`` tracks are used (a tenth of
+            them, by artist, validate when there is neither ``mir1k`` nor ``songs``).
+        mask: ``"irm"``, ``"psm"`` or ``"cirm"``.
+        loss: loss terms joined by ``+`` (see :mod:`cantata.train.tasks.separation`).
+        n_channels: 1 (mono) or 2 (stereo) training mixes.
+        train_singers: MIR-1K singers to train on (default: all but validation and test).
+        model_config: the architecture (its ``mask`` is replaced by ``mask``).
+        command: the command line that ran this, kept in the checkpoint for its model card.
+    """
+    parse_loss(loss)
+    model_config = replace(model_config or SeparatorConfig(), mask=mask)
+    train_data, val_data, data_meta = _separation_data(
+        mir1k, songs, instrumentals, musdb, train_singers, model_config, n_channels, train)
+    model = build("separator", model_config)
+    fit_separator_stats(model, train_data, n_items=STATS_ITEMS)
+    features = model_config.features
+    meta = {"features": features.to_dict(), "sample_rate": features.sample_rate,
+            "stems": list(model_config.stems), "mask": mask, "loss": loss,
+            "channels": n_channels, "data": data_meta, "command": command}
+    return fit(model, SeparationTask(loss), train_data, val_data, train, out_dir=out_dir,
+               checkpoint_name="separator", model_config=model_config, meta=meta,
+               on_progress=on_progress)
+
+
+def _separation_data(
+    mir1k: str | Path | None, songs: Sequence[str | Path], instrumentals: Sequence[str | Path],
+    musdb: str | Path | None, train_singers: Sequence[str] | None, config: SeparatorConfig,
+    n_channels: int, train: TrainConfig,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """(train mixes, validation mixes, description) for :func:`train_separator`."""
+    vocals, val_examples, others, meta = [], [], [], {}
+    if mir1k is not None:
+        clips = load_mir1k(mir1k)
+        held = set(VAL_SINGERS) | set(TEST_SINGERS)
+        chosen = [str(s) for s in train_singers] if train_singers else \
+            sorted({ex.group for ex in clips} - held)
+        if set(chosen) & held:
+            raise ConfigError(f"training singers {sorted(set(chosen) & held)} are held out")
+        vocals = [ex for ex in clips if ex.group in chosen]
+        if not vocals:
+            raise ConfigError(f"no MIR-1K clips of singers {list(chosen)} in {mir1k}")
+        val_examples = [ex for ex in clips if ex.group in VAL_SINGERS]
+        meta.update(mir1k=str(mir1k), train_singers=list(chosen), val_singers=list(VAL_SINGERS),
+                    test_singers=list(TEST_SINGERS), train_clips=len(vocals))
+    for kind, examples in (("songs", [ex for d in songs for ex in read_manifest(d)]),
+                           ("musdb", load_musdb(musdb, subset="train") if musdb else [])):
+        if not examples:
+            continue
+        fit_part, val_part = (examples, []) if val_examples or others else \
+            split_by_group(examples, validation=0.1, seed=train.seed)
+        vocals, others = vocals + fit_part, others + val_part
+        meta.update({kind: [str(d) for d in songs] if kind == "songs" else str(musdb),
+                     f"train_{kind}": len(fit_part), f"val_{kind}": len(val_part)})
+    val_examples = val_examples or others
+    if not vocals or not val_examples:
+        raise ConfigError("no training data: give --mir1k DIR, --songs DIR and/or --musdb DIR")
+    backing = vocals + training_instrumentals(instrumentals) if instrumentals else None
+    if backing is not None:
+        meta.update(instrumentals=[str(d) for d in instrumentals],
+                    train_instrumentals=len(backing) - len(vocals))
+    rate = config.features.sample_rate
+    mix = MixConfig(segment_s=SEPARATOR_SEGMENT_S, sample_rate=rate, n_channels=n_channels,
+                    snr_db=SEPARATOR_SNR_DB, p_pitch_tempo=0.1,
+                    label_hop_s=config.features.hop_length / rate)
+    train_data = DynamicMixDataset(vocals, mix, length=train.max_steps * train.batch_size,
+                                   seed=train.seed, accompaniments=backing)
+    val_data = FixedMixes(val_examples, sample_rate=rate, n_channels=n_channels,
+                          window_s=EVAL_WINDOW_S)
+    meta.update(val_examples=len(val_examples), val_windows=len(val_data),
+                segment_s=SEPARATOR_SEGMENT_S, snr_db=list(SEPARATOR_SNR_DB))
+    return train_data, val_data, meta

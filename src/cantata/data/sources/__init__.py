@@ -6,7 +6,11 @@ Each loader returns a sorted ``list[Example]`` and raises
 """
 
 from cantata.data.sources.ikala import load_ikala
-from cantata.data.sources.instrumentals import INSTRUMENTAL_PACKAGES, load_instrumentals
+from cantata.data.sources.instrumentals import (
+    INSTRUMENTAL_PACKAGES,
+    load_instrumentals,
+    split_benchmark,
+)
 from cantata.data.sources.jamendo import load_jamendo
 from cantata.data.sources.librispeech import load_speech_folder
 from cantata.data.sources.manifest_csv import load_label_manifest
@@ -17,5 +21,5 @@ from cantata.data.sources.stems import has_stem, read_stem, read_stems
 __all__ = [
     "INSTRUMENTAL_PACKAGES", "has_stem", "load_ikala", "load_instrumentals", "load_jamendo",
     "load_label_manifest", "load_mir1k", "load_musdb", "load_speech_folder", "read_stem",
-    "read_stems",
+    "read_stems", "split_benchmark",
 ]

@@ -107,3 +107,23 @@ def _example(path: Path, folder: Path, group: str) -> Example | None:
         duration_s=header.duration_s, sample_rate=header.sample_rate, group=group,
         source=SOURCE, meta={VOCAL_FREE: True},
     )
+
+
+#: Groups that are sample packs (loops and one-shots) rather than whole tracks.
+SAMPLE_PACKS = ("lmms", "sonic-pi")
+#: How many whole tracks the detection benchmark keeps for its false-alarm test.
+BENCHMARK_TRACKS = 40
+
+
+def split_benchmark(examples: Sequence[Example],
+                    n_test: int = BENCHMARK_TRACKS) -> tuple[list[Example], list[Example]]:
+    """(train, test): the ``n_test`` longest whole tracks (not sample packs) are the test set.
+
+    The singing-detection benchmark measures false alarms on the test tracks; training
+    recipes take the rest, so no test track is ever heard in training.
+    """
+    tracks = sorted((ex for ex in examples if ex.group not in SAMPLE_PACKS),
+                    key=lambda ex: (-ex.duration_s, ex.id))
+    test_ids = {ex.id for ex in tracks[:n_test]}
+    return ([ex for ex in examples if ex.id not in test_ids],
+            [ex for ex in tracks if ex.id in test_ids])

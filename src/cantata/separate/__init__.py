@@ -1,0 +1,37 @@
+"""Vocal / accompaniment separation: masks, the model wrapper, inference and evaluation.
+
+``cantata.separate`` is both this package and a function: ``cantata.separate("song.mp3")``
+returns the :class:`~cantata.types.Stems` of a file or :class:`~cantata.types.Waveform`
+with the shipped separator. For control (a folder with one model load, files, gating),
+use :class:`Separator`. Importing this package is cheap; the modules are
+:mod:`~cantata.separate.masks` (pure mask functions), :mod:`~cantata.separate.spectral`
+(one window of audio at any rate), :mod:`~cantata.separate.engine` (long audio in
+overlapping windows), :mod:`~cantata.separate.api`, :mod:`~cantata.separate.gating`,
+:mod:`~cantata.separate.metrics` and :mod:`~cantata.separate.baselines`.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:  # lazy: importing the package does not load torch
+    if name in ("Separator", "StemFiles", "separate"):
+        from cantata.separate import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'cantata.separate' has no attribute {name!r}")
+
+
+class _CallablePackage(types.ModuleType):
+    """Lets the package be called like its :func:`~cantata.separate.api.separate` function."""
+
+    def __call__(self, src: Any, *, model: str = "separator") -> Any:
+        from cantata.separate.api import separate
+
+        return separate(src, model=model)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

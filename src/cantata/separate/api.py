@@ -1,0 +1,420 @@
+"""The separation API: load a separator once, split many songs into stems.
+
+:class:`Separator` turns a file or a :class:`~cantata.types.Waveform` into
+:class:`~cantata.types.Stems` at the input's own rate and channel count, or streams a
+file of any length straight into one audio file per stem
+(:meth:`Separator.separate_to_files`): decoding, separation (:mod:`.engine`) and
+writing proceed block by block, so a 1-hour song never sits whole in memory.
+
+With a gate (``Separator.from_pretrained(..., gate=True)``), the singing detector runs
+first and the network is skipped where nobody sings (:mod:`.gating`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import soundfile as sf
+
+from cantata import audio
+from cantata.audio.save import FORMATS, SUBTYPE_ALIASES
+from cantata.errors import AudioSaveError, ConfigError, ModelLoadError
+from cantata.files import OutputExistsError
+from cantata.separate.engine import EngineConfig, WindowSeparator, separate_array, separate_stream
+from cantata.separate.gating import GateConfig, SkipPlan
+from cantata.types import Segment, Stems, Waveform
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+#: shipped model name -> checkpoint file stem in ``cantata/weights`` (``<stem>-<sha8>.pt``)
+SHIPPED = {"separator": "separator"}
+#: the tiny random model for tests and offline smoke runs (P8)
+DEBUG_NAME = "debug"
+#: the singing detector a ``gate=True`` separator consults
+DEFAULT_GATE_DETECTOR = "singing"
+#: seconds decoded at a time when streaming a file
+DECODE_BLOCK_S = 10.0
+#: output sample formats by the CLI's ``--bits``
+BITS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+
+
+class Detector(Protocol):
+    """What gating needs of a detector (e.g. :class:`~cantata.detect.api.VoiceDetector`)."""
+
+    def detect(self, src: PathLike | Waveform) -> list[Segment]: ...
+
+
+@dataclass(frozen=True)
+class StemFiles(Mapping[str, Path]):
+    """The files :meth:`Separator.separate_to_files` wrote: a mapping stem name -> path.
+
+    Attributes:
+        paths: stem name -> file written (``DIR/<input stem>/<stem>.<ext>``).
+        input: the file separated.
+        sample_rate: rate of the input and of every stem file.
+        n_channels: channels of the input and of every stem file.
+        duration_s: length of the input (and of every stem file).
+        skipped_s: seconds where the network was skipped (gated mode).
+    """
+
+    paths: dict[str, Path]
+    input: str
+    sample_rate: int
+    n_channels: int
+    duration_s: float
+    skipped_s: float = 0.0
+
+    def __getitem__(self, stem: str) -> Path:
+        return self.paths[stem]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+class Separator:
+    """A vocal / accompaniment separator with its windowing and optional gate.
+
+    Example:
+        >>> separator = Separator.from_pretrained("separator")            # doctest: +SKIP
+        >>> stems = separator.separate("song.mp3")                        # doctest: +SKIP
+        >>> stems["vocals"].samples.shape                                 # doctest: +SKIP
+        (2, 10584000)
+        >>> separator.separate_to_files("song.mp3", "stems/")             # doctest: +SKIP
+        StemFiles(paths={'vocals': PosixPath('stems/song/vocals.wav'), ...}, ...)
+    """
+
+    def __init__(self, backend: WindowSeparator, *, name: str = "",
+                 detector: Detector | None = None, gate_config: GateConfig | None = None,
+                 engine: EngineConfig | None = None) -> None:
+        """Wrap a window separator.
+
+        Args:
+            backend: maps one window (channels, time) to (stems, channels, time), e.g. a
+                :class:`~cantata.separate.spectral.SpectralSeparator`.
+            name: what the model was loaded as (for messages).
+            detector: the singing detector of gated mode; None separates everything.
+            gate_config: what gated mode skips; default :class:`GateConfig`.
+            engine: windowing; default :class:`EngineConfig`, its hop aligned to the
+                network's frame grid (:func:`frame_period_s`).
+        """
+        self.backend, self.name, self.detector = backend, name, detector
+        self.gate_config = gate_config or GateConfig()
+        self.engine = (engine or EngineConfig()).aligned(frame_period_s(backend))
+        if detector is not None and self.gate_config.bypass_stem not in self.stems:
+            raise ConfigError(f"gating needs a {self.gate_config.bypass_stem!r} stem; "
+                              f"{name or 'the separator'} has {list(self.stems)}")
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: PathLike = "separator", *, mask: str | None = None,
+                        gate: bool | str | Detector | None = None,
+                        engine: EngineConfig | None = None,
+                        gate_config: GateConfig | None = None) -> Separator:
+        """Load a shipped model by name (see ``SHIPPED``), ``"debug"``, or a checkpoint file.
+
+        Args:
+            name_or_path: ``"separator"`` (shipped), ``"debug"`` (tiny, random) or a path.
+            mask: None for the model's own masks, ``"irm"`` for real [0, 1] masks from any
+                model, or the kind it predicts (see :func:`load_backend`).
+            gate: True (the shipped singing detector), a detector name or path, or a
+                detector object: skip the network where it finds no singing.
+            engine, gate_config: windowing and gating settings.
+
+        Raises:
+            ModelLoadError: unknown name, missing weights, or a bad checkpoint.
+            ConfigError: ``mask`` does not match the checkpoint.
+        """
+        backend = load_backend(name_or_path, mask=mask)
+        return cls(backend, name=str(name_or_path), detector=resolve_gate(gate),
+                   gate_config=gate_config, engine=engine)
+
+    @property
+    def stems(self) -> tuple[str, ...]:
+        """Names of the stems the model puts out, e.g. ``("vocals", "accompaniment")``."""
+        return tuple(self.backend.stems)
+
+    def separate(self, src: PathLike | Waveform, *,
+                 on_progress: Callable[[float], None] | None = None) -> Stems:
+        """Split a file or a waveform into stems, held in memory.
+
+        Args:
+            src: an audio file (any format :func:`cantata.audio.load` reads) or a Waveform.
+            on_progress: called with the seconds of audio finished, window by window.
+
+        Returns:
+            :class:`~cantata.types.Stems`: every stem at the input's rate and channel count
+            and exactly as long as the input.
+
+        Raises:
+            AudioLoadError: the file cannot be read.
+        """
+        wav = src if isinstance(src, Waveform) else audio.load(src)
+        plan = self._plan(src, wav.duration_s, wav.sample_rate)
+        out = separate_array(self.backend, wav.samples, sample_rate=wav.sample_rate,
+                             config=self.engine, gate=plan, on_progress=on_progress)
+        stems = {name: Waveform(out[i], wav.sample_rate) for i, name in enumerate(self.stems)}
+        return Stems(stems, wav.sample_rate, input=None if isinstance(src, Waveform)
+                     else os.fspath(src), skipped_s=plan.skipped_s if plan else 0.0)
+
+    def output_paths(self, path: PathLike, out_dir: PathLike, *,
+                     stems: Sequence[str] | None = None, format: str = "wav") -> dict[str, Path]:
+        """Where :meth:`separate_to_files` writes: ``out_dir/<input stem>/<stem>.<format>``.
+
+        Raises:
+            ConfigError: an unknown stem or format.
+        """
+        if format not in ("wav", "flac"):
+            raise ConfigError(f"output format must be wav or flac, got {format!r}")
+        folder = Path(out_dir) / Path(path).stem
+        return {stem: folder / f"{stem}.{format}" for stem in self._check_stems(stems)}
+
+    def separate_to_files(self, path: PathLike, out_dir: PathLike, *,
+                          stems: Sequence[str] | None = None, format: str = "wav",
+                          bits: str = "16", overwrite: bool = False,
+                          on_progress: Callable[[float], None] | None = None) -> StemFiles:
+        """Separate a file of any length into ``out_dir/<input stem>/<stem>.<format>``.
+
+        The file is decoded, separated and written block by block (bounded memory).
+        Each stem goes to a temporary file in the destination folder that is renamed into
+        place when complete, so no half-written stem ever carries the real name.
+
+        Args:
+            path: the audio file.
+            out_dir: the folder that receives the ``<input stem>/`` folder.
+            stems: which stems to write (default: all the model's).
+            format: ``"wav"`` or ``"flac"``.
+            bits: ``"16"``, ``"24"`` or ``"32f"`` (32-bit float, wav only). Integer formats
+                clip samples beyond full scale (a warning says how many).
+            overwrite: replace existing stem files; otherwise they are an error, raised
+                before any work.
+            on_progress: called with the seconds of audio finished, window by window.
+
+        Returns:
+            :class:`StemFiles`, a mapping stem name -> path written, with the input's rate,
+            channels, duration and the seconds skipped by the gate.
+
+        Raises:
+            AudioLoadError: the input cannot be read.
+            AudioSaveError: ``format`` cannot hold ``bits``, or writing failed.
+            OutputExistsError: a stem file exists and ``overwrite`` is false.
+            ConfigError: an unknown stem or format.
+        """
+        dests = self.output_paths(path, out_dir, stems=stems, format=format)
+        fmt, subtype = output_subtype(format, bits)
+        if not overwrite:
+            for dest in dests.values():
+                if dest.exists():
+                    raise OutputExistsError(f"{dest}: file exists (use --overwrite to "
+                                            "replace it)")
+        header = audio.info(path)
+        plan = self._plan(path, header.duration_s, header.sample_rate)
+        blocks = (block.samples for block in audio.stream(path, block_s=DECODE_BLOCK_S))
+        out = separate_stream(self.backend, blocks, sample_rate=header.sample_rate,
+                              config=self.engine, gate=plan, on_progress=on_progress)
+        index = [self.stems.index(stem) for stem in dests]
+        with _StemWriters(dests, sample_rate=header.sample_rate, n_channels=header.n_channels,
+                          fmt=fmt, subtype=subtype) as writers:
+            for block in out:
+                writers.write(block[index])
+        return StemFiles(dests, os.fspath(path), header.sample_rate, header.n_channels,
+                         writers.n_samples / header.sample_rate,
+                         plan.skipped_s if plan else 0.0)
+
+    def _plan(self, src: PathLike | Waveform, duration_s: float,
+              sample_rate: int) -> SkipPlan | None:
+        if self.detector is None:
+            return None
+        segments = self.detector.detect(src)
+        return SkipPlan.from_segments(segments, duration_s=duration_s, sample_rate=sample_rate,
+                                      config=self.gate_config)
+
+    def _check_stems(self, stems: Sequence[str] | None) -> tuple[str, ...]:
+        if stems is None:
+            return self.stems
+        unknown = [s for s in stems if s not in self.stems]
+        if unknown or not stems or len(set(stems)) != len(stems):
+            raise ConfigError(f"stems must be distinct names among {list(self.stems)}, got "
+                              f"{list(stems)}")
+        return tuple(stems)
+
+
+def output_subtype(format: str, bits: str) -> tuple[str, str]:
+    """(libsndfile format, subtype) for ``format`` (wav, flac) and ``bits`` (16, 24, 32f).
+
+    Raises:
+        AudioSaveError: the format cannot hold that sample format (flac and 32f).
+        ConfigError: unknown format or bits.
+    """
+    suffix = f".{format}"
+    if suffix not in FORMATS:
+        raise ConfigError(f"output format must be one of {[s[1:] for s in FORMATS]}, "
+                          f"got {format!r}")
+    fmt, allowed = FORMATS[suffix]
+    subtype = BITS.get(bits) or SUBTYPE_ALIASES.get(bits, bits).upper()
+    if subtype not in BITS.values():
+        raise ConfigError(f"bits must be one of {list(BITS)}, got {bits!r}")
+    if subtype not in allowed:
+        names = [b for b, s in BITS.items() if s in allowed]
+        raise AudioSaveError(f"*{suffix}", f"{format} cannot hold {subtype} samples "
+                                           f"(use bits {' or '.join(names)}, or wav)")
+    return fmt, subtype
+
+
+class _StemWriters:
+    """One incremental writer per stem, to temporary files renamed into place on success."""
+
+    def __init__(self, dests: Mapping[str, Path], *, sample_rate: int, n_channels: int,
+                 fmt: str, subtype: str) -> None:
+        self.dests, self.subtype = dict(dests), subtype
+        self.settings = dict(samplerate=sample_rate, channels=n_channels, format=fmt,
+                             subtype=subtype)
+        self.files: list[tuple[Path, Path, sf.SoundFile]] = []
+        self.n_samples = self.n_clipped = 0
+
+    def __enter__(self) -> _StemWriters:
+        try:
+            for dest in self.dests.values():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part",
+                                           dir=dest.parent)
+                os.close(fd)
+                self.files.append((Path(tmp), dest, sf.SoundFile(tmp, "w", **self.settings)))
+        except (OSError, sf.LibsndfileError) as err:
+            self._discard()
+            raise AudioSaveError(dest, f"cannot write ({err})") from err
+        return self
+
+    def write(self, block: np.ndarray) -> None:
+        """Append (stems, channels, time) to the stem files, in ``dests`` order."""
+        if self.subtype != "FLOAT":
+            over = np.abs(block) > 1.0
+            if over.any():
+                self.n_clipped += int(over.sum())
+                block = np.clip(block, -1.0, 1.0)
+        for (_, dest, handle), samples in zip(self.files, block, strict=True):
+            try:
+                handle.write(np.ascontiguousarray(samples.T))
+            except (OSError, sf.LibsndfileError) as err:
+                raise AudioSaveError(dest, f"write failed ({err})") from err
+        self.n_samples += block.shape[2]
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if error is not None:
+            self._discard()
+            return
+        try:
+            for tmp, dest, handle in self.files:
+                handle.close()
+                os.replace(tmp, dest)
+        except (OSError, sf.LibsndfileError) as err:
+            self._discard()
+            raise AudioSaveError(dest, f"write failed ({err})") from err
+        if self.n_clipped:
+            log.warning("%s: clipped %d samples above full scale", self.dests[next(
+                iter(self.dests))].parent, self.n_clipped)
+
+    def _discard(self) -> None:
+        for tmp, _, handle in self.files:
+            if not handle.closed:
+                handle.close()
+            tmp.unlink(missing_ok=True)
+
+
+def load_backend(name_or_path: PathLike, *, mask: str | None = None) -> WindowSeparator:
+    """The window separator for a shipped name, ``"debug"`` or a checkpoint path.
+
+    Args:
+        name_or_path: ``"separator"``, ``"debug"`` or a checkpoint file.
+        mask: None (the model's own masks); ``"irm"`` (real masks in [0, 1] from any model,
+            keeping the mixture's phase); or the kind the model predicts. For ``"debug"``
+            it picks the kind the tiny model predicts.
+
+    Raises:
+        ModelLoadError: unknown name, missing weights, or a bad checkpoint.
+        ConfigError: ``mask`` is neither None, ``"irm"`` nor the model's own kind.
+    """
+    name = os.fspath(name_or_path)
+    if name == DEBUG_NAME:
+        from cantata.models.separator import debug_separator
+        from cantata.separate.spectral import SpectralSeparator
+
+        return SpectralSeparator(debug_separator(mask or "irm"))
+    path = shipped_path(name) if name in SHIPPED else Path(name)
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such checkpoint (shipped models: "
+                             f"{[*SHIPPED, DEBUG_NAME]})")
+    from cantata.separate.spectral import SpectralSeparator
+
+    return SpectralSeparator.from_checkpoint(path, mask=mask)
+
+
+def frame_period_s(backend: WindowSeparator) -> float:
+    """Seconds between the network's frames (STFT hop x downsampling in time) of a
+    :class:`~cantata.separate.spectral.SpectralSeparator`; 0 for another separator."""
+    features = getattr(backend, "features", None)
+    config = getattr(getattr(backend, "model", None), "config", None)
+    if features is None:
+        return 0.0
+    stride = getattr(config, "total_stride", (1, 1))[1]
+    return features.hop_length * stride / features.sample_rate
+
+
+def resolve_gate(gate: bool | str | Detector | None) -> Detector | None:
+    """The detector of gated mode: None/False (none), True (the shipped singing
+    detector), a detector name or checkpoint path, or a detector object."""
+    if gate is None or gate is False:
+        return None
+    if gate is True or isinstance(gate, str | os.PathLike):
+        from cantata.detect.api import VoiceDetector
+
+        return VoiceDetector.from_pretrained(DEFAULT_GATE_DETECTOR if gate is True else gate)
+    if not callable(getattr(gate, "detect", None)):
+        raise ConfigError(f"gate must be a bool, a detector name or a detector, got {gate!r}")
+    return gate
+
+
+def shipped_path(name: str) -> Path:
+    """The checkpoint file of a shipped model (``cantata/weights/<stem>-<sha8>.pt``).
+
+    Raises:
+        ModelLoadError: no such file (the model has not been trained and shipped yet).
+    """
+    stem = SHIPPED[name]
+    found = sorted(WEIGHTS_DIR.glob(f"{stem}-[0-9a-f]*.pt"))
+    if not found:
+        raise ModelLoadError(f"the shipped model {name!r} has no weights in {WEIGHTS_DIR} "
+                             f"(expected {stem}-<hash>.pt); train it with `cantata train "
+                             f"separator`, or use --model debug")
+    return found[-1]
+
+
+def separate(src: PathLike | Waveform, *, model: str = "separator") -> Stems:
+    """Stems of a file or waveform with a shipped model (loaded once per name).
+
+    Example:
+        >>> stems = separate("song.mp3")                 # doctest: +SKIP
+        >>> stems["accompaniment"].sample_rate           # doctest: +SKIP
+        44100
+    """
+    return _cached(model).separate(src)
+
+
+_SEPARATORS: dict[str, Separator] = {}
+
+
+def _cached(name: str) -> Separator:
+    if name not in _SEPARATORS:
+        _SEPARATORS[name] = Separator.from_pretrained(name)
+    return _SEPARATORS[name]

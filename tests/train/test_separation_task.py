@@ -1,0 +1,164 @@
+"""The separation task (losses, evaluation, validation mixes) and the separator recipe."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from cantata.data.sources import load_mir1k
+from cantata.errors import ConfigError
+from cantata.models.registry import load_checkpoint
+from cantata.models.separator import MaskUNet, SeparatorConfig, debug_separator
+from cantata.separate.losses import sdr, si_sdr
+from cantata.testing import noise, sine
+from cantata.train.config import TrainConfig
+from cantata.train.recipes import TEST_SINGERS, VAL_SINGERS, train_separator
+from cantata.train.tasks.separation import (
+    FixedMixes,
+    SeparationTask,
+    fit_separator_stats,
+    parse_loss,
+)
+
+DEBUG = debug_separator().config
+TINY = TrainConfig(max_steps=2, batch_size=2, eval_every=2, num_workers=0)
+
+
+def _batch(n: int = 8000, channels: int = 2, silent_vocals: bool = False) -> dict:
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(n) / 16000
+    vocals = 0.3 * torch.sin(2 * math.pi * 440 * t).expand(2, channels, n).clone()
+    if silent_vocals:
+        vocals[1] = 0
+    backing = 0.1 * torch.randn(2, channels, n, generator=g)
+    return {"mixture": vocals + backing, "vocals": vocals, "accompaniment": backing}
+
+
+def test_si_sdr_and_sdr():
+    g = torch.Generator().manual_seed(1)
+    s = torch.randn(3, 16000, generator=g)
+    n = torch.randn(3, 16000, generator=g)
+    n = n - (n * s).sum(-1, keepdim=True) / (s * s).sum(-1, keepdim=True) * s  # orthogonal
+    e = s + 0.1 * n
+    expected = 10 * torch.log10((s * s).sum(-1) / (0.01 * (n * n).sum(-1)))
+    torch.testing.assert_close(si_sdr(e, s), expected, rtol=1e-4, atol=1e-3)
+    torch.testing.assert_close(si_sdr(3 * e, s), expected, rtol=1e-4, atol=1e-3)  # scale-free
+    torch.testing.assert_close(sdr(e, s), expected, rtol=1e-4, atol=1e-3)
+    assert (sdr(3 * e, s) < 0).all()  # plain SDR punishes the wrong gain
+    assert si_sdr(torch.zeros(16000), torch.zeros(16000)).isfinite()
+
+
+def test_parse_loss():
+    assert parse_loss("l1+sisdr") == ("l1", "sisdr")
+    with pytest.raises(ConfigError, match="loss must be"):
+        parse_loss("l2")
+    with pytest.raises(ConfigError, match="loss must be"):
+        parse_loss("l1+")
+
+
+@pytest.mark.parametrize(("mask", "loss"), [
+    ("irm", "l1"), ("irm", "mse"), ("irm", "mrstft"), ("irm", "sisdr"), ("psm", "mse"),
+    ("psm", "l1+sisdr"), ("cirm", "mse"), ("cirm", "l1+mrstft")])
+def test_every_loss_is_finite_and_has_gradients(mask, loss):
+    model = MaskUNet(SeparatorConfig(mask=mask, channels=(4, 8), strides=((4, 2), (2, 2)),
+                                     level_convs=0))
+    batch = _batch(4000, channels=1, silent_vocals=True)
+    value, metrics = SeparationTask(loss).training_step(model, batch)
+    assert value.ndim == 0 and torch.isfinite(value)
+    assert set(metrics) == {f"loss/{t}" for t in loss.split("+")}
+    value.backward()
+    assert model.head.weight.grad is not None and model.head.weight.grad.abs().sum() > 0
+
+
+def test_training_lowers_the_loss():
+    torch.manual_seed(0)
+    model = MaskUNet(DEBUG)
+    task, batch = SeparationTask("l1"), _batch(4000, channels=1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-2)
+    losses = []
+    for _ in range(12):
+        optimizer.zero_grad()
+        loss, _ = task.training_step(model, batch)
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_evaluate_scores_the_stems():
+    model = debug_separator()
+    torch.nn.init.zeros_(model.head.weight)
+    torch.nn.init.constant_(model.head.bias, 50.0)  # vocals = the whole mixture
+    batch = _batch(16000)
+    metrics = SeparationTask("l1").evaluate(model, [batch])
+    assert SeparationTask.metric in metrics and SeparationTask.higher_is_better
+    mix, vocals = batch["mixture"].flatten(1), batch["vocals"].flatten(1)
+    assert metrics["val_si_sdr_vocals"] == pytest.approx(
+        float(si_sdr(mix, vocals).median()), abs=0.05)
+    assert metrics["val_sdr_vocals"] == pytest.approx(float(sdr(mix, vocals).median()), abs=0.05)
+    assert metrics["val_sdr_accompaniment"] == pytest.approx(0.0, abs=0.01)  # estimate is silence
+    assert set(metrics) == {"val_loss", "val_si_sdr_vocals", "val_sdr_vocals",
+                            "val_si_sdr_accompaniment", "val_sdr_accompaniment"}
+
+
+def _write_mir1k(root, singers, *, seconds=2.5):
+    for i, singer in enumerate(singers):
+        clip = root / f"{singer}_1_0{i}"
+        clip.mkdir(parents=True)
+        voice = sine(300 + 50 * i, duration_s=seconds, amplitude=0.3).samples[0]
+        sf.write(str(clip / "vocals.wav"), voice, 16000)
+        backing = noise(duration_s=seconds, amplitude=0.05, seed=i).samples[0]
+        sf.write(str(clip / "accompaniment.wav"), backing, 16000)
+    return root
+
+
+@pytest.fixture(scope="module")
+def mir1k(tmp_path_factory):
+    return _write_mir1k(tmp_path_factory.mktemp("mir1k"), ["amy", *VAL_SINGERS, TEST_SINGERS[0]])
+
+
+def test_fixed_mixes_are_0db_windows(mir1k):
+    clips = load_mir1k(mir1k)[:1]
+    mixes = FixedMixes(clips, sample_rate=16000, n_channels=2, window_s=1.0)
+    assert len(mixes) == 2  # 2.5 s: two 1 s windows; the 0.5 s rest is dropped
+    item = mixes[0]
+    assert item["mixture"].shape == (2, 16000)
+    torch.testing.assert_close(item["mixture"], item["vocals"] + item["accompaniment"])
+    energy = [float(item[k].pow(2).sum()) for k in ("vocals", "accompaniment")]
+    assert 10 * np.log10(energy[0] / energy[1]) == pytest.approx(0.0, abs=0.5)
+    assert len(FixedMixes(clips, sample_rate=16000, window_s=2.0)) == 1
+
+
+def test_input_stats_come_from_the_data():
+    model = debug_separator()
+    fit_separator_stats(model, [{"mixture": _batch()["mixture"][0]}])
+    assert not torch.all(model.input_std == 1) and not torch.all(model.input_mean == 0)
+
+
+def test_recipe_trains_and_describes_the_checkpoint(mir1k, tmp_path):
+    result = train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, loss="l1+sisdr",
+                             n_channels=2, model_config=DEBUG, command="cantata train ...")
+    model, checkpoint = load_checkpoint(result.best_path)
+    assert isinstance(model, MaskUNet) and result.steps_done == 2
+    meta = checkpoint.meta
+    assert meta["stems"] == ["vocals", "accompaniment"] and meta["sample_rate"] == 16000
+    assert meta["mask"] == "irm" and meta["loss"] == "l1+sisdr" and meta["channels"] == 2
+    assert meta["data"]["train_singers"] == ["amy"] and meta["command"]
+    assert TEST_SINGERS[0] not in meta["data"]["train_singers"]
+    assert meta["data"]["val_examples"] == len(VAL_SINGERS)
+    assert "val_si_sdr_vocals" in meta["training"]["metrics"]
+    assert not torch.all(model.input_std == 1)
+
+
+def test_recipe_refuses_held_out_singers_and_bad_options(mir1k, tmp_path):
+    with pytest.raises(ConfigError, match="held out"):
+        train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, model_config=DEBUG,
+                        train_singers=[TEST_SINGERS[0]])
+    with pytest.raises(ConfigError, match="loss must be"):
+        train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, loss="l2")
+    with pytest.raises(ConfigError, match="no training data"):
+        train_separator(out_dir=tmp_path, train=TINY)

@@ -18,8 +18,12 @@ import json
 import shutil
 from pathlib import Path
 
-from cantata.detect.api import SHIPPED, WEIGHTS_DIR
+from cantata.detect.api import SHIPPED as DETECTORS
+from cantata.detect.api import WEIGHTS_DIR
 from cantata.models.registry import load_checkpoint
+from cantata.separate.api import SHIPPED as SEPARATORS
+
+SHIPPED = {**DETECTORS, **SEPARATORS}
 
 
 def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: str) -> str:
@@ -32,7 +36,8 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         f"# `{name}` — {stem}",
         "",
         f"Registry name `{checkpoint.name}`, {n_params:,} parameters, {size_kb:.0f} kB. "
-        f"Labels: {', '.join(meta.get('labels', []))}. Code version {meta.get('code_version')}.",
+        + (f"Labels: {', '.join(meta['labels'])}. " if meta.get("labels") else "")
+        + f"Code version {meta.get('code_version')}.",
         "",
         "## Model",
         "",
@@ -50,6 +55,9 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
     ]
     if meta.get("transfer"):
         lines += ["", f"Transfer: `{json.dumps(meta['transfer'])}`"]
+    if meta.get("stems"):
+        lines += ["", f"Stems: {', '.join(meta['stems'])}; mask `{meta.get('mask')}`, loss "
+                      f"`{meta.get('loss')}`, {meta.get('channels')}-channel training mixes."]
     lines += [
         "",
         "## Training",
@@ -62,9 +70,7 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "",
         "## Quality",
         "",
-        "Validation (the checkpoint-selection set; frames at 20 ms, at the decision "
-        "threshold calibrated on it, which inference applies): " +
-        ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "/" not in k) + ".",
+        _validation_line(metrics, separator=bool(meta.get("stems"))),
     ]
     labels = meta.get("labels", [])
     if len(labels) > 1:
@@ -75,6 +81,15 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
     if quality:
         lines += ["", quality]
     return "\n".join(lines) + "\n"
+
+
+def _validation_line(metrics: dict, *, separator: bool) -> str:
+    values = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "/" not in k)
+    if separator:
+        return ("Validation (the checkpoint-selection set: 0 dB mixes of the validation "
+                f"singers in 8 s windows, medians, dB): {values}.")
+    return ("Validation (the checkpoint-selection set; frames at 20 ms, at the decision "
+            f"threshold calibrated on it, which inference applies): {values}.")
 
 
 def main() -> None:

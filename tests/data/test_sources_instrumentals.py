@@ -13,6 +13,7 @@ from cantata.data.sources import (
     instrumentals,
     load_instrumentals,
     read_stems,
+    split_benchmark,
 )
 from cantata.errors import ConfigError
 from cantata.testing import sine
@@ -75,3 +76,31 @@ def test_setup_installs_exactly_the_packages_the_loader_reads():
     listed = Path(__file__).parents[2] / "scripts" / "apt" / "music.txt"
     packages = [p for p in listed.read_text().splitlines() if p and not p.startswith("#")]
     assert sorted(packages) == sorted(INSTRUMENTAL_PACKAGES)
+
+
+def test_benchmark_split_holds_out_the_longest_whole_tracks(tmp_path, monkeypatch):
+    game, pack = tmp_path / "game", tmp_path / "pack"
+    for i, seconds in enumerate([0.3, 0.9, 0.5, 0.7]):
+        game.mkdir(exist_ok=True)
+        sf.write(game / f"t{i}.flac", np.zeros(int(seconds * RATE)), RATE)
+    write_audio(pack / "loop.flac")
+    monkeypatch.setattr(instrumentals, "SAMPLE_PACKS", ("pack",))
+    train, test = split_benchmark(load_instrumentals([game, pack]), 2)
+    assert [ex.id for ex in test] == ["instrumentals/game/t1", "instrumentals/game/t3"]
+    assert sorted(ex.id for ex in train) == ["instrumentals/game/t0", "instrumentals/game/t2",
+                                             "instrumentals/pack/loop"]
+
+
+def test_training_instrumentals_never_include_benchmark_tracks(tmp_path, monkeypatch):
+    from cantata.train import recipes
+
+    game = tmp_path / "wesnoth"
+    game.mkdir()
+    for i, seconds in enumerate([0.3, 0.9, 0.5]):
+        sf.write(game / f"t{i}.flac", np.zeros(int(seconds * RATE)), RATE)
+    monkeypatch.setattr(instrumentals, "INSTRUMENTAL_FOLDERS", {"wesnoth": game})
+    monkeypatch.setattr(recipes, "split_benchmark",
+                        lambda examples: split_benchmark(examples, 1))
+    for roots in (["debian"], [game]):
+        kept = recipes.training_instrumentals(roots)
+        assert sorted(Path(ex.audio).name for ex in kept) == ["t0.flac", "t2.flac"]

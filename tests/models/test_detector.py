@@ -22,3 +22,11 @@ def test_front_in_tiles_equals_front_whole(monkeypatch, causal, batch):
         tiled = front(x)
     assert tiled.shape == whole.shape == (batch, 8 * 4, 203)
     torch.testing.assert_close(tiled, whole, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("freq", [80, 83])
+def test_pool_freq_is_max_pooling_over_frequency(freq):
+    x = torch.randn(2, 3, freq, 17)
+    torch.testing.assert_close(detector.pool_freq(x, 4), torch.nn.MaxPool2d((4, 1))(x),
+                               rtol=0, atol=0)
+    assert detector.pool_freq(x, 1) is x

@@ -81,10 +81,10 @@ class FeatureExtractor(torch.nn.Module):
             window=cfg.window,
             center=cfg.center,
         )
-        magnitude = spec.abs()
         if cfg.kind == "stft_mag":
-            return magnitude
-        power = magnitude.square()
+            return spec.abs()
+        parts = torch.view_as_real(spec)
+        power = parts.square().sum(dim=-1)  # |X|^2 without the square root of abs()
         if cfg.kind == "chroma":
             raw = torch.matmul(self.chroma_fb, power)
             peak = raw.amax(dim=-2, keepdim=True)

@@ -81,13 +81,25 @@ class GLUBlock(nn.Module):
         self.kernel_size, self.causal = kernel_size, causal
         self.conv = nn.Conv2d(in_ch, 2 * out_ch, kernel_size, padding=0)
         self.norm = nn.BatchNorm2d(2 * out_ch)
-        self.pool = nn.MaxPool2d((freq_pool, 1)) if freq_pool > 1 else nn.Identity()
+        self.freq_pool = freq_pool
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = self.kernel_size
         time_pad = (k - 1, 0) if self.causal else (k // 2, k - 1 - k // 2)
         x = F.pad(x, (*time_pad, k // 2, k - 1 - k // 2))  # (left, right) time, then freq
-        return self.pool(F.glu(self.norm(self.conv(x)), dim=1))
+        return pool_freq(F.glu(self.norm(self.conv(x)), dim=1), self.freq_pool)
+
+
+def pool_freq(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """Max over groups of ``factor`` bands (a remainder is dropped), as ``MaxPool2d((factor,
+    1))`` but as a reshape and a max: many times faster on CPUs.
+
+    Shape: (batch, channels, freq, frames) -> (batch, channels, freq // factor, frames).
+    """
+    if factor == 1:
+        return x
+    bands = x.shape[2] // factor
+    return x[:, :, : bands * factor].unflatten(2, (bands, factor)).amax(dim=3)
 
 
 class ConvFront(nn.Module):

@@ -99,7 +99,8 @@ def pool_freq(x: torch.Tensor, factor: int) -> torch.Tensor:
     if factor == 1:
         return x
     bands = x.shape[2] // factor
-    return x[:, :, : bands * factor].unflatten(2, (bands, factor)).amax(dim=3)
+    grouped = x[:, :, : bands * factor].reshape(x.shape[0], x.shape[1], bands, factor, -1)
+    return grouped.amax(dim=3)
 
 
 class ConvFront(nn.Module):
@@ -123,7 +124,7 @@ class ConvFront(nn.Module):
         batch, _, frames = features.shape
         x = (features - self.input_mean[:, None]) / self.input_std[:, None]
         x = x.unsqueeze(1)  # (batch, 1, n_mels, frames)
-        if self.training or batch * frames <= TILE_FRAMES:
+        if self.training or batch * frames <= TILE_FRAMES or torch.jit.is_tracing():
             return self.dropout(self._blocks(x))
         return torch.cat(list(self._tiles(x, max(TILE_FRAMES // batch, 16))), dim=-1)
 

@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 demo: $(VENV)/.setup-base
 	$(BIN)/cantata info examples/*.ogg
 	$(BIN)/cantata detect examples/*.ogg
+	$(BIN)/cantata separate examples/karissa-hobbs-lets-go-fishin-30s.ogg -o demo-out --overwrite
 
 test: $(VENV)/.setup-dev
 	$(BIN)/ruff check src tests bench
@@ -29,4 +30,4 @@ $(VENV)/.setup-dev: pyproject.toml scripts/setup.sh scripts/apt/base.txt scripts
 	touch $@ $(VENV)/.setup-base
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info demo-out

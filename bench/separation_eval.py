@@ -1,7 +1,8 @@
 """Vocal / accompaniment separation quality: BSS Eval v4 (museval-compatible) and SI-SDR.
 
 Usage:
-    python bench/separation_eval.py [--models separator,debug] [--mir1k ../shared/data/mir1k]
+    python bench/separation_eval.py [--models separator,separator+gate,debug]
+                                    [--mir1k ../shared/data/mir1k]
                                     [--songs N] [--limit N] [--musdb DIR]
                                     [--record docs/separation.md]
 
@@ -146,9 +147,11 @@ def oracle(power: float) -> System:
 
 
 def model_system(name: str) -> System:
+    """A model through the Separator API; ``NAME+gate`` runs it detection-gated."""
     from cantata.separate.api import Separator
 
-    separator = Separator.from_pretrained(name)
+    base, gated = name.removesuffix("+gate"), name.endswith("+gate")
+    separator = Separator.from_pretrained(base, gate="singing" if gated else None)
 
     def run(item: Item) -> dict[str, np.ndarray]:
         stems = separator.separate(Waveform(item.mix, item.sample_rate))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -73,3 +75,16 @@ def test_rejects_non_finite_samples(tmp_path):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(AudioSaveError, match="cannot write in"):
         audio.save(tmp_path / "no" / "such" / "x.wav", noise(duration_s=0.1))
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    """Atomic writes go through a temp file; the result must not stay private (0o600)."""
+    from cantata.files import write_text_atomic
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    wav_path, text_path = tmp_path / "x.wav", tmp_path / "x.json"
+    audio.save(wav_path, Waveform(np.zeros((1, 100), np.float32), 8000))
+    write_text_atomic(text_path, "{}")
+    for path in (wav_path, text_path):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from cantata.errors import AudioSaveError
+from cantata.files import temp_beside
 from cantata.types import Waveform
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def save(
     samples = _checked_samples(dest, wav, subtype)
     folder = dest.parent if str(dest.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=folder)
+        fd, tmp = temp_beside(dest, folder)
     except OSError as err:
         raise AudioSaveError(dest, f"cannot write in {folder} ({err.strerror})") from err
     try:

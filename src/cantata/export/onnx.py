@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from torch import Tensor, nn
 
 from cantata._version import __version__
 from cantata.errors import CantataError, ConfigError, ModelLoadError, ShapeError
+from cantata.files import temp_beside
 from cantata.models.registry import check_json_like
 
 logger = logging.getLogger(__name__)
@@ -317,7 +317,7 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
 def _temp_beside(dest: Path) -> Iterator[Path]:
     """A temp path in ``dest``'s folder, removed on exit unless it was renamed away."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    fd, name = temp_beside(dest)
     os.close(fd)
     try:
         yield Path(name)

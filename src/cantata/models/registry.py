@@ -30,7 +30,6 @@ import os
 import pickle
 import re
 import subprocess
-import tempfile
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -43,6 +42,7 @@ from torch import nn
 
 from cantata._version import __version__
 from cantata.errors import ConfigError, ModelLoadError
+from cantata.files import temp_beside
 
 logger = logging.getLogger(__name__)
 
@@ -392,7 +392,7 @@ def _git_sha() -> str | None:
 
 def _atomic_write(dest: Path, data: bytes) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    fd, tmp = temp_beside(dest)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

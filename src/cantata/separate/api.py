@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ import soundfile as sf
 from cantata import audio
 from cantata.audio.save import FORMATS, SUBTYPE_ALIASES
 from cantata.errors import AudioSaveError, ConfigError, ModelLoadError
-from cantata.files import OutputExistsError
+from cantata.files import OutputExistsError, temp_beside
 from cantata.separate.engine import EngineConfig, WindowSeparator, separate_array, separate_stream
 from cantata.separate.gating import GateConfig, SkipPlan
 from cantata.types import Segment, Stems, Waveform
@@ -287,8 +286,7 @@ class _StemWriters:
         try:
             for dest in self.dests.values():
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part",
-                                           dir=dest.parent)
+                fd, tmp = temp_beside(dest)
                 os.close(fd)
                 self.files.append((Path(tmp), dest, sf.SoundFile(tmp, "w", **self.settings)))
         except (OSError, sf.LibsndfileError) as err:

@@ -101,9 +101,23 @@ def _int(value: str, flag: str) -> int:
         raise ConfigError(f"{flag} takes a number or 'all', got {value!r}") from err
 
 
+def _detection_line(m: dict[str, Any]) -> str:
+    return (f"balanced accuracy {m.get('balanced_accuracy', 0):.3f} "
+            f"(threshold {m.get('threshold', 0.5):.2f}), F1 {m.get('f1', 0):.3f}, "
+            f"loss {m.get('loss', 0):.3f}")
+
+
+def _separation_line(m: dict[str, Any]) -> str:
+    return (f"SI-SDR vocals {m.get('val_si_sdr_vocals', 0):.2f} dB, "
+            f"accompaniment {m.get('val_si_sdr_accompaniment', 0):.2f} dB, "
+            f"loss {m.get('val_loss', 0):.3f}")
+
+
 @contextmanager
-def _progress(out: Output, steps: int) -> Iterator[Callable[[dict[str, Any]], None]]:
-    """A progress bar over steps fed by the loop's events; each evaluation prints a line."""
+def _progress(out: Output, steps: int, describe: Callable[[dict[str, Any]], str] = _detection_line,
+              ) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """A progress bar over steps fed by the loop's events; each evaluation prints a line
+    (``describe`` of its metrics)."""
     done = 0
     with out.progress("training", total=steps, unit="steps") as advance:
 
@@ -114,24 +128,20 @@ def _progress(out: Output, steps: int) -> Iterator[Callable[[dict[str, Any]], No
                 advance(step - done)
                 done = step
             if event.get("event") == "eval" and not out.quiet and not out.json_mode:
-                m = event.get("metrics", {})
-                out.err_console.print(
-                    f"step {step}: balanced accuracy {m.get('balanced_accuracy', 0):.3f} "
-                    f"(threshold {m.get('threshold', 0.5):.2f}), F1 {m.get('f1', 0):.3f}, "
-                    f"loss {m.get('loss', 0):.3f}")
+                out.err_console.print(f"step {step}: {describe(event.get('metrics', {}))}")
 
         yield on_event
 
 
-def _report(out: Output, result: Any) -> int:
+def _report(out: Output, result: Any, metric: str = "balanced accuracy {:.3f}") -> int:
     summary = {"best": str(result.best_path), "best_metric": round(result.best_metric, 4),
                "best_step": result.best_step, "steps": result.steps_done,
                "stopped_early": result.stopped_early}
     if out.json_mode:
         out.json(summary)
     else:
-        out.show(f"best checkpoint {result.best_path} (step {result.best_step}, balanced "
-                 f"accuracy {result.best_metric:.3f} on validation)")
+        out.show(f"best checkpoint {result.best_path} (step {result.best_step}, "
+                 f"{metric.format(result.best_metric)} on validation)")
     return 0
 
 
@@ -162,33 +172,10 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
     from cantata.train.recipes import train_separator
 
     singers = args.train_singers.split(",") if args.train_singers else None
-    done = 0
-    with out.progress("training", total=args.steps, unit="steps") as advance:
-
-        def on_event(event: dict[str, Any]) -> None:
-            nonlocal done
-            step = int(event.get("step", done))
-            if step > done:
-                advance(step - done)
-                done = step
-            if event.get("event") == "eval" and not out.quiet and not out.json_mode:
-                m = event.get("metrics", {})
-                out.err_console.print(
-                    f"step {step}: SI-SDR vocals {m.get('val_si_sdr_vocals', 0):.2f} dB, "
-                    f"accompaniment {m.get('val_si_sdr_accompaniment', 0):.2f} dB, "
-                    f"loss {m.get('val_loss', 0):.3f}")
-
+    with _progress(out, args.steps, _separation_line) as on_event:
         result = train_separator(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
             instrumentals=args.instrumentals, musdb=args.musdb, mask=args.mask, loss=args.loss,
             n_channels=args.channels, train_singers=singers, command=_command(),
             on_progress=on_event)
-    summary = {"best": str(result.best_path), "best_metric": round(result.best_metric, 4),
-               "best_step": result.best_step, "steps": result.steps_done,
-               "stopped_early": result.stopped_early}
-    if out.json_mode:
-        out.json(summary)
-    else:
-        out.show(f"best checkpoint {result.best_path} (step {result.best_step}, vocals SI-SDR "
-                 f"{result.best_metric:.2f} dB on validation)")
-    return 0
+    return _report(out, result, "vocals SI-SDR {:.2f} dB")

@@ -120,7 +120,7 @@ def test_a_cirm_model_and_the_irm_override():
                 SpectralSeparator(debug_separator("psm"), mask="irm")):
         stems = sep.separate_window(x, 22050)
         np.testing.assert_allclose(stems.sum(axis=0), x, atol=1e-4)
-    with pytest.raises(ConfigError, match="mask must be"):
+    with pytest.raises(ConfigError, match="this model predicts"):
         SpectralSeparator(debug_separator(), mask="psm")
 
 

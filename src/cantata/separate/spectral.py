@@ -53,8 +53,9 @@ class SpectralSeparator:
         if not isinstance(model, MaskUNet):
             raise ConfigError(f"SpectralSeparator needs a MaskUNet, got {type(model).__name__}")
         if mask not in (None, model.config.mask, "irm"):
-            raise ConfigError(f"mask must be None or 'irm' for a {model.config.mask} model, "
-                              f"got {mask!r}")
+            allowed = " or ".join(repr(k) for k in sorted({model.config.mask, "irm"}))
+            raise ConfigError(f"mask {mask!r}: this model predicts {model.config.mask} masks; "
+                              f"use {allowed}, or leave the mask out")
         self.model = model.eval()
         self.features = model.config.features
         self.stems: tuple[str, ...] = model.config.stems

@@ -36,16 +36,21 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                          help="moved layers frozen, fine-tuned, or no transfer (default)")
     singing.add_argument("--task", choices=["binary", "multilabel"], default="binary")
     singing.add_argument("--causal", action="store_true", help="the live (causal) variant")
-    singing.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
-    singing.add_argument("--train-singers", help="comma-separated MIR-1K singers to train on")
-    singing.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
-                         help="labelled songs with a manifest (cantata data synth song)")
-    singing.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
-                         help="vocal-free music folder, or 'debian' for the installed Debian "
-                              "soundtracks (the benchmark's test tracks are always left out)")
+    _add_song_data(singing)
     _add_common(singing)
     singing.set_defaults(run=run_singing)
     _add_separator(models, parents)
+
+
+def _add_song_data(p: argparse.ArgumentParser) -> None:
+    """The song sources both singing detection and separation train on."""
+    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
+    p.add_argument("--train-singers", help="comma-separated MIR-1K singers to train on")
+    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
+                   help="songs with stems and a manifest (cantata data synth song)")
+    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
+                   help="vocal-free music folder, or 'debian' for the installed Debian "
+                        "soundtracks (the detection benchmark's test tracks are always left out)")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -150,13 +155,7 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
                           help="vocal / accompaniment separation (mask U-Net)",
                           description="Train the mask U-Net separator on vocals mixed over "
                                       "accompaniment on the fly.")
-    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
-    p.add_argument("--train-singers", help="comma-separated MIR-1K singers to train on")
-    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
-                   help="songs with stems and a manifest (cantata data synth song)")
-    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
-                   help="vocal-free music for the accompaniment pool, or 'debian' for the "
-                        "installed Debian soundtracks")
+    _add_song_data(p)
     p.add_argument("--musdb", type=Path, metavar="DIR",
                    help="MUSDB18-style folder (only its train tracks are used)")
     p.add_argument("--mask", choices=["irm", "psm", "cirm"], default="irm")

@@ -1,0 +1,58 @@
+"""The ``detect`` analyzer: singing (or speech) regions of each track."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, weights_identity
+from cantata.catalog.records import Result
+from cantata.errors import ModelLoadError
+
+VERSION = "1"
+DEFAULT_MODEL = "singing"
+
+
+def resolve(model: str | None) -> AnalyzerSpec:
+    """The spec of ``detect`` with a shipped detector name, ``debug``, or a checkpoint.
+
+    Raises:
+        ModelLoadError: an unknown name or a missing file.
+    """
+    from cantata.detect.api import DEBUG_LABELS, SHIPPED, shipped_path
+
+    model = model or DEFAULT_MODEL
+    if model in DEBUG_LABELS:
+        identity = model
+    elif model in SHIPPED:
+        identity = shipped_path(model).stem
+    elif Path(model).is_file():
+        identity = weights_identity(model)
+    else:
+        raise ModelLoadError(f"detect: unknown model {model!r} (shipped: "
+                             f"{', '.join(SHIPPED)}; or a checkpoint file)")
+    return AnalyzerSpec("detect", model, VERSION, identity)
+
+
+class DetectAnalyzer(Analyzer):
+    """Regions per label (``vocal``; or ``vocal``, ``accompaniment``, ``silence``) and the
+    seconds each label covers, as ``summary["<label>_s"]``."""
+
+    name, version = "detect", VERSION
+
+    def __init__(self, spec: AnalyzerSpec, *, files_dir: str | Path | None = None) -> None:
+        from cantata.detect.api import VoiceDetector
+
+        super().__init__(spec, files_dir=files_dir)
+        self.detector = VoiceDetector.from_pretrained(spec.model)
+
+    def analyze(self, items: Sequence[TrackAudio]) -> list[Result]:
+        out = []
+        for item in items:
+            regions = self.detector.detect(item.source)
+            summary: dict[str, object] = {
+                f"{label}_s": round(sum(r.duration_s for r in regions if r.label == label), 3)
+                for label in self.detector.labels}
+            summary["regions"] = len(regions)
+            out.append(self.result(summary=summary, regions=regions))
+        return out

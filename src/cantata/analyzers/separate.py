@@ -1,0 +1,63 @@
+"""The ``separate`` analyzer: vocal and accompaniment stems of each track, written as files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, weights_identity
+from cantata.catalog.records import Result
+from cantata.errors import ConfigError, ModelLoadError
+
+VERSION = "1"
+DEFAULT_MODEL = "separator"
+STEM_FORMAT = "flac"
+
+
+def resolve(model: str | None) -> AnalyzerSpec:
+    """The spec of ``separate`` with a shipped separator name, ``debug``, or a checkpoint.
+
+    Raises:
+        ModelLoadError: an unknown name or a missing file.
+    """
+    from cantata.separate.api import SHIPPED, shipped_path
+
+    model = model or DEFAULT_MODEL
+    if model == "debug":
+        identity = model
+    elif model in SHIPPED:
+        identity = shipped_path(model).stem
+    elif Path(model).is_file():
+        identity = weights_identity(model)
+    else:
+        raise ModelLoadError(f"separate: unknown model {model!r} (shipped: "
+                             f"{', '.join(SHIPPED)}, debug; or a checkpoint file)")
+    return AnalyzerSpec("separate", model, VERSION, identity)
+
+
+class SeparateAnalyzer(Analyzer):
+    """Stems as 16-bit FLAC at the track's rate and channels, in
+    ``files_dir/<content hash>/<file stem>/<stem>.flac`` (same content, same place: a
+    re-scan replaces them atomically), with their paths and the model's stems in the result.
+    The file is streamed, so tracks of any length fit in bounded memory."""
+
+    name, version = "separate", VERSION
+
+    def __init__(self, spec: AnalyzerSpec, *, files_dir: str | Path | None = None) -> None:
+        from cantata.separate.api import Separator
+
+        super().__init__(spec, files_dir=files_dir)
+        if self.files_dir is None:
+            raise ConfigError("the separate analyzer needs a folder for the stems")
+        self.separator = Separator.from_pretrained(spec.model)
+
+    def analyze(self, items: Sequence[TrackAudio]) -> list[Result]:
+        out = []
+        for item in items:
+            written = self.separator.separate_to_files(
+                item.path, self.files_dir / item.content_hash, format=STEM_FORMAT,
+                overwrite=True)
+            out.append(self.result(
+                summary={"stems": list(written), "duration_s": round(written.duration_s, 3)},
+                stems={stem: str(path.resolve()) for stem, path in written.items()}))
+        return out

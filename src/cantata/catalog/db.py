@@ -1,0 +1,343 @@
+"""The catalog: one SQLite file, no server. The only module of Cantata that speaks SQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cantata.catalog.records import FileStat, Result, ScanRun, Track, TrackFacts
+from cantata.catalog.schema import CatalogSchemaError, migrate
+from cantata.errors import CantataError
+from cantata.types import Segment
+
+PathLike = str | os.PathLike[str]
+
+#: ``Catalog.tracks(sort=...)`` accepts these columns.
+SORT_COLUMNS = ("id", "path", "duration_s", "loudness_lufs", "updated_at", "status")
+_TRACK_COLUMNS = ("id", "path", "content_hash", "size_bytes", "mtime_ns", "status", "error",
+                  "duration_s", "sample_rate", "channels", "codec", "container",
+                  "loudness_lufs", "peak_dbfs", "scan_id", "updated_at")
+_FACT_COLUMNS = ("content_hash", "size_bytes", "mtime_ns", "duration_s", "sample_rate",
+                 "channels", "codec", "container", "loudness_lufs", "peak_dbfs")
+
+
+class CatalogNotFoundError(CantataError):
+    """A catalog opened for reading does not exist."""
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the catalog remembers of a file, enough to decide what a scan must redo.
+
+    Attributes:
+        stat: size and modification time when last scanned.
+        content_hash: BLAKE2b-128 of its bytes then.
+        status: ``"ok"`` or ``"failed"``.
+        result_keys: :attr:`Result.key` of every stored result.
+    """
+
+    stat: FileStat
+    content_hash: str
+    status: str
+    result_keys: frozenset[str]
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Catalog:
+    """An embedded catalog of tracks and analyzer results in one SQLite file.
+
+    Every write is one transaction: a process killed at any moment leaves each track
+    either fully written (its facts and all its results) or as it was before.
+
+    Example:
+        >>> with Catalog("catalog.db") as catalog:                       # doctest: +SKIP
+        ...     for track in catalog.tracks(search="fishin"):
+        ...         print(track.path, catalog.track(track.id).results["detect"].regions)
+    """
+
+    def __init__(self, path: PathLike, *, create: bool = True) -> None:
+        """Open (and with ``create``, create or migrate) the catalog at ``path``.
+
+        Raises:
+            CatalogNotFoundError: ``create`` is false and there is no file.
+            CatalogSchemaError: the file is not a catalog, or a newer Cantata wrote it.
+        """
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise CatalogNotFoundError(f"{self.path}: no catalog here (run cantata scan first)")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
+                                         check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self.schema_found = migrate(self._conn, str(self.path))
+        except sqlite3.DatabaseError as err:
+            raise CatalogSchemaError(f"{self.path}: not a Cantata catalog ({err})") from err
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # --- scans ------------------------------------------------------------------------
+
+    def start_scan(self, root: PathLike, analyzers: Sequence[str], *, backend: str,
+                   jobs: int) -> ScanRun:
+        """Record the start of a scan."""
+        with self._transaction() as db:
+            cur = db.execute("INSERT INTO scans (root, analyzers, backend, jobs, started_at) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             (os.fspath(root), json.dumps(list(analyzers)), backend, jobs,
+                              now()))
+        return self.scan(int(cur.lastrowid))
+
+    def finish_scan(self, scan_id: int, *, status: str, found: int, skipped: int) -> ScanRun:
+        """Record how a scan ended (``analyzed`` and ``failed`` count themselves)."""
+        with self._transaction() as db:
+            db.execute("UPDATE scans SET finished_at = ?, status = ?, found = ?, skipped = ? "
+                       "WHERE id = ?", (now(), status, found, skipped, scan_id))
+        return self.scan(scan_id)
+
+    def scan(self, scan_id: int) -> ScanRun:
+        row = self._conn.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        if row is None:
+            raise CantataError(f"{self.path}: no scan {scan_id}")
+        return _scan_record(row)
+
+    def scans(self) -> list[ScanRun]:
+        """Every scan, oldest first."""
+        return [_scan_record(r) for r in self._conn.execute("SELECT * FROM scans ORDER BY id")]
+
+    # --- writing tracks ---------------------------------------------------------------
+
+    def known_files(self) -> dict[str, KnownFile]:
+        """path -> :class:`KnownFile` for every track: what a scan plans from."""
+        keys: dict[int, set[str]] = {}
+        for row in self._conn.execute("SELECT track_id, analyzer, analyzer_version, "
+                                      "model_version FROM results"):
+            keys.setdefault(row[0], set()).add(f"{row[1]}@{row[2]}:{row[3]}")
+        return {row["path"]: KnownFile(FileStat(row["path"], row["size_bytes"], row["mtime_ns"]),
+                                       row["content_hash"], row["status"],
+                                       frozenset(keys.get(row["id"], ())))
+                for row in self._conn.execute("SELECT id, path, size_bytes, mtime_ns, "
+                                              "content_hash, status FROM tracks")}
+
+    def write_track(self, facts: TrackFacts, results: Sequence[Result] = (), *,
+                    scan_id: int | None = None) -> int:
+        """Insert or update a track and replace the given analyzers' results, atomically.
+
+        A changed content hash or a failure drops the track's older results (they describe
+        other audio); results of analyzers not in ``results`` are kept otherwise.
+
+        Returns:
+            the track's id.
+        """
+        stamp = now()
+        status = "failed" if facts.error else "ok"
+        with self._transaction() as db:
+            row = db.execute("SELECT id, content_hash FROM tracks WHERE path = ?",
+                             (facts.path,)).fetchone()
+            values = [getattr(facts, c) for c in _FACT_COLUMNS]
+            if row is None:
+                cur = db.execute(
+                    f"INSERT INTO tracks (path, status, error, scan_id, updated_at, "
+                    f"{', '.join(_FACT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, "
+                    f"{', '.join('?' * len(_FACT_COLUMNS))})",
+                    (facts.path, status, facts.error, scan_id, stamp, *values))
+                track_id = int(cur.lastrowid)
+            else:
+                track_id = int(row["id"])
+                if row["content_hash"] != facts.content_hash or facts.error:
+                    db.execute("DELETE FROM results WHERE track_id = ?", (track_id,))
+                db.execute(
+                    f"UPDATE tracks SET status = ?, error = ?, scan_id = ?, updated_at = ?, "
+                    f"{', '.join(f'{c} = ?' for c in _FACT_COLUMNS)} WHERE id = ?",
+                    (status, facts.error, scan_id, stamp, *values, track_id))
+            for result in results:
+                _insert_result(db, track_id, result, stamp)
+            if scan_id is not None:
+                column = "failed" if facts.error else "analyzed"
+                db.execute(f"UPDATE scans SET {column} = {column} + 1 WHERE id = ?", (scan_id,))
+        return track_id
+
+    def touch(self, stat: FileStat) -> None:
+        """A file's size or time changed but not its content: remember the new stat."""
+        with self._transaction() as db:
+            db.execute("UPDATE tracks SET size_bytes = ?, mtime_ns = ? WHERE path = ?",
+                       (stat.size_bytes, stat.mtime_ns, stat.path))
+
+    def remove(self, track_id: int) -> None:
+        """Forget a track and its results (its stem files stay on disk)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM tracks WHERE id = ?", (track_id,))
+
+    # --- reading ----------------------------------------------------------------------
+
+    def track(self, id_or_path: int | PathLike) -> Track | None:
+        """A track with all its results, by id or by path (None when unknown)."""
+        if isinstance(id_or_path, int):
+            row = self._conn.execute("SELECT * FROM tracks WHERE id = ?",
+                                     (id_or_path,)).fetchone()
+        else:
+            path = os.path.abspath(os.fspath(id_or_path))
+            row = self._conn.execute("SELECT * FROM tracks WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return None
+        return _track_record(row, self._results([int(row["id"])]).get(int(row["id"]), {}))
+
+    def tracks(self, *, status: str | None = None, search: str | None = None,
+               sort: str = "path", descending: bool = False, limit: int | None = None,
+               offset: int = 0, with_results: bool = False) -> list[Track]:
+        """Tracks matching ``status`` and a case-insensitive ``search`` in the path.
+
+        Raises:
+            CantataError: ``sort`` is not one of :data:`SORT_COLUMNS`.
+        """
+        if sort not in SORT_COLUMNS:
+            raise CantataError(f"cannot sort by {sort!r}; choose from {', '.join(SORT_COLUMNS)}")
+        where, params = _filters(status, search)
+        sql = (f"SELECT * FROM tracks{where} ORDER BY {sort} {'DESC' if descending else 'ASC'}, "
+               f"id LIMIT ? OFFSET ?")
+        rows = self._conn.execute(sql, (*params, -1 if limit is None else limit,
+                                        offset)).fetchall()
+        results = self._results([int(r["id"]) for r in rows]) if with_results else {}
+        return [_track_record(r, results.get(int(r["id"]), {})) for r in rows]
+
+    def count(self, *, status: str | None = None, search: str | None = None) -> int:
+        where, params = _filters(status, search)
+        return int(self._conn.execute(f"SELECT COUNT(*) FROM tracks{where}",
+                                      params).fetchone()[0])
+
+    def iter_tracks(self, *, batch: int = 500) -> Iterator[Track]:
+        """Every track with its results, by id, ``batch`` at a time (for exports)."""
+        last = 0
+        while True:
+            rows = self._conn.execute("SELECT * FROM tracks WHERE id > ? ORDER BY id LIMIT ?",
+                                      (last, batch)).fetchall()
+            if not rows:
+                return
+            results = self._results([int(r["id"]) for r in rows])
+            for row in rows:
+                yield _track_record(row, results.get(int(row["id"]), {}))
+            last = int(rows[-1]["id"])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and totals: tracks by status, hours of audio, results by analyzer, scans."""
+        db = self._conn
+        by_status = dict(db.execute("SELECT status, COUNT(*) FROM tracks GROUP BY status"))
+        hours = db.execute("SELECT COALESCE(SUM(duration_s), 0) FROM tracks").fetchone()[0]
+        analyzers = {r[0]: {"tracks": r[1], "models": r[2].split(",")} for r in db.execute(
+            "SELECT analyzer, COUNT(*), GROUP_CONCAT(DISTINCT model_version) FROM results "
+            "GROUP BY analyzer ORDER BY analyzer")}
+        regions = {f"{r[0]}:{r[1]}": round(r[2], 3) for r in db.execute(
+            "SELECT results.analyzer, label, SUM(end_s - start_s) FROM regions JOIN results "
+            "ON results.id = regions.result_id GROUP BY results.analyzer, label")}
+        formats = dict(db.execute("SELECT COALESCE(container, '?'), COUNT(*) FROM tracks "
+                                  "GROUP BY container ORDER BY COUNT(*) DESC"))
+        errors = [{"path": r[0], "error": r[1]} for r in db.execute(
+            "SELECT path, error FROM tracks WHERE status = 'failed' ORDER BY path")]
+        scans = self.scans()
+        return {"catalog": str(self.path), "tracks": sum(by_status.values()),
+                "ok": by_status.get("ok", 0), "failed": by_status.get("failed", 0),
+                "audio_hours": round(hours / 3600, 4), "formats": formats,
+                "analyzers": analyzers, "region_seconds": regions, "failures": errors,
+                "scans": len(scans), "last_scan": scans[-1].to_dict() if scans else None}
+
+    def _results(self, track_ids: list[int]) -> dict[int, dict[str, Result]]:
+        if not track_ids:
+            return {}
+        db, marks = self._conn, ",".join("?" * len(track_ids))
+        rows = db.execute(f"SELECT * FROM results WHERE track_id IN ({marks}) ORDER BY "
+                          f"analyzer", track_ids).fetchall()
+        result_ids = [r["id"] for r in rows]
+        regions: dict[int, list[Segment]] = {}
+        stems: dict[int, dict[str, str]] = {}
+        for chunk in _chunks(result_ids, 900):
+            marks = ",".join("?" * len(chunk))
+            for r in db.execute(f"SELECT * FROM regions WHERE result_id IN ({marks}) "
+                                f"ORDER BY result_id, start_s, label", chunk):
+                regions.setdefault(r["result_id"], []).append(
+                    Segment(r["start_s"], r["end_s"], r["label"], r["confidence"]))
+            for r in db.execute(f"SELECT * FROM stems WHERE result_id IN ({marks}) "
+                                f"ORDER BY result_id, stem", chunk):
+                stems.setdefault(r["result_id"], {})[r["stem"]] = r["path"]
+        out: dict[int, dict[str, Result]] = {}
+        for r in rows:
+            out.setdefault(r["track_id"], {})[r["analyzer"]] = Result(
+                r["analyzer"], r["analyzer_version"], r["model"], r["model_version"],
+                json.loads(r["summary"]), tuple(regions.get(r["id"], ())),
+                stems.get(r["id"], {}), r["created_at"])
+        return out
+
+
+def _insert_result(db: sqlite3.Connection, track_id: int, result: Result, stamp: str) -> None:
+    db.execute("DELETE FROM results WHERE track_id = ? AND analyzer = ?",
+               (track_id, result.analyzer))
+    cur = db.execute("INSERT INTO results (track_id, analyzer, analyzer_version, model, "
+                     "model_version, summary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (track_id, result.analyzer, result.analyzer_version, result.model,
+                      result.model_version, json.dumps(result.summary), stamp))
+    result_id = cur.lastrowid
+    db.executemany("INSERT INTO regions VALUES (?, ?, ?, ?, ?)",
+                   [(result_id, s.start_s, s.end_s, s.label, s.confidence)
+                    for s in result.regions])
+    db.executemany("INSERT INTO stems VALUES (?, ?, ?)",
+                   [(result_id, stem, path) for stem, path in result.stems.items()])
+
+
+def _filters(status: str | None, search: str | None) -> tuple[str, tuple[Any, ...]]:
+    clauses, params = [], []
+    if status is not None:
+        clauses.append("status = ?")
+        params.append(status)
+    if search:
+        clauses.append("path LIKE ? ESCAPE '\\'")
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"%{escaped}%")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _track_record(row: sqlite3.Row, results: dict[str, Result]) -> Track:
+    return Track(**{c: row[c] for c in _TRACK_COLUMNS}, results=results)
+
+
+def _scan_record(row: sqlite3.Row) -> ScanRun:
+    values = dict(row)
+    values["analyzers"] = tuple(json.loads(values["analyzers"]))
+    return ScanRun(**values)
+
+
+__all__ = ["Catalog", "CatalogNotFoundError", "CatalogSchemaError", "KnownFile", "now"]

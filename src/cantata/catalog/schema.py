@@ -1,0 +1,116 @@
+"""The catalog's SQLite schema, as numbered migrations (``PRAGMA user_version``)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from cantata.errors import CantataError
+
+#: Migration n (1-based) brings a catalog from schema n-1 to schema n. Append, never edit.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE scans (
+        id INTEGER PRIMARY KEY,
+        root TEXT NOT NULL,
+        analyzers TEXT NOT NULL,          -- JSON list of analyzer specs
+        backend TEXT NOT NULL,
+        jobs INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'running',
+        found INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        analyzed INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+        error TEXT NOT NULL DEFAULT '',
+        duration_s REAL,
+        sample_rate INTEGER,
+        channels INTEGER,
+        codec TEXT,
+        container TEXT,
+        loudness_lufs REAL,
+        peak_dbfs REAL,
+        scan_id INTEGER REFERENCES scans(id),
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX tracks_hash ON tracks(content_hash);
+    CREATE TABLE results (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        analyzer TEXT NOT NULL,
+        analyzer_version TEXT NOT NULL,
+        model TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        summary TEXT NOT NULL,            -- JSON object
+        created_at TEXT NOT NULL,
+        UNIQUE (track_id, analyzer)
+    );
+    CREATE TABLE regions (
+        result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+        start_s REAL NOT NULL,
+        end_s REAL NOT NULL,
+        label TEXT NOT NULL,
+        confidence REAL NOT NULL
+    );
+    CREATE INDEX regions_result ON regions(result_id);
+    CREATE TABLE stems (
+        result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+        stem TEXT NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (result_id, stem)
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class CatalogSchemaError(CantataError):
+    """The catalog file was written by a newer Cantata, or is not a catalog."""
+
+
+def migrate(conn: sqlite3.Connection, path: str) -> int:
+    """Bring the database to :data:`SCHEMA_VERSION`, each migration in one transaction.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``).
+
+    Returns:
+        the schema version found before migrating (0 for a new file).
+
+    Raises:
+        CatalogSchemaError: the file's schema is newer than this Cantata knows.
+    """
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise CatalogSchemaError(f"{path}: catalog schema v{found} is newer than this "
+                                 f"Cantata's v{SCHEMA_VERSION}; upgrade cantata")
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")  # one transaction: a killed migration leaves the old
+        try:
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit on its own)."""
+    out, current = [], ""
+    for line in script.splitlines():
+        current += line.split("--", 1)[0] + "\n"
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    return [s for s in out if s.rstrip(";").strip()]

@@ -1,0 +1,162 @@
+"""``cantata catalog ls|show|stats|export``: what a scan put in the catalog."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from cantata.cli.output import Output
+from cantata.cli.scan import DEFAULT_DB
+
+
+def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("catalog", parents=parents, help="list, show, count and export the "
+                       "catalog", description="Read the catalog a scan filled.")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", type=Path, default=Path(DEFAULT_DB),
+                    help=f"the catalog file (default {DEFAULT_DB})")
+    ls = actions.add_parser("ls", parents=[*parents, db], help="list tracks")
+    ls.add_argument("--search", metavar="TEXT", help="only paths containing TEXT")
+    ls.add_argument("--failed", action="store_true", help="only tracks that failed")
+    ls.add_argument("--sort", default="path",
+                    choices=["id", "path", "duration_s", "loudness_lufs", "updated_at", "status"])
+    ls.add_argument("--desc", action="store_true", help="sort descending")
+    ls.add_argument("--limit", type=int, metavar="N", help="at most N tracks")
+    ls.set_defaults(run=run_ls)
+    show = actions.add_parser("show", parents=[*parents, db], help="everything about a track")
+    show.add_argument("track", metavar="ID_OR_PATH", help="a track id or its file path")
+    show.set_defaults(run=run_show)
+    stats = actions.add_parser("stats", parents=[*parents, db], help="counts and totals")
+    stats.set_defaults(run=run_stats)
+    export = actions.add_parser("export", parents=[*parents, db],
+                                help="write every track to JSON Lines or Parquet")
+    export.add_argument("-o", "--out", type=Path, required=True, metavar="FILE",
+                        help="FILE.jsonl or FILE.parquet")
+    export.add_argument("--format", choices=["jsonl", "parquet"],
+                        help="default: from the file's suffix")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    export.set_defaults(run=run_export)
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from cantata.catalog import Catalog
+
+    return Catalog(args.db, create=False)
+
+
+def run_ls(args: argparse.Namespace, out: Output) -> int:
+    with _open(args) as catalog:
+        tracks = catalog.tracks(status="failed" if args.failed else None, search=args.search,
+                                sort=args.sort, descending=args.desc, limit=args.limit,
+                                with_results=True)
+    if out.json_mode:
+        out.json([t.to_dict() for t in tracks])
+        return 0
+    table = Table(title=f"{len(tracks)} tracks", title_justify="left")
+    for name, justify in (("id", "right"), ("path", "left"), ("duration", "right"),
+                          ("LUFS", "right"), ("vocal", "right"), ("stems", "left"),
+                          ("status", "left")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for t in tracks:
+        detect = t.results.get("detect")
+        separate = t.results.get("separate")
+        table.add_row(str(t.id), t.path, _duration(t.duration_s), _num(t.loudness_lufs),
+                      _duration(detect.summary.get("vocal_s")) if detect else "",
+                      ", ".join(separate.stems) if separate else "",
+                      t.status if t.ok else f"failed: {t.error}")
+    out.show(table)
+    return 0
+
+
+def run_show(args: argparse.Namespace, out: Output) -> int:
+    from cantata.errors import CantataError
+
+    key = int(args.track) if args.track.isdigit() else args.track
+    with _open(args) as catalog:
+        track = catalog.track(key)
+    if track is None:
+        raise CantataError(f"{args.db}: no track {args.track!r}")
+    if out.json_mode:
+        out.json(track.to_dict())
+        return 0
+    facts = Table(title=f"track {track.id}", title_justify="left", show_header=False)
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    for key, value in track.to_dict().items():
+        if key != "results" and value not in (None, ""):
+            facts.add_row(key, str(value))
+    out.show(facts)
+    for name, result in track.results.items():
+        about = Table(title=f"{name}: {result.model} ({result.model_version}, "
+                            f"{result.created_at})", title_justify="left", show_header=False)
+        about.add_column(style="bold")
+        about.add_column(overflow="fold")
+        for key, value in [*result.summary.items(), *result.stems.items()]:
+            about.add_row(key, str(value))
+        out.show(about)
+        if result.regions:
+            out.show(_regions_table(result.regions))
+    return 0
+
+
+def _regions_table(regions: Any) -> Table:
+    table = Table()
+    for column in ("start", "end", "label", "confidence"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for r in regions:
+        table.add_row(f"{r.start_s:.2f}", f"{r.end_s:.2f}", r.label, f"{r.confidence:.2f}")
+    return table
+
+
+def run_stats(args: argparse.Namespace, out: Output) -> int:
+    with _open(args) as catalog:
+        stats = catalog.stats()
+    if out.json_mode:
+        out.json(stats)
+        return 0
+    table = Table(title=f"catalog {stats['catalog']}", title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_row("tracks", f"{stats['tracks']} ({stats['ok']} ok, {stats['failed']} failed)")
+    table.add_row("audio", f"{stats['audio_hours']:.2f} hours")
+    table.add_row("formats", ", ".join(f"{k} {v}" for k, v in stats["formats"].items()))
+    for name, a in stats["analyzers"].items():
+        table.add_row(name, f"{a['tracks']} tracks ({', '.join(a['models'])})")
+    for key, seconds in stats["region_seconds"].items():
+        table.add_row(key, _duration(seconds))
+    last = stats["last_scan"]
+    if last:
+        table.add_row("scans", f"{stats['scans']}; last {last['started_at']} {last['status']}: "
+                               f"{last['analyzed']} analyzed, {last['skipped']} unchanged, "
+                               f"{last['failed']} failed")
+    for failure in stats["failures"]:
+        table.add_row("failed", f"{failure['path']}: {failure['error']}")
+    out.show(table)
+    return 0
+
+
+def run_export(args: argparse.Namespace, out: Output) -> int:
+    from cantata.catalog import export
+
+    with _open(args) as catalog:
+        n = export(catalog, args.out, format=args.format, overwrite=args.overwrite)
+    if out.json_mode:
+        out.json({"file": str(args.out), "tracks": n})
+    else:
+        out.show(f"{args.out}: {n} tracks")
+    return 0
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, rest = divmod(float(seconds), 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:.1f}"

@@ -1,0 +1,144 @@
+"""What a scan worker does with one file: hash, decode once, measure, run the analyzers."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cantata import audio
+from cantata.analyzers import Analyzer, AnalyzerSpec, TrackAudio, build
+from cantata.audio.loudness import LoudnessMeter
+from cantata.catalog import Result, TrackFacts
+from cantata.errors import CantataError
+from cantata.scan.plan import Job
+from cantata.types import Waveform
+
+log = logging.getLogger(__name__)
+
+#: files up to this long are decoded once and held for every analyzer; longer ones stream
+MAX_IN_MEMORY_S = 20 * 60.0
+DECODE_BLOCK_S = 30.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker sends back for one job.
+
+    Attributes:
+        job: the job done.
+        facts: the file's facts (``facts.error`` set when it failed).
+        results: the new results.
+        unchanged: the content was as scanned and nothing was missing: only the stat moved.
+        seconds: where the time went, e.g. ``{"hash": .., "decode": .., "detect": ..}``.
+    """
+
+    job: Job
+    facts: TrackFacts
+    results: tuple[Result, ...] = ()
+    unchanged: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def file_hash(path: str | Path, *, block: int = 1 << 20) -> str:
+    """BLAKE2b-128 of a file's bytes, hex."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while chunk := f.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Worker:
+    """Analyzers loaded once; :meth:`run` does one job and never raises for a bad file."""
+
+    def __init__(self, specs: Sequence[AnalyzerSpec], *, files_dir: str | Path | None,
+                 threads: int | None = None) -> None:
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.analyzers: dict[str, Analyzer] = {
+            s.name: build(s, files_dir=files_dir) for s in specs}
+
+    def run(self, job: Job) -> Outcome:
+        seconds: dict[str, float] = {}
+        stat = job.stat
+        base = TrackFacts(stat.path, "", stat.size_bytes, stat.mtime_ns)
+        try:
+            with _timed(seconds, "hash"):
+                content_hash = file_hash(stat.path)
+        except OSError as err:
+            return Outcome(job, _failed(base, f"cannot read: {err.strerror or err}"),
+                           seconds=seconds)
+        base = TrackFacts(stat.path, content_hash, stat.size_bytes, stat.mtime_ns)
+        same = content_hash == job.known_hash
+        needed = job.needed if same else tuple(self.analyzers)
+        if same and not needed:
+            return Outcome(job, base, unchanged=True, seconds=seconds)
+        try:
+            with _timed(seconds, "decode"):
+                facts, wav = _decode(base)
+        except CantataError as err:
+            return Outcome(job, _failed(base, str(err)), seconds=seconds)
+        item = TrackAudio(stat.path, content_hash, wav)
+        results = []
+        for name in needed:
+            try:
+                with _timed(seconds, name):
+                    results += self.analyzers[name].analyze([item])
+            except CantataError as err:
+                return Outcome(job, _failed(facts, f"{name}: {err}"), seconds=seconds)
+            except Exception as err:  # a bug must not end a catalog-wide scan
+                log.exception("%s: %s analyzer crashed", stat.path, name)
+                return Outcome(job, _failed(facts, f"{name}: {type(err).__name__}: {err}"),
+                               seconds=seconds)
+        return Outcome(job, facts, tuple(results), seconds=seconds)
+
+
+def _decode(base: TrackFacts) -> tuple[TrackFacts, Waveform | None]:
+    """Decode the file once: its facts and loudness, and the audio when short enough."""
+    header = audio.info(base.path)
+    meter = LoudnessMeter(header.sample_rate, header.n_channels)
+    keep = header.duration_s <= MAX_IN_MEMORY_S
+    blocks, n = [], 0
+    for block in audio.stream(base.path, block_s=DECODE_BLOCK_S):
+        meter.push(block)
+        n += block.n_samples
+        if keep:
+            blocks.append(block.samples)
+    if n == 0:
+        raise CantataError(f"{base.path}: no audio samples")
+    wav = Waveform(np.concatenate(blocks, axis=1), header.sample_rate) if keep else None
+    facts = TrackFacts(
+        base.path, base.content_hash, base.size_bytes, base.mtime_ns,
+        duration_s=n / header.sample_rate, sample_rate=header.sample_rate,
+        channels=header.n_channels, codec=header.codec, container=header.container,
+        loudness_lufs=_finite(meter.integrated_lufs()), peak_dbfs=_finite(meter.peak_dbfs()))
+    return facts, wav
+
+
+def _failed(facts: TrackFacts, error: str) -> TrackFacts:
+    """The facts with the reason it failed (without the path, which the record has)."""
+    error = error.replace(f"{facts.path}: ", "", 1) if error.startswith(facts.path) else error
+    return TrackFacts(**{**facts.__dict__, "error": error or "failed"})
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 3) if math.isfinite(x) else None
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], key: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[key] = seconds.get(key, 0.0) + time.perf_counter() - start

@@ -1,4 +1,4 @@
-# Cantata: `make demo` runs the main job on the shipped examples; `make test` runs the tests.
+# Cantata: `make demo` scans the shipped example library into a catalog; `make test` runs the tests.
 # Both set up .venv (Debian packages, torch CPU, the package) on first use.
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,9 +6,8 @@ BIN := $(VENV)/bin
 .PHONY: demo test lint bench clean
 
 demo: $(VENV)/.setup-base
-	$(BIN)/cantata info examples/*.ogg
-	$(BIN)/cantata detect examples/*.ogg
-	$(BIN)/cantata separate examples/karissa-hobbs-lets-go-fishin-30s.ogg -o demo-out --overwrite
+	$(BIN)/cantata scan examples --db demo-out/catalog.db
+	$(BIN)/cantata catalog ls --db demo-out/catalog.db
 
 test: $(VENV)/.setup-dev
 	$(BIN)/ruff check src tests bench

@@ -40,7 +40,7 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 case $extras in
   base) spec="." ;;
   train | music) spec=".[train]" ;;
-  dev) spec=".[train,dev,onnx]" ;;
+  dev) spec=".[train,dev,onnx,parquet,ray]" ;;
   *) echo "usage: scripts/setup.sh [base|train|dev|music]" >&2; exit 2 ;;
 esac
 log "installing cantata ($extras)"

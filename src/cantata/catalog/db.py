@@ -126,6 +126,13 @@ class Catalog:
                        "WHERE id = ?", (now(), status, found, skipped, scan_id))
         return self.scan(scan_id)
 
+    def close_stale_scans(self) -> int:
+        """Mark scans still ``running`` as ``killed``: call while holding the scan lock, when
+        no scan can be running. Returns how many there were."""
+        with self._transaction() as db:
+            return db.execute("UPDATE scans SET status = 'killed' WHERE status = 'running'"
+                              ).rowcount
+
     def scan(self, scan_id: int) -> ScanRun:
         row = self._conn.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone()
         if row is None:

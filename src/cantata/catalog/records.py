@@ -137,7 +137,8 @@ class ScanRun:
         backend: ``"local"`` or ``"ray"``.
         jobs: worker count.
         started_at, finished_at: ISO 8601 UTC ("" while running or if it was killed).
-        status: ``"running"`` (or killed while running), ``"finished"``, ``"interrupted"``.
+        status: ``"running"``, ``"finished"``, ``"interrupted"`` (Ctrl-C) or ``"killed"``
+            (found still running by a later scan).
         found, skipped, analyzed, failed: file counts.
     """
 

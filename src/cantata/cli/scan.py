@@ -61,8 +61,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
                        ray_address=args.ray_address, on_start=progress.start,
                        on_outcome=progress.advance)
     for path, reason in summary.failed.items():
-        if not out.json_mode:
-            out.error(f"{path}: {reason}")
+        out.error(f"{path}: {reason}")
     if out.json_mode:
         out.json({"catalog": str(args.db), **summary.to_dict()})
     elif not out.quiet:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -39,9 +41,19 @@ class InlineBackend:
 _WORKER: Worker | None = None
 
 
-def _init_worker(specs: Sequence[AnalyzerSpec], files_dir: str | None, threads: int) -> None:
+def _init_worker(specs: Sequence[AnalyzerSpec], files_dir: str | None, threads: int,
+                 parent: int) -> None:
     global _WORKER
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _WORKER = Worker(specs, files_dir=files_dir, threads=threads)
+
+
+def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """End this worker soon after the scan process dies (even by SIGKILL), which the
+    pool's own queues do not notice: no orphan keeps running or holding memory."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(1)
 
 
 def _run(job: Job) -> Outcome:
@@ -63,7 +75,7 @@ class ProcessBackend:
         self.pool = ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_init_worker,
             initargs=(list(specs), None if files_dir is None else str(files_dir),
-                      threads_per_worker(jobs)))
+                      threads_per_worker(jobs), os.getpid()))
 
     def map(self, jobs: Iterable[Job]) -> Iterator[Outcome]:
         pending: set[Future[Outcome]] = set()

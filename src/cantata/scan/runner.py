@@ -7,9 +7,11 @@ flight, and the next scan of the same library picks them up.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -107,9 +109,21 @@ def scan(root: str | os.PathLike[str], catalog: Catalog, specs: Sequence[Analyze
         KeyboardInterrupt: after recording the scan as interrupted.
     """
     start = time.perf_counter()
+    files_dir = Path(files_dir) if files_dir is not None else default_files_dir(catalog.path)
+    with scan_lock(catalog.path):
+        sweep_partial_files(files_dir)
+        catalog.close_stale_scans()
+        return _scan(root, catalog, specs, backend=backend, jobs=jobs, files_dir=files_dir,
+                     retry_failed=retry_failed, ray_address=ray_address, on_start=on_start,
+                     on_outcome=on_outcome, start=start)
+
+
+def _scan(root: str | os.PathLike[str], catalog: Catalog, specs: Sequence[AnalyzerSpec], *,
+          backend: str, jobs: int, files_dir: Path, retry_failed: bool,
+          ray_address: str | None, on_start: Callable[[int], None] | None,
+          on_outcome: Callable[[Outcome], None] | None, start: float) -> ScanSummary:
     files = discover(root)
     work = plan(files, catalog.known_files(), specs, retry_failed=retry_failed)
-    files_dir = Path(files_dir) if files_dir is not None else default_files_dir(catalog.path)
     run = catalog.start_scan(Path(root).resolve(), [str(s) for s in specs], backend=backend,
                              jobs=jobs)
     summary = ScanSummary(run, found=work.files, skipped=work.skipped)
@@ -131,6 +145,35 @@ def scan(root: str | os.PathLike[str], catalog: Catalog, specs: Sequence[Analyze
                                           skipped=summary.skipped)
         summary.wall_s = time.perf_counter() - start
     return summary
+
+
+@contextmanager
+def scan_lock(db_path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold ``<db>.scan-lock`` exclusively: one scan writes a catalog at a time. The
+    operating system releases it when the process ends, however it ends.
+
+    Raises:
+        CantataError: another scan holds it.
+    """
+    lock_path = Path(f"{os.fspath(db_path)}.scan-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            raise CantataError(f"{db_path}: another scan is writing this catalog; wait for "
+                               "it to finish") from err
+        yield
+
+
+def sweep_partial_files(files_dir: Path) -> int:
+    """Delete the temporary ``.*.part`` files a killed scan left in ``files_dir``."""
+    removed = 0
+    if files_dir.is_dir():
+        for debris in files_dir.rglob(".*.part"):
+            debris.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _write(catalog: Catalog, scan_id: int, outcome: Outcome, summary: ScanSummary) -> None:

@@ -126,3 +126,35 @@ def test_list_filter_sort_and_stats(tmp_path):
         assert stats["failures"] == [{"path": "/lib/c%bad.ogg", "error": "broken"}]
         assert stats["audio_hours"] == round(105 / 3600, 4)
         assert [t.id for t in catalog.iter_tracks(batch=2)] == [1, 2, 3]
+
+
+def test_a_new_migration_upgrades_an_old_catalog_in_place(tmp_path, monkeypatch):
+    from cantata.catalog import schema
+
+    db = tmp_path / "c.db"
+    with Catalog(db) as catalog:
+        catalog.write_track(facts(), [detect_result()])
+    extra = "ALTER TABLE tracks ADD COLUMN tempo_bpm REAL; -- a later capability's column\n"
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, extra))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with Catalog(db) as catalog:
+        assert catalog.schema_found == SCHEMA_VERSION
+        assert catalog.track(1).results["detect"].regions  # the data survived
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    assert "tempo_bpm" in [r[1] for r in conn.execute("PRAGMA table_info(tracks)")]
+
+
+def test_a_failing_migration_leaves_the_old_schema(tmp_path, monkeypatch):
+    from cantata.catalog import schema
+
+    db = tmp_path / "c.db"
+    Catalog(db).close()
+    broken = "ALTER TABLE tracks ADD COLUMN a REAL; ALTER TABLE nowhere ADD COLUMN b REAL;"
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(CatalogSchemaError, match=f"v{SCHEMA_VERSION + 1} failed .* unchanged"):
+        Catalog(db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert "a" not in [r[1] for r in conn.execute("PRAGMA table_info(tracks)")]

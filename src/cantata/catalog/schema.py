@@ -98,6 +98,10 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
             for statement in _statements(MIGRATIONS[version - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")
+        except sqlite3.Error as err:
+            conn.execute("ROLLBACK")
+            raise CatalogSchemaError(f"{path}: migrating the catalog to schema v{version} "
+                                     f"failed ({err}); it is unchanged") from err
         except BaseException:
             conn.execute("ROLLBACK")
             raise

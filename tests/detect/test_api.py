@@ -65,3 +65,18 @@ def test_calibration_maps_the_threshold_to_one_half():
     probs = np.array([[0.0, 0.2, 0.8, 1.0], [0.0, 0.5, 0.7, 1.0]])
     out = api.calibrate(probs, np.array([[0.8], [0.5]]))
     np.testing.assert_allclose(out, [[0.0, 0.125, 0.5, 1.0], [0.0, 0.5, 0.7, 1.0]])
+
+
+def test_many_recordings_batched_together_equal_each_alone(monkeypatch):
+    monkeypatch.setattr(api, "CHUNK_S", 2.0)  # several windows per longer clip
+    monkeypatch.setattr(api, "CONTEXT_S", 0.5)
+    detector = VoiceDetector.from_pretrained("debug-multilabel")
+    clips = [noise(duration_s=s, sample_rate=16000, seed=i)
+             for i, s in enumerate((1.0, 2.5, 2.5, 9.3, 0.05, 3.0))]
+    together = detector.frame_probs_many(clips, batch_windows=4)
+    for clip, batched in zip(clips, together, strict=True):
+        alone = detector.frame_probs(clip)
+        assert batched.probs.shape == alone.probs.shape
+        assert batched.duration_s == pytest.approx(alone.duration_s)
+        np.testing.assert_allclose(batched.probs, alone.probs, atol=1e-5)
+    assert detector.detect_many(clips[:2]) == [detector.detect(c) for c in clips[:2]]

@@ -47,9 +47,13 @@ class DetectAnalyzer(Analyzer):
         self.detector = VoiceDetector.from_pretrained(spec.model)
 
     def analyze(self, items: Sequence[TrackAudio]) -> list[Result]:
+        """Decoded items share batched forward passes; long ones (no waveform) stream."""
+        held = [i for i, item in enumerate(items) if item.waveform is not None]
+        found = dict(zip(held, self.detector.detect_many([items[i].waveform for i in held]),
+                         strict=True))
         out = []
-        for item in items:
-            regions = self.detector.detect(item.source)
+        for i, item in enumerate(items):
+            regions = found[i] if i in found else self.detector.detect(item.path)
             summary: dict[str, object] = {
                 f"{label}_s": round(sum(r.duration_s for r in regions if r.label == label), 3)
                 for label in self.detector.labels}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -133,56 +134,133 @@ class VoiceDetector:
             raw = torch.sigmoid(self.model(features))[0].numpy()
         return calibrate(raw, self.thresholds)
 
+    def detect_many(self, srcs: Sequence[str | os.PathLike[str] | Waveform], *,
+                    batch_windows: int = 32) -> list[list[Segment]]:
+        """Regions of several recordings, their windows run together in batches.
+
+        Equal to :meth:`detect` on each (windows of equal length share a forward pass,
+        which changes nothing but the speed). Recordings are held in memory: for many
+        short clips, such as a server's requests; stream long files with :meth:`detect`.
+        """
+        return [probs_to_segments(f.probs, labels=f.labels, hop_s=f.hop_s,
+                                  config=self.postprocess, duration_s=f.duration_s)
+                for f in self.frame_probs_many(srcs, batch_windows=batch_windows)]
+
+    def frame_probs_many(self, srcs: Sequence[str | os.PathLike[str] | Waveform], *,
+                         batch_windows: int = 32) -> list[FrameProbs]:
+        """Frame probabilities of several recordings, windows batched across them."""
+        rate = self.features.sample_rate
+        monos = [self._mono(src) for src in srcs]
+        plans = [list(self._windows(iter([mono]))) for mono in monos]
+        flat = [window for plan in plans for window in plan]
+        probs = dict(zip(map(id, flat), self._run_batched(flat, batch_windows), strict=True))
+        out = []
+        for mono, plan in zip(monos, plans, strict=True):
+            n_frames = 1 + len(mono) // self.features.hop_length if len(mono) else 0
+            parts = [probs[id(w)] for w in plan]
+            joined = np.concatenate(parts, axis=1) if parts else \
+                np.zeros((len(self.labels), 0), np.float32)
+            out.append(FrameProbs(joined[:, :n_frames], self.labels, self.hop_s,
+                                  len(mono) / rate))
+        return out
+
+    def _mono(self, src: str | os.PathLike[str] | Waveform) -> np.ndarray:
+        """The recording as mono samples at the model's rate, (time,)."""
+        rate = self.features.sample_rate
+        if isinstance(src, Waveform):
+            return audio.resample(src.to_mono(), rate).samples[0]
+        return audio.load(src, sample_rate=rate, mono=True).samples[0]
+
     def _chunked(self, blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, int]:
         """Classify a stream in overlapping windows; returns (probs, total samples).
 
+        Full-length windows run ``BATCH_WINDOWS`` at a time as they arrive (bounded
+        memory); the last, shorter one on its own.
+        """
+        total: list[int] = []
+        out: list[np.ndarray] = []
+        pending: list[_Window] = []
+        for window in self._windows(blocks, total):
+            pending.append(window)
+            if len(pending) == BATCH_WINDOWS:
+                out += self._run_batched(pending, BATCH_WINDOWS)
+                pending = []
+        out += self._run_batched(pending, BATCH_WINDOWS)
+        n_total = total[0]
+        n_frames = 1 + n_total // self.features.hop_length if n_total else 0
+        probs = np.concatenate(out, axis=1) if out else np.zeros((len(self.labels), 0))
+        return probs[:, :n_frames], n_total
+
+    def _windows(self, blocks: Iterator[np.ndarray],
+                 total: list[int] | None = None) -> Iterator[_Window]:
+        """Cut a stream into overlapping windows, in order; appends the stream's length
+        in samples to ``total`` when done.
+
         Every window spans ``CHUNK_S + 2 * CONTEXT_S`` and keeps the probabilities of its
         middle ``CHUNK_S`` (the first keeps its start, the last its end), so all windows
-        have one length and run ``BATCH_WINDOWS`` at a time: the recurrent layer steps
-        through a batch of windows at the cost of one. A stream no longer than one window
-        is classified whole.
+        have one length and can share a forward pass: the recurrent layer steps through a
+        batch of windows at the cost of one. A stream no longer than one window is one
+        window, whole.
         """
         hop = self.features.hop_length
         chunk = round(CHUNK_S * self.features.sample_rate / hop)  # frames kept per window
         ctx = round(CONTEXT_S * self.features.sample_rate / hop)  # frames of context
         span = (chunk + 2 * ctx) * hop  # samples per window
         buf, buf_start, done, n_total = np.zeros(0, np.float32), 0, 0, 0  # buf_start: sample
-        pending: list[tuple[int, int, int, np.ndarray]] = []  # (kept from, count, start, audio)
-        out: list[np.ndarray] = []
         for block in blocks:
             buf = np.concatenate([buf, block.astype(np.float32)])
             n_total += len(block)
             while max(0, done - ctx) * hop + span <= n_total:
                 first = max(0, done - ctx)
                 at = first * hop - buf_start
-                pending.append((done, chunk, first, buf[at: at + span].copy()))
+                yield _Window(done, chunk, first, buf[at: at + span].copy())
                 done += chunk
-                if len(pending) == BATCH_WINDOWS:
-                    out += self._run_windows(pending)
-                    pending = []
             keep_from = min(max(0, done - ctx) * hop, max(0, n_total - span))
             buf, buf_start = buf[keep_from - buf_start:], keep_from
         n_frames = 1 + n_total // hop if n_total else 0
-        if done < n_frames and n_total <= span:  # short: the whole stream in one window
-            out.append(self.probs_of(buf)[:, :n_frames])
-        elif done < n_frames:  # the last window ends at the end; batched if full length
+        if done == 0 and n_frames:  # short: the whole stream in one window
+            yield _Window(0, n_frames, 0, buf)
+        elif done < n_frames:  # the last window ends at the end
             first = -(-(n_total - span) // hop)
-            pending.append((done, n_frames - done, first, buf[first * hop - buf_start:]))
-        lengths = {len(window[-1]) for window in pending}  # only the last may be shorter
-        for length in sorted(lengths, reverse=True):
-            out += self._run_windows([w for w in pending if len(w[-1]) == length])
-        probs = np.concatenate(out, axis=1) if out else np.zeros((len(self.labels), 0))
-        return probs[:, :n_frames], n_total
+            yield _Window(done, n_frames - done, first, buf[first * hop - buf_start:])
+        if total is not None:
+            total.append(n_total)
 
-    def _run_windows(self, windows: list[tuple[int, int, int, np.ndarray]]) -> list[np.ndarray]:
-        """Probs of each window's kept frames [kept from, kept from + count), batched."""
+    def _run_batched(self, windows: list[_Window], batch: int) -> list[np.ndarray]:
+        """Probs of each window's kept frames, in order; windows of one length run
+        ``batch`` at a time."""
+        by_length: dict[int, list[int]] = {}
+        for i, window in enumerate(windows):
+            by_length.setdefault(len(window.audio), []).append(i)
+        out: list[np.ndarray] = [np.zeros(0)] * len(windows)
+        for indices in by_length.values():
+            for start in range(0, len(indices), batch):
+                group = indices[start:start + batch]
+                for i, probs in zip(group, self._run_windows([windows[i] for i in group]),
+                                    strict=True):
+                    out[i] = probs
+        return out
+
+    def _run_windows(self, windows: list[_Window]) -> list[np.ndarray]:
+        """Probs of each window's kept frames [kept, kept + count), one forward pass."""
         if not windows:
             return []
         with torch.inference_mode():
-            batch = torch.from_numpy(np.stack([audio for *_, audio in windows]))
+            batch = torch.from_numpy(np.stack([w.audio for w in windows]))
             raw = torch.sigmoid(self.model(self.extractor(batch))).numpy()
-        return [calibrate(raw[i], self.thresholds)[:, kept - first: kept - first + count]
-                for i, (kept, count, first, _) in enumerate(windows)]
+        return [calibrate(raw[i], self.thresholds)[:, w.kept - w.first: w.kept - w.first +
+                                                    w.count]
+                for i, w in enumerate(windows)]
+
+
+class _Window(NamedTuple):
+    """A stretch of audio to classify: frames [kept, kept + count) of the stream are kept
+    from its output; its first sample is frame ``first``'s."""
+
+    kept: int
+    count: int
+    first: int
+    audio: np.ndarray
 
 
 #: tiny random models for tests and offline smoke runs (P8): name -> labels

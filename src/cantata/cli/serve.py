@@ -1,0 +1,71 @@
+"""``cantata serve``: the HTTP API with dynamic batching, and the web page of the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from cantata.cli.output import Output
+from cantata.cli.scan import DEFAULT_DB
+
+TOKEN_ENV = "CANTATA_TOKEN"
+
+
+def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", parents=parents, help="serve the API and the catalog's web page",
+                       description="Serve singing detection and separation over HTTP (with "
+                                   "dynamic batching of concurrent requests), the catalog's "
+                                   "tracks, audio and stems, Prometheus metrics, and a web page "
+                                   "to browse and listen. OpenAPI docs at /docs.")
+    p.add_argument("--db", type=Path, default=Path(DEFAULT_DB),
+                   help=f"the catalog to serve (default {DEFAULT_DB}; made by cantata scan)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for "
+                        "all interfaces — then set a token)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", default=os.environ.get(TOKEN_ENV),
+                   help=f"bearer token required on every route but /healthz (default: "
+                        f"${TOKEN_ENV}; none: open). The page takes it once as ?token=")
+    p.add_argument("--detect-model", default="singing", metavar="NAME|CKPT")
+    p.add_argument("--separate-model", default="separator", metavar="NAME|CKPT")
+    p.add_argument("--max-batch-size", type=int, default=32,
+                   help="most /v1/detect requests in one forward pass (default 32)")
+    p.add_argument("--max-wait-ms", type=float, default=10.0,
+                   help="longest a request waits for others to batch with (default 10)")
+    p.add_argument("--max-queue", type=int, default=256,
+                   help="requests waiting beyond this get 503 + Retry-After (default 256)")
+    p.add_argument("--no-batching", action="store_true",
+                   help="one request per forward pass (same as --max-batch-size 1)")
+    p.add_argument("--max-upload-mb", type=float, default=100.0)
+    p.add_argument("--max-duration", type=float, default=600.0, metavar="SECONDS",
+                   help="longest audio accepted by /v1/detect and /v1/separate (default 600)")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="a request without its result by then gets 504 (default 120)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    import uvicorn
+
+    from cantata.errors import ConfigError
+    from cantata.serve import BatchingConfig, ServeConfig, create_app
+
+    try:
+        batching = BatchingConfig(max_batch_size=1 if args.no_batching else args.max_batch_size,
+                                  max_wait_ms=args.max_wait_ms, max_queue=args.max_queue)
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+    config = ServeConfig(db=args.db, token=args.token or None, detect_model=args.detect_model,
+                         separate_model=args.separate_model, batching=batching,
+                         max_upload_mb=args.max_upload_mb, max_duration_s=args.max_duration,
+                         timeout_s=args.timeout)
+    app = create_app(config)
+    if not out.quiet:
+        shown = f"http://{args.host}:{args.port}/"
+        out.err_console.print(f"cantata: serving {args.db} on {shown} (API docs: {shown}docs)"
+                              + ("; token required" if config.token else ""))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if out.quiet else "info",
+                access_log=args.verbose > 0)
+    return 0

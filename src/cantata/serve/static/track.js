@@ -1,0 +1,126 @@
+// One track: waveform, label lanes, playback of the mix and its stems, everything known.
+"use strict";
+
+const LANES = ["vocal", "accompaniment", "silence"];
+const trackId = Number(location.pathname.split("/").pop());
+const audio = document.getElementById("audio");
+let duration = 0;
+
+async function main() {
+  let track;
+  try {
+    track = await getJSON(`/v1/tracks/${trackId}`);
+  } catch (err) {
+    document.getElementById("title").textContent = String(err);
+    return;
+  }
+  duration = track.duration_s || 0;
+  document.title = `${fileName(track.path)} · Cantata`;
+  document.getElementById("title").textContent = track.path;
+  showFacts(track);
+  showLanes(track);
+  showSources(track);
+  document.getElementById("raw").textContent = JSON.stringify(track, null, 2);
+  if (track.status === "ok") {
+    drawWave(await getJSON(`/v1/tracks/${trackId}/peaks?bins=1200`));
+  }
+}
+
+function showFacts(track) {
+  const rows = [["path", track.path], ["status", track.status + (track.error ? `: ${track.error}` : "")],
+    ["duration", clock(track.duration_s)], ["format", `${track.container || ""} ${track.codec || ""}`],
+    ["sample rate", track.sample_rate ? `${track.sample_rate} Hz` : ""],
+    ["channels", track.channels ?? ""],
+    ["loudness", track.loudness_lufs === null ? "" : `${track.loudness_lufs} LUFS`],
+    ["peak", track.peak_dbfs === null ? "" : `${track.peak_dbfs} dBFS`],
+    ["content hash", track.content_hash], ["updated", track.updated_at]];
+  for (const [name, result] of Object.entries(track.results)) {
+    rows.push([name, `${result.model} (${result.model_version})`]);
+  }
+  document.querySelector("#facts tbody").replaceChildren(
+    ...rows.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: String(v) }))));
+}
+
+function showLanes(track) {
+  const detect = track.results.detect;
+  const regions = detect ? detect.regions : [];
+  const present = LANES.filter((label) => regions.some((r) => r.label === label));
+  const lanes = (present.length ? present : ["vocal"]).map((label) => {
+    const lane = el("div", { class: "lane", "data-label": label },
+                    el("span", { class: "lane-name", text: label }));
+    for (const r of regions.filter((r) => r.label === label)) {
+      const left = (100 * r.start_s) / duration;
+      const width = (100 * (r.end_s - r.start_s)) / duration;
+      const box = el("div", { class: `region ${label}`, style: `left:${left}%;width:${width}%`,
+                              title: `${label} ${clock(r.start_s)}–${clock(r.end_s)}` });
+      box.addEventListener("click", () => seek(r.start_s));
+      lane.append(box);
+    }
+    return lane;
+  });
+  document.getElementById("lanes").replaceChildren(...lanes);
+  document.querySelector("#regions tbody").replaceChildren(...regions.map((r) =>
+    el("tr", {}, el("td", { text: r.label }), el("td", { class: "num", text: clock(r.start_s) }),
+       el("td", { class: "num", text: clock(r.end_s) }),
+       el("td", { class: "num", text: r.confidence.toFixed(2) }))));
+}
+
+function showSources(track) {
+  const sources = [["mix", track.audio_url], ...Object.entries(track.stem_urls)];
+  const buttons = sources.map(([name, url]) => {
+    const button = el("button", { type: "button", "data-source": name, text: name,
+                                  "aria-pressed": "false" });
+    button.addEventListener("click", () => switchTo(url, button));
+    return button;
+  });
+  document.getElementById("sources").replaceChildren(...buttons);
+  if (track.status === "ok") switchTo(track.audio_url, buttons[0]);
+}
+
+function switchTo(url, button) {
+  // Keep the position and the playing state when switching between mix and stems.
+  const at = audio.currentTime;
+  const playing = !audio.paused;
+  audio.src = url;
+  audio.addEventListener("loadedmetadata", () => {
+    audio.currentTime = Math.min(at, audio.duration || at);
+    if (playing) audio.play().catch(() => {});
+  }, { once: true });
+  for (const b of document.querySelectorAll("#sources button")) {
+    b.setAttribute("aria-pressed", String(b === button));
+  }
+}
+
+function drawWave(peaks) {
+  const canvas = document.getElementById("wave");
+  const scale = window.devicePixelRatio || 1;
+  canvas.width = canvas.clientWidth * scale;
+  canvas.height = canvas.clientHeight * scale;
+  const g = canvas.getContext("2d");
+  const mid = canvas.height / 2;
+  const step = canvas.width / peaks.bins;
+  g.fillStyle = "#5b6b80";
+  for (let i = 0; i < peaks.bins; i++) {
+    const top = mid - peaks.max[i] * mid;
+    const bottom = mid - peaks.min[i] * mid;
+    g.fillRect(i * step, top, Math.max(step, 1), Math.max(bottom - top, 1));
+  }
+  canvas.dataset.drawn = String(peaks.bins);
+}
+
+function seek(seconds) {
+  audio.currentTime = seconds;
+}
+
+document.getElementById("wave-box").addEventListener("click", (event) => {
+  const box = event.currentTarget.getBoundingClientRect();
+  if (duration) seek(((event.clientX - box.left) / box.width) * duration);
+});
+
+function follow() {
+  const head = document.getElementById("playhead");
+  if (duration) head.style.left = `${(100 * audio.currentTime) / duration}%`;
+  requestAnimationFrame(follow);
+}
+requestAnimationFrame(follow);
+main();

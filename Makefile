@@ -24,7 +24,8 @@ $(VENV)/.setup-base: pyproject.toml scripts/setup.sh scripts/apt/base.txt
 	scripts/setup.sh base
 	touch $@
 
-$(VENV)/.setup-dev: pyproject.toml scripts/setup.sh scripts/apt/base.txt scripts/apt/train.txt
+$(VENV)/.setup-dev: pyproject.toml scripts/setup.sh scripts/apt/base.txt scripts/apt/train.txt \
+		scripts/apt/dev.txt
 	scripts/setup.sh dev
 	touch $@ $(VENV)/.setup-base
 

@@ -32,6 +32,7 @@ fi
 apt_lists=(scripts/apt/base.txt)
 [[ $extras == base ]] || apt_lists+=(scripts/apt/train.txt)
 [[ $extras == music ]] && apt_lists+=(scripts/apt/music.txt)
+[[ $extras == dev ]] && apt_lists+=(scripts/apt/dev.txt)
 install_apt "${apt_lists[@]}"
 [[ -x $venv/bin/python ]] || { log "creating $venv"; "$python" -m venv "$venv"; }
 pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -18,6 +19,7 @@ DEBUG = "detect=debug,separate=debug"
 
 
 def run(root, db, analyzers=DEBUG, **kw):
+    kw.setdefault("backend", "inline")  # no worker start-up; pools are tested below
     with Catalog(db) as catalog:
         return scan(root, catalog, resolve(analyzers), **kw)
 
@@ -102,7 +104,7 @@ def test_hundred_tracks_three_corrupt(make_library, tmp_path):
 
 def test_worker_pool_gives_the_inline_results(library, tmp_path):
     inline = run(library, tmp_path / "a.db", "detect=debug")
-    pooled = run(library, tmp_path / "b.db", "detect=debug", jobs=2)
+    pooled = run(library, tmp_path / "b.db", "detect=debug", jobs=2, backend="local")
     assert pooled.analyzed == inline.analyzed == 4
     with Catalog(tmp_path / "a.db") as a, Catalog(tmp_path / "b.db") as b:
         assert [(t.path, t.results["detect"].regions) for t in
@@ -134,3 +136,45 @@ def test_one_scan_at_a_time_and_debris_is_swept(library, tmp_path):
 def test_missing_library_is_a_clear_error(tmp_path):
     with pytest.raises(CantataError, match="nowhere: library folder not found"):
         run(tmp_path / "nowhere", tmp_path / "c.db")
+
+
+def _crash_on_poison(*args):
+    """Worker initializer: the normal worker, except that a file named poison kills it."""
+    from cantata.scan import local
+
+    local._init_worker(*args)
+    real = local._WORKER.run
+
+    def run(job):
+        if "poison" in job.stat.path:
+            os._exit(3)  # as a segfaulting decoder would
+        return real(job)
+
+    local._WORKER.run = run
+
+
+def test_a_file_that_kills_its_worker_is_failed_and_the_scan_goes_on(make_library, tmp_path):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cantata.scan import discover, plan
+    from cantata.scan.local import ProcessBackend
+
+    class Crashing(ProcessBackend):
+        def _new_pool(self):
+            return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(
+                "spawn"), initializer=_crash_on_poison, initargs=self._initargs)
+
+    root = tmp_path / "lib"
+    paths = make_library(root, 4, seconds=0.3)
+    paths[1].rename(root / "poison.wav")
+    work = plan(discover(root), {}, resolve("detect=debug"))
+    backend = Crashing(resolve("detect=debug"), files_dir=None, jobs=2)
+    try:
+        outcomes = {Path(o.job.stat.path).name: o for o in backend.map(work.jobs)}
+    finally:
+        backend.close()
+    assert len(outcomes) == 4
+    assert "crashed" in outcomes["poison.wav"].facts.error
+    assert all(not o.facts.error and o.results for name, o in outcomes.items()
+               if name != "poison.wav")

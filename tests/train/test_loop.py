@@ -267,3 +267,29 @@ def test_train_config_dict_round_trip() -> None:
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(ConfigError, match=r"unknown TrainConfig keys: \['epochs'\]"):
         TrainConfig.from_dict({"epochs": 3})
+
+
+class PhasedTask(FrameTask):
+    """Alternates phases by step; odd steps run at three times the learning rate."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+
+    def begin_step(self, step: int) -> None:
+        self.steps.append(step)
+
+    def lr_scale(self, step: int) -> float:
+        return 3.0 if step % 2 else 1.0
+
+
+def test_tasks_see_each_step_and_scale_its_learning_rate(tmp_path: Path) -> None:
+    task = PhasedTask()
+    rates: list[float] = []
+    config = TrainConfig(max_steps=6, batch_size=4, eval_every=6, log_every=1, lr=0.01)
+    model = build(NAME, FrameNetConfig())
+    fit(model, task, ToyFrames(32, seed=0), ToyFrames(8, seed=1), config,
+        out_dir=tmp_path, checkpoint_name=NAME, model_config=FrameNetConfig(), meta={},
+        on_progress=lambda e: rates.append(e["lr"]) if e["event"] == "train" else None)
+    assert task.steps == [0, 1, 2, 3, 4, 5]
+    # the "train" event after update k reports the rate of update k + 1
+    assert rates == pytest.approx([0.03, 0.01, 0.03, 0.01, 0.03, 0.01])

@@ -33,8 +33,10 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                         "detect=singing-multilabel,separate (default detect,separate)")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                    help="worker processes (Ray actors with --backend ray); default 1")
-    p.add_argument("--backend", choices=["local", "ray"], default="local",
-                   help="local: this machine (default); ray: a Ray cluster")
+    p.add_argument("--backend", choices=["local", "inline", "ray"], default="local",
+                   help="local: worker processes on this machine (default); inline: one "
+                        "worker inside this process (no start-up, for debugging); ray: a "
+                        "Ray cluster")
     p.add_argument("--ray-address", metavar="ADDRESS",
                    help="the Ray cluster to join (e.g. ray://head:10001 or auto); default: "
                         "start a local Ray instance")

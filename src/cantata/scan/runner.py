@@ -22,7 +22,7 @@ from cantata.errors import CantataError
 from cantata.scan.plan import Job, discover, plan
 from cantata.scan.worker import Outcome
 
-BACKENDS = ("local", "ray")
+BACKENDS = ("local", "inline", "ray")
 
 
 class Backend(Protocol):
@@ -75,11 +75,13 @@ def default_files_dir(db_path: str | os.PathLike[str]) -> Path:
 
 def make_backend(kind: str, specs: Sequence[AnalyzerSpec], *, jobs: int,
                  files_dir: str | Path | None, ray_address: str | None = None) -> Backend:
-    """A ``local`` backend (in-process for one job, else a process pool) or ``ray``."""
-    if kind == "local":
+    """``local`` (a pool of worker processes), ``inline`` (one worker in this process:
+    no start-up cost, easiest to debug, but a crash in native code ends the scan) or
+    ``ray``."""
+    if kind in ("local", "inline"):
         from cantata.scan.local import InlineBackend, ProcessBackend
 
-        cls = InlineBackend if jobs <= 1 else ProcessBackend
+        cls = InlineBackend if kind == "inline" else ProcessBackend
         return cls(specs, files_dir=files_dir, jobs=jobs)
     if kind == "ray":
         from cantata.scan.ray_backend import RayBackend

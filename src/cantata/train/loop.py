@@ -142,7 +142,8 @@ class _Run:
         self.optimizer = torch.optim.AdamW(
             self.params, lr=config.lr, weight_decay=config.weight_decay
         )
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_factor(config))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer,
+                                                           _lr_factor(config, task))
         self.state = TrainState()
         self.window = MetricWindow()
         self.device = next(model.parameters()).device
@@ -194,6 +195,9 @@ class _Run:
 
     def _train_step(self, batch: Any) -> None:
         self.model.zero_grad(set_to_none=True)  # the frozen parameters too
+        begin_step = getattr(self.task, "begin_step", None)
+        if begin_step is not None:
+            begin_step(self.state.step)
         loss, metrics = self.task.training_step(self.model, move_to(batch, self.device))
         _check_loss(loss, step=self.state.step + 1)
         loss.backward()
@@ -283,9 +287,14 @@ class _Run:
         return self._wall_before + time.monotonic() - self._started
 
 
-def _lr_factor(config: TrainConfig) -> Callable[[int], float]:
-    """Multiplier of ``config.lr`` for the update after ``step`` scheduler steps."""
+def _lr_factor(config: TrainConfig, task: Task | None = None) -> Callable[[int], float]:
+    """Multiplier of ``config.lr`` for the update after ``step`` scheduler steps: the
+    schedule's, times the task's ``lr_scale(step)`` if it has one."""
     total = config.max_steps
+    scale = getattr(task, "lr_scale", None)
+    if scale is not None:
+        schedule = _lr_factor(config)
+        return lambda step: schedule(step) * float(scale(step))
 
     def cosine(step: int) -> float:
         return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))

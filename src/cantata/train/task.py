@@ -19,7 +19,10 @@ class Task(Protocol):
 
     A task may also define ``parameters(model) -> Iterable[nn.Parameter]``, the
     parameters to optimise (default: every parameter with ``requires_grad``), e.g. to keep
-    transferred layers frozen.
+    transferred layers frozen; ``begin_step(step)``, called with the 0-based index of each
+    update before its ``training_step`` (a task that alternates phases reads it); and
+    ``lr_scale(step) -> float``, a multiplier of that update's learning rate on top of the
+    schedule (e.g. a larger rate for an adversarial phase).
 
     Attributes:
         metric: key of :meth:`evaluate`'s result that selects the best checkpoint and

@@ -104,3 +104,37 @@ class Stems:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.stems)
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """Embeddings of the segments of one recording.
+
+    Attributes:
+        starts_s: where each segment starts, seconds, shape (n,).
+        segment_s: the segments' length in seconds (the last may be cut short).
+        vectors: float32, shape (n, dim).
+        model_version: the embedder's weights identity (vectors of different models do
+            not compare).
+    """
+
+    starts_s: np.ndarray
+    segment_s: float
+    vectors: np.ndarray
+    model_version: str = ""
+
+    def __post_init__(self) -> None:
+        starts = np.asarray(self.starts_s, dtype=np.float64).reshape(-1)
+        vectors = np.asarray(self.vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(starts):
+            raise ShapeError(f"Embeddings need vectors (n, dim) for {len(starts)} starts, "
+                             f"got {vectors.shape}")
+        object.__setattr__(self, "starts_s", starts)
+        object.__setattr__(self, "vectors", vectors)
+
+    def __len__(self) -> int:
+        return len(self.starts_s)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])

@@ -53,6 +53,7 @@ MODEL_MODULES: dict[str, str] = {
     "speech-detector": "cantata.models.detector",
     "singing-detector": "cantata.models.detector",
     "separator": "cantata.models.separator",
+    "embedder": "cantata.models.embedder",
 }
 """Known registry names -> the module that registers them when imported.
 

@@ -12,7 +12,7 @@ Usage:
    game soundtracks (``cantata.data.sources.instrumentals``) and of the demo instrumental.
    Three more files are broken (a FLAC cut in half, random bytes named .mp3, an empty .wav):
    every scan must record 97 tracks and 3 failures.
-2. For each configuration (local ``--jobs 1`` with torch's default threads and with one,
+2. For each configuration (inline ``--jobs 1`` with torch's default threads and with one,
    local ``--jobs N``, ray ``--jobs N``) a fresh scan with ``detect`` into a fresh catalog
    through the Python API, each in a fresh Python process, one at a time (never two at
    once); ``--rounds`` rounds, interleaved, the fastest counting; and a rescan of the
@@ -332,7 +332,7 @@ def scan_once(config: Config, library: Path, db: Path) -> dict[str, Any]:
                        jobs=config.jobs, on_outcome=on_outcome)
         tracks, failed = catalog.count(), catalog.count(status="failed")
     busy, own = cpu_busy_s() - busy, own_cpu_s() - own + sum(ray_s)
-    inline = config.backend == "local" and config.jobs == 1
+    inline = config.backend == "inline"
     got = {"analyzed": summary.analyzed, "failed": len(summary.failed),
            "skipped": summary.skipped}
     expected = {"analyzed": 97, "failed": 3, "skipped": 0} if summary.skipped == 0 else \
@@ -351,7 +351,7 @@ def child(config: Config, library: Path, db: Path, rescan: bool) -> None:
     """Run in a fresh process: one scan (and a rescan), results as JSON lines on stdout."""
     runs = [scan_once(config, library, db)]
     if rescan:
-        runs.append(scan_once(Config("rescan, unchanged (100 skipped)", "local", 1), library,
+        runs.append(scan_once(Config("rescan, unchanged (100 skipped)", "inline", 1), library,
                               db))
     for run in runs:
         print("RESULT " + json.dumps(run))
@@ -525,8 +525,9 @@ def main() -> None:
     meta = build_library(library, Path(args.data))
     print(f"library {library}: {len(meta['tracks'])} tracks (built in {meta['build_s']} s)")
 
-    configs = [Config("local `--jobs 1`", "local", 1),
-               Config("local `--jobs 1`, 1 torch thread", "local", 1, 1),
+    configs = [Config("inline `--jobs 1`", "inline", 1),
+               Config("inline `--jobs 1`, 1 torch thread", "inline", 1, 1),
+               Config("local `--jobs 1`", "local", 1),
                Config(f"local `--jobs {args.jobs}`", "local", args.jobs),
                Config(f"ray `--jobs {args.jobs}`", "ray", args.jobs)]
     results: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -586,15 +587,15 @@ def main() -> None:
         "processes (the scanning process, its workers, and Ray's raylet, GCS and workers) "
         "over the wall time, and *per core used* divides by it; *other load* is the rest of "
         f"the machine's busy time ({os.cpu_count()} cores) over the wall time: other work on "
-        "the shared machine. *vs local 1* is the ratio of tracks per hour to the first row. "
-        "A local `--jobs 1` scan runs its worker in the scanning process with torch's default "
-        "threads (one per core); the 1-thread row (`torch.set_num_threads(1)` before the scan; "
-        "there is no CLI flag for it) is the one-core reference. Parallel workers get one "
-        "torch thread each.",
+        "the shared machine. *vs inline 1* is the ratio of tracks per hour to the first row. "
+        "An inline scan (`--backend inline`) runs its worker in the scanning process with "
+        "torch's default threads (one per core); the 1-thread row (`torch.set_num_threads(1)` "
+        "before the scan; there is no CLI flag for it) is the one-core reference. A local scan "
+        "(the default) starts worker processes that split the cores between them.",
         "",
         "| configuration | workers × torch threads | wall, best (slowest) | startup | "
         "× real time | tracks/h | tracks/h/core | cores used | tracks/h per core used | "
-        "other load | vs local 1 |",
+        "other load | vs inline 1 |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *throughput_rows(best, slowest, rescan),
         "",

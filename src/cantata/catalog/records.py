@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from cantata.types import Segment
+from cantata.types import Embeddings, Segment
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Result:
         regions: time regions found (detection), in seconds.
         stems: stem name -> file path (separation).
         created_at: ISO 8601 UTC time the result was written ("" before it is stored).
+        embeddings: the segments' embeddings (the ``embed`` analyzer), or None. Not part of
+            equality (arrays do not compare as one truth value) nor of :meth:`to_dict`, which
+            gives their shape only.
     """
 
     analyzer: str
@@ -46,6 +49,7 @@ class Result:
     regions: tuple[Segment, ...] = ()
     stems: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
+    embeddings: Embeddings | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -53,8 +57,16 @@ class Result:
         return f"{self.analyzer}@{self.analyzer_version}:{self.model_version}"
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        """JSON-ready; embeddings as ``{"model_version", "segment_s", "dim", "segments"}``
+        (no vectors) or None."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "embeddings"}
+        out["summary"] = dict(self.summary)
         out["regions"] = [asdict(r) for r in self.regions]
+        out["stems"] = dict(self.stems)
+        e = self.embeddings
+        out["embeddings"] = None if e is None else {
+            "model_version": e.model_version, "segment_s": e.segment_s, "dim": e.dim,
+            "segments": len(e)}
         return out
 
 

@@ -1,0 +1,237 @@
+"""Generation by retrieval: continue a seed in embedding space, render from the catalog.
+
+The seed's consecutive segments are embedded; the continuer predicts the next embeddings;
+each prediction is rendered by the catalog segment nearest to it (preferring the segment
+that follows the previous choice in its own track when it is nearly as close, so phrases
+run on), and the pieces are joined where an onset falls near each nominal boundary, with
+short equal-power crossfades and matched loudness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from cantata import audio
+from cantata.errors import CantataError
+from cantata.types import Waveform
+
+if TYPE_CHECKING:
+    from cantata.catalog import Catalog
+    from cantata.embed.api import Embedder
+    from cantata.models.continuer import Continuer
+
+#: a following segment is kept when its distance is within this factor of the nearest
+CONTINUITY_SLACK = 1.15
+#: seconds searched on either side of a nominal boundary for an onset to cut at
+SNAP_S = 0.35
+FADE_S = 0.06
+
+
+@dataclass(frozen=True)
+class SegmentPool:
+    """The catalog's segments to render from.
+
+    Attributes:
+        track_ids: (n,) the track of each segment.
+        starts_s: (n,) where each starts in its track.
+        vectors: (n, dim) float32 embeddings.
+        paths: track id -> audio file.
+        segment_s: segment length.
+    """
+
+    track_ids: np.ndarray
+    starts_s: np.ndarray
+    vectors: np.ndarray
+    paths: dict[int, str]
+    segment_s: float
+
+    def __len__(self) -> int:
+        return len(self.track_ids)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One rendered segment: which track, where, and how far from its prediction."""
+
+    track_id: int
+    path: str
+    start_s: float
+    distance: float
+
+
+def choose_pieces(predicted: np.ndarray, pool: SegmentPool, *, k: int = 16,
+                  exclude_tracks: Sequence[int] = ()) -> list[Piece]:
+    """The catalog segment for each predicted embedding (n, dim), in order.
+
+    Among the ``k`` nearest, the successor of the previous piece (same track, next
+    segment) wins when within :data:`CONTINUITY_SLACK` of the nearest; a segment used in
+    the last four pieces is not used again.
+    """
+    if len(pool) == 0:
+        raise CantataError("the catalog has no embeddings to render from "
+                           "(run cantata scan --analyzers embed)")
+    allowed = ~np.isin(pool.track_ids, np.asarray(exclude_tracks, dtype=pool.track_ids.dtype))
+    if not allowed.any():
+        raise CantataError("every catalog segment belongs to the seed's own track")
+    vectors = torch.from_numpy(pool.vectors[allowed])
+    index = np.flatnonzero(allowed)
+    distances = torch.cdist(torch.from_numpy(np.asarray(predicted, np.float32)), vectors)
+    k = min(k, len(index))
+    pieces: list[Piece] = []
+    recent: list[int] = []
+    for row in distances:
+        near_d, near_i = torch.topk(row, k, largest=False)
+        candidates = [(float(d), int(index[i])) for d, i in zip(near_d, near_i, strict=True)
+                      if int(index[i]) not in recent] or [(float(near_d[0]), int(index[near_i[0]]))]
+        best_d, choice = candidates[0]
+        if pieces:
+            prev = pieces[-1]
+            for d, i in candidates:
+                if (pool.track_ids[i] == prev.track_id and d <= CONTINUITY_SLACK * best_d
+                        and abs(pool.starts_s[i] - prev.start_s - pool.segment_s) < 1e-3):
+                    best_d, choice = d, i
+                    break
+        track = int(pool.track_ids[choice])
+        pieces.append(Piece(track, pool.paths[track], float(pool.starts_s[choice]), best_d))
+        recent = (recent + [choice])[-4:]
+    return pieces
+
+
+def render(pieces: Sequence[Piece], segment_s: float, *, sample_rate: int = 44100,
+           n_channels: int = 2, target_rms: float | None = None) -> Waveform:
+    """Join the pieces' audio: each starts at the onset nearest its nominal start (within
+    :data:`SNAP_S`) and lasts ``segment_s``, with ``FADE_S`` equal-power crossfades."""
+    fade = int(FADE_S * sample_rate)
+    seg = int(round(segment_s * sample_rate))
+    parts = []
+    for piece in pieces:
+        start = max(0.0, piece.start_s - SNAP_S)
+        wav = audio.load(piece.path, sample_rate=sample_rate, offset_s=start,
+                         duration_s=segment_s + 2 * SNAP_S + FADE_S)
+        x = _channels(wav.samples, n_channels)
+        cut = onset_near(x.mean(axis=0), sample_rate, int((piece.start_s - start) *
+                                                          sample_rate))
+        part = x[:, cut:cut + seg + fade]
+        if part.shape[1] < seg + fade:
+            part = np.pad(part, ((0, 0), (0, seg + fade - part.shape[1])))
+        rms = float(np.sqrt(np.mean(part ** 2))) + 1e-9
+        parts.append(part * (target_rms / rms if target_rms else 1.0))
+    return Waveform(crossfade_join(parts, fade), sample_rate)
+
+
+def crossfade_join(parts: Sequence[np.ndarray], fade: int) -> np.ndarray:
+    """Concatenate (channels, time) parts, each overlapping the next by ``fade`` samples
+    with equal-power (sin/cos) fades."""
+    if not parts:
+        return np.zeros((1, 0), np.float32)
+    t = (np.arange(fade) + 0.5) / max(fade, 1)
+    fade_in, fade_out = np.sin(0.5 * np.pi * t), np.cos(0.5 * np.pi * t)
+    out = parts[0].astype(np.float32)
+    for part in parts[1:]:
+        head = out[:, -fade:] * fade_out + part[:, :fade] * fade_in if fade else out[:, :0]
+        out = np.concatenate([out[:, :out.shape[1] - fade], head, part[:, fade:]], axis=1)
+    peak = float(np.abs(out).max()) if out.size else 0.0
+    return (out / peak * 0.98 if peak > 0.98 else out).astype(np.float32)
+
+
+def onset_near(mono: np.ndarray, sample_rate: int, at: int, *, hop: int = 256) -> int:
+    """The sample of the strongest onset (positive spectral flux) within ``SNAP_S`` of
+    ``at``, or ``at`` itself when the stretch is flat."""
+    n = len(mono)
+    if n < 4 * hop:
+        return min(at, max(0, n - 1))
+    frames = np.lib.stride_tricks.sliding_window_view(mono, 2 * hop)[::hop]
+    spectrum = np.log1p(np.abs(np.fft.rfft(frames * np.hanning(2 * hop), axis=1)))
+    flux = np.maximum(np.diff(spectrum, axis=0), 0).sum(axis=1)
+    centers = (np.arange(1, len(spectrum)) * hop + hop)
+    window = np.abs(centers - at) <= SNAP_S * sample_rate
+    if not window.any() or flux[window].max() <= 0:
+        return at
+    return int(centers[window][np.argmax(flux[window])])
+
+
+def _channels(x: np.ndarray, n: int) -> np.ndarray:
+    if x.shape[0] == n:
+        return x
+    mono = x.mean(axis=0, keepdims=True)
+    return np.repeat(mono, n, axis=0)
+
+
+def continue_embeddings(seed: np.ndarray, steps: int, predict: Callable[..., torch.Tensor], *,
+                        context: int = 8, noise: float = 0.0, seed_rng: int = 0) -> np.ndarray:
+    """``steps`` predicted embeddings after the last ``context`` of ``seed`` (n, dim)."""
+    generator = torch.Generator().manual_seed(seed_rng)
+    tail = torch.from_numpy(np.asarray(seed[-context:], np.float32))
+    return predict(tail, steps, noise=noise, generator=generator).numpy()
+
+
+def load_pool(catalog: Catalog, model_version: str, segment_s: float) -> SegmentPool:
+    """Every stored segment of one embedder in ``catalog``."""
+    track_ids, starts, vectors = catalog.embeddings(model_version)
+    paths = {}
+    for track_id in np.unique(track_ids):
+        track = catalog.track(int(track_id))
+        if track is not None:
+            paths[int(track_id)] = track.path
+    keep = np.isin(track_ids, list(paths))
+    return SegmentPool(track_ids[keep], starts[keep], vectors[keep], paths, segment_s)
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """What :func:`continue_audio` made.
+
+    Attributes:
+        audio: the seed (unless left out) followed by the continuation.
+        seed_s: seconds of seed at the start of ``audio``.
+        pieces: the catalog segments the continuation is made of, in order.
+    """
+
+    audio: Waveform
+    seed_s: float
+    pieces: list[Piece]
+
+
+def continue_audio(seed: str | Waveform, *, pool: SegmentPool, embedder: Embedder,
+                   continuer: Continuer, seconds: float, noise: float = 0.0, rng: int = 0,
+                   include_seed: bool = True, sample_rate: int = 44100,
+                   n_channels: int = 2) -> Continuation:
+    """Continue ``seed`` by about ``seconds`` of music retrieved from ``pool``.
+
+    Args:
+        seed: an audio file or waveform (at least one segment long).
+        pool: the catalog's segments (:func:`load_pool`).
+        embedder: an :class:`~cantata.embed.api.Embedder`.
+        continuer: a :class:`~cantata.models.continuer.Continuer` for that embedder.
+        seconds: length of the continuation (rounded up to whole segments).
+        noise: standard deviation added to each fed-back prediction (variety).
+        rng: seed of that noise.
+        include_seed: start the output with the seed itself.
+
+    Raises:
+        CantataError: the seed is shorter than a segment, or the pool is empty.
+    """
+    wav = seed if isinstance(seed, Waveform) else audio.load(seed)
+    seg = embedder.segment_s
+    if wav.duration_s < seg:
+        raise CantataError(f"the seed is {wav.duration_s:.1f} s; it needs at least {seg:g} s")
+    found = embedder.embed_segments(wav)
+    steps = int(np.ceil(seconds / seg))
+    predicted = continue_embeddings(found.vectors, steps, continuer.extend, noise=noise,
+                                    seed_rng=rng)
+    pieces = choose_pieces(predicted, pool)
+    seed_audio = _channels(audio.resample(wav, sample_rate).samples, n_channels)
+    target = float(np.sqrt(np.mean(seed_audio ** 2))) or None
+    rendered = render(pieces, seg, sample_rate=sample_rate, n_channels=n_channels,
+                      target_rms=target)
+    if not include_seed:
+        return Continuation(rendered, 0.0, pieces)
+    fade = int(FADE_S * sample_rate)
+    joined = crossfade_join([seed_audio, rendered.samples], fade)
+    return Continuation(Waveform(joined, sample_rate), seed_audio.shape[1] / sample_rate,
+                        pieces)

@@ -54,6 +54,7 @@ MODEL_MODULES: dict[str, str] = {
     "singing-detector": "cantata.models.detector",
     "separator": "cantata.models.separator",
     "embedder": "cantata.models.embedder",
+    "continuer": "cantata.models.continuer",
 }
 """Known registry names -> the module that registers them when imported.
 

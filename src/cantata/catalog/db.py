@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -12,10 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cantata.catalog.records import FileStat, Result, ScanRun, Track, TrackFacts
 from cantata.catalog.schema import CatalogSchemaError, migrate
 from cantata.errors import CantataError
-from cantata.types import Segment
+from cantata.types import Embeddings, Segment
 
 PathLike = str | os.PathLike[str]
 
@@ -278,6 +281,74 @@ class Catalog:
                 "analyzers": analyzers, "region_seconds": regions, "failures": errors,
                 "scans": len(scans), "last_scan": scans[-1].to_dict() if scans else None}
 
+    # --- embeddings -------------------------------------------------------------------
+
+    def embedding_models(self) -> dict[str, dict[str, Any]]:
+        """model_version -> ``{"model", "tracks", "vectors", "dim", "segment_s"}`` for every
+        embedder whose embeddings the catalog holds (tracks that are ok)."""
+        out: dict[str, dict[str, Any]] = {}
+        for r in self._conn.execute(
+                "SELECT e.model_version, GROUP_CONCAT(DISTINCT r.model), COUNT(*), SUM(e.n), "
+                "MAX(e.dim), MAX(e.segment_s) FROM embeddings e "
+                "JOIN results r ON r.id = e.result_id JOIN tracks t ON t.id = r.track_id "
+                "WHERE t.status = 'ok' GROUP BY e.model_version ORDER BY COUNT(*) DESC, "
+                "e.model_version"):
+            out[r[0]] = {"model": r[1].split(",")[0], "tracks": r[2], "vectors": int(r[3]),
+                         "dim": r[4], "segment_s": r[5]}
+        return out
+
+    def embeddings(self, model_version: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every stored segment embedding of one model, for an index: ``(track_ids (N,)
+        int64, starts_s (N,) float64, vectors (N, dim) float32)``, by track id.
+
+        Raises:
+            CantataError: the model's embeddings do not all have one size.
+        """
+        db = self._conn
+        where = ("FROM embeddings e JOIN results r ON r.id = e.result_id "
+                 "JOIN tracks t ON t.id = r.track_id WHERE e.model_version = ? "
+                 "AND t.status = 'ok'")
+        total, dims = db.execute(f"SELECT COALESCE(SUM(e.n), 0), GROUP_CONCAT(DISTINCT e.dim) "
+                                 f"{where}", (model_version,)).fetchone()
+        dim_list = [int(d) for d in dims.split(",")] if dims else [0]
+        if len(dim_list) > 1:
+            raise CantataError(f"{self.path}: embeddings of {model_version!r} have sizes "
+                               f"{dim_list}; re-scan with --analyzers embed")
+        track_ids = np.zeros(total, np.int64)
+        starts = np.zeros(total, np.float64)
+        vectors = np.zeros((total, dim_list[0]), np.float32)
+        at = 0
+        for r in db.execute(f"SELECT r.track_id, e.n, e.starts, e.vectors {where} "
+                            f"ORDER BY r.track_id", (model_version,)):
+            n = r[1]
+            track_ids[at:at + n] = r[0]
+            starts[at:at + n] = np.frombuffer(r[2], "<f8")
+            vectors[at:at + n] = np.frombuffer(r[3], "<f4").reshape(n, -1)
+            at += n
+        return track_ids, starts, vectors
+
+    def embeddings_fingerprint(self, model_version: str) -> str:
+        """A digest of which embeddings of one model the catalog holds (which results, of
+        which content, written when) without reading the vectors: an index built from
+        :meth:`embeddings` is current while this is unchanged."""
+        digest = hashlib.blake2b(model_version.encode(), digest_size=16)
+        for r in self._conn.execute(
+                "SELECT e.result_id, r.track_id, t.content_hash, r.created_at, e.n "
+                "FROM embeddings e JOIN results r ON r.id = e.result_id "
+                "JOIN tracks t ON t.id = r.track_id WHERE e.model_version = ? "
+                "AND t.status = 'ok' ORDER BY e.result_id", (model_version,)):
+            digest.update(("|".join(map(str, r)) + "\n").encode())
+        return digest.hexdigest()
+
+    def paths(self, track_ids: Sequence[int]) -> dict[int, str]:
+        """track id -> path, for the ids that exist."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(sorted({int(i) for i in track_ids}), 900):
+            marks = ",".join("?" * len(chunk))
+            out.update((r[0], r[1]) for r in self._conn.execute(
+                f"SELECT id, path FROM tracks WHERE id IN ({marks})", chunk))
+        return out
+
     def _results(self, track_ids: list[int]) -> dict[int, dict[str, Result]]:
         if not track_ids:
             return {}
@@ -287,6 +358,7 @@ class Catalog:
         result_ids = [r["id"] for r in rows]
         regions: dict[int, list[Segment]] = {}
         stems: dict[int, dict[str, str]] = {}
+        embeddings: dict[int, Embeddings] = {}
         for chunk in _chunks(result_ids, 900):
             marks = ",".join("?" * len(chunk))
             for r in db.execute(f"SELECT * FROM regions WHERE result_id IN ({marks}) "
@@ -296,12 +368,18 @@ class Catalog:
             for r in db.execute(f"SELECT * FROM stems WHERE result_id IN ({marks}) "
                                 f"ORDER BY result_id, stem", chunk):
                 stems.setdefault(r["result_id"], {})[r["stem"]] = r["path"]
+            for r in db.execute(f"SELECT * FROM embeddings WHERE result_id IN ({marks})",
+                                chunk):
+                embeddings[r["result_id"]] = Embeddings(
+                    np.frombuffer(r["starts"], "<f8"), r["segment_s"],
+                    np.frombuffer(r["vectors"], "<f4").reshape(r["n"], r["dim"]),
+                    r["model_version"])
         out: dict[int, dict[str, Result]] = {}
         for r in rows:
             out.setdefault(r["track_id"], {})[r["analyzer"]] = Result(
                 r["analyzer"], r["analyzer_version"], r["model"], r["model_version"],
                 json.loads(r["summary"]), tuple(regions.get(r["id"], ())),
-                stems.get(r["id"], {}), r["created_at"])
+                stems.get(r["id"], {}), r["created_at"], embeddings.get(r["id"]))
         return out
 
 
@@ -318,6 +396,12 @@ def _insert_result(db: sqlite3.Connection, track_id: int, result: Result, stamp:
                     for s in result.regions])
     db.executemany("INSERT INTO stems VALUES (?, ?, ?)",
                    [(result_id, stem, path) for stem, path in result.stems.items()])
+    e = result.embeddings
+    if e is not None:
+        db.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (result_id, e.model_version or result.model_version, float(e.segment_s),
+                    e.dim, len(e), np.ascontiguousarray(e.starts_s, "<f8").tobytes(),
+                    np.ascontiguousarray(e.vectors, "<f4").tobytes()))
 
 
 def _filters(status: str | None, search: str | None) -> tuple[str, tuple[Any, ...]]:

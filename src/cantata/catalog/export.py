@@ -1,4 +1,7 @@
-"""Exporting the catalog: JSON Lines (one track per line) and Parquet (one row per track)."""
+"""Exporting the catalog: JSON Lines (one track per line) and Parquet (one row per track).
+
+JSON Lines gives each result's embeddings by shape only; Parquet also holds the vectors
+(column ``embeddings``: per result, its starts and its (n, dim) vectors)."""
 
 from __future__ import annotations
 
@@ -81,6 +84,9 @@ def _write_parquet(catalog: Catalog, f: Any) -> int:
                         ("end_s", pa.float64()), ("label", pa.string()),
                         ("confidence", pa.float64())])
     stem = pa.struct([("analyzer", pa.string()), ("stem", pa.string()), ("path", pa.string())])
+    embedding = pa.struct([("analyzer", pa.string()), ("model_version", pa.string()),
+                           ("segment_s", pa.float64()), ("starts_s", pa.list_(pa.float64())),
+                           ("vectors", pa.list_(pa.list_(pa.float32())))])
     schema = pa.schema([
         ("id", pa.int64()), ("path", pa.string()), ("content_hash", pa.string()),
         ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()), ("status", pa.string()),
@@ -89,12 +95,18 @@ def _write_parquet(catalog: Catalog, f: Any) -> int:
         ("loudness_lufs", pa.float64()), ("peak_dbfs", pa.float64()),
         ("scan_id", pa.int64()), ("updated_at", pa.string()),
         ("regions", pa.list_(region)), ("stems", pa.list_(stem)),
-        ("results_json", pa.string())])
+        ("results_json", pa.string()), ("embeddings", pa.list_(embedding))])
     n = 0
     with pq.ParquetWriter(f, schema) as writer:
         batch: list[dict[str, Any]] = []
         for track in catalog.iter_tracks():
-            batch.append(parquet_row(track.to_dict()))
+            row = parquet_row(track.to_dict())
+            row["embeddings"] = [
+                {"analyzer": name, "model_version": r.embeddings.model_version,
+                 "segment_s": r.embeddings.segment_s, "starts_s": r.embeddings.starts_s,
+                 "vectors": list(r.embeddings.vectors)}
+                for name, r in track.results.items() if r.embeddings is not None]
+            batch.append(row)
             if len(batch) == 1000:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 n, batch = n + len(batch), []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -60,7 +61,7 @@ class Result:
         """JSON-ready; embeddings as ``{"model_version", "segment_s", "dim", "segments"}``
         (no vectors) or None."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "embeddings"}
-        out["summary"] = dict(self.summary)
+        out["summary"] = copy.deepcopy(self.summary)
         out["regions"] = [asdict(r) for r in self.regions]
         out["stems"] = dict(self.stems)
         e = self.embeddings
@@ -112,7 +113,7 @@ class Track:
         return self.status == "ok"
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "results"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "results"}
         out["results"] = {name: r.to_dict() for name, r in self.results.items()}
         return out
 

@@ -68,6 +68,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (result_id, stem)
     );
     """,
+    # 2: the embed analyzer's segment embeddings, one row per result, arrays as little-endian
+    # BLOBs (starts float64 (n,), vectors float32 (n, dim) row-major) so a whole model's
+    # vectors load in one query
+    """
+    CREATE TABLE embeddings (
+        result_id INTEGER PRIMARY KEY REFERENCES results(id) ON DELETE CASCADE,
+        model_version TEXT NOT NULL,
+        segment_s REAL NOT NULL,
+        dim INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        starts BLOB NOT NULL,
+        vectors BLOB NOT NULL
+    );
+    CREATE INDEX embeddings_model ON embeddings(model_version);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

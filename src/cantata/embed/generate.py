@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -235,3 +236,33 @@ def continue_audio(seed: str | Waveform, *, pool: SegmentPool, embedder: Embedde
     joined = crossfade_join([seed_audio, rendered.samples], fade)
     return Continuation(Waveform(joined, sample_rate), seed_audio.shape[1] / sample_rate,
                         pieces)
+
+
+def load_continuer(name_or_path: str, embedder: Embedder) -> Continuer:
+    """A shipped continuer (``"continuer"``) or a checkpoint, checked to belong to
+    ``embedder`` (a continuer predicts one embedder's vectors only).
+
+    Raises:
+        ModelLoadError: missing or not a continuer, or trained for another embedder.
+    """
+    from cantata.embed.api import WEIGHTS_DIR
+    from cantata.errors import ModelLoadError
+    from cantata.models.continuer import Continuer
+    from cantata.models.registry import load_checkpoint
+
+    if name_or_path == "continuer":
+        found = sorted(WEIGHTS_DIR.glob("continuer-[0-9a-f]*.pt"))
+        if not found:
+            raise ModelLoadError("the shipped continuer has no weights; train it with "
+                                 "`cantata train continuer`")
+        path = found[-1]
+    else:
+        path = Path(name_or_path)
+    model, checkpoint = load_checkpoint(path)
+    if not isinstance(model, Continuer):
+        raise ModelLoadError(f"{path}: a {checkpoint.name!r} checkpoint, not a continuer")
+    wanted = checkpoint.meta.get("embedder")
+    if wanted not in (None, embedder.model_version):
+        raise ModelLoadError(f"{path}: trained on the embeddings of {wanted}, not of "
+                             f"{embedder.model_version}")
+    return model

@@ -63,6 +63,7 @@ class ContinuationTask:
         loss = torch.mean((pred - batch[:, 1:]) ** 2)
         return loss, {}
 
+    @torch.no_grad()
     def evaluate(self, model: nn.Module, batches: Iterable[Tensor]) -> dict[str, float]:
         errors, ranks, copy = [], [], []
         for batch in batches:

@@ -1,5 +1,5 @@
-"""``cantata train speech-detector|singing-detector|separator``: train a model, keep the best
-checkpoint."""
+"""``cantata train speech-detector|singing-detector|separator|embedder``: train a model, keep
+the best checkpoint."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     _add_common(singing)
     singing.set_defaults(run=run_singing)
     _add_separator(models, parents)
+    _add_embedder(models, parents)
 
 
 def _add_song_data(p: argparse.ArgumentParser) -> None:
@@ -178,3 +179,57 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
             n_channels=args.channels, train_singers=singers, command=_command(),
             on_progress=on_event)
     return _report(out, result, "vocals SI-SDR {:.2f} dB")
+
+
+def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = models.add_parser(
+        "embedder", parents=parents, help="music embeddings (self-supervised on adjacency)",
+        description="Train the music embedder on adjacent segments of tracks: adversarial "
+                    "DSSM or adversarial adjacency, with or without the N(0, I) prior.")
+    p.add_argument("--system", choices=["dssm", "adjacency"], default="adjacency")
+    p.add_argument("--no-prior", dest="prior", action="store_false",
+                   help="train without the adversarial N(0, I) prior")
+    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
+    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
+                   help="vocal-free music folder, or 'debian' for the installed Debian "
+                        "game soundtracks")
+    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
+                   help="synthetic songs with a manifest (cantata data synth song)")
+    p.add_argument("--feature", choices=["logmel", "mfcc", "chroma"],
+                   help="input representation (default logmel)")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="folder caching the tracks' features across runs")
+    p.add_argument("--dim", type=int, help="embedding size (default 64)")
+    p.add_argument("--segment-s", type=float, help="seconds per embedding (default 3)")
+    p.add_argument("--similarity", choices=["euclidean", "cosine"], default="euclidean",
+                   help="DSSM similarity and validation ranking (default euclidean)")
+    p.add_argument("--temperature", type=float,
+                   help="DSSM temperature (default 8 for euclidean, 0.1 for cosine)")
+    p.add_argument("--gan-lr-scale", type=float, default=5.0,
+                   help="learning-rate multiplier of the prior's GAN steps (default 5)")
+    _add_common(p)
+    p.set_defaults(run=run_embedder, batch_size=32, patience=0)
+
+
+def _embedding_line(m: dict[str, Any]) -> str:
+    line = (f"MRR {m.get('val_mrr', 0):.3f}, recall@1 {m.get('val_recall1', 0):.3f}, "
+            f"|z|/sqrt(d) {m.get('val_norm', 0):.2f}, |Cov - I| {m.get('val_cov_dist', 0):.2f}")
+    if "val_prior_acc" in m:
+        line += f", prior discriminator accuracy {m['val_prior_acc']:.2f}"
+    return line
+
+
+def run_embedder(args: argparse.Namespace, out: Output) -> int:
+    from cantata.train.recipes import train_embedder
+
+    if not (args.mir1k or args.instrumentals or args.songs):
+        raise ConfigError("no music: give --mir1k DIR, --instrumentals DIR|debian and/or "
+                          "--songs DIR")
+    with _progress(out, args.steps, _embedding_line) as on_event:
+        result = train_embedder(
+            out_dir=args.out, train=_train_config(args), mir1k=args.mir1k,
+            instrumentals=args.instrumentals, songs=args.songs, cache=args.cache,
+            system=args.system, prior=args.prior, feature=args.feature, dim=args.dim,
+            segment_s=args.segment_s, similarity=args.similarity, temperature=args.temperature,
+            gan_lr_scale=args.gan_lr_scale, command=_command(), on_progress=on_event)
+    return _report(out, result, "adjacent-segment MRR {:.3f}")

@@ -23,8 +23,9 @@ from cantata.data.sources import load_instrumentals, load_mir1k, load_musdb, spl
 from cantata.data.sources.instrumentals import SAMPLE_PACKS
 from cantata.data.split import split_by_group
 from cantata.detect.transfer import Mode, transfer
+from cantata.embed.data import AdjacentPairs, FixedPairs, music_tracks, split_tracks, track_minutes
 from cantata.errors import ConfigError
-from cantata.features import FeatureExtractor
+from cantata.features import FeatureConfig, FeatureExtractor
 from cantata.models.detector import (
     FrontConfig,
     SingingDetector,
@@ -32,6 +33,7 @@ from cantata.models.detector import (
     SpeechDetector,
     SpeechDetectorConfig,
 )
+from cantata.models.embedder import EMBEDDER_FEATURES, EmbedderConfig
 from cantata.models.registry import build, load_checkpoint
 from cantata.models.separator import SeparatorConfig
 from cantata.train.config import TrainConfig
@@ -44,6 +46,7 @@ from cantata.train.tasks.detection import (
     DetectionTask,
     MixedSongs,
 )
+from cantata.train.tasks.embedding import EmbeddingTask
 from cantata.train.tasks.separation import (
     FixedMixes,
     SeparationTask,
@@ -346,3 +349,107 @@ def _separation_data(
     meta.update(val_examples=len(val_examples), val_windows=len(val_data),
                 segment_s=SEPARATOR_SEGMENT_S, snr_db=list(SEPARATOR_SNR_DB))
     return train_data, val_data, meta
+
+
+#: embedder training: the positive starts 0 to 1 s after the anchor ends; a fifth of the
+#: tracks (whole MIR-1K singers) validate, always the same ones (split seed 0); each
+#: segment's level moves by up to +-6 dB; at most 1024 validation pairs
+EMBED_MAX_GAP_S = 1.0
+EMBED_HELD_OUT = 0.2
+EMBED_SPLIT_SEED = 0
+EMBED_GAIN_DB = 6.0
+EMBED_VAL_PAIRS = 1024
+#: input representations `cantata train embedder --feature` offers (16 kHz, 20 ms hop)
+EMBEDDER_FEATURE_KINDS = {
+    "logmel": EMBEDDER_FEATURES,
+    "mfcc": replace(EMBEDDER_FEATURES, kind="mfcc", n_mfcc=20),
+    "chroma": replace(EMBEDDER_FEATURES, kind="chroma", n_fft=2048),
+}
+
+
+def embedder_features(kind: str) -> FeatureConfig:
+    """The embedder's FeatureConfig for an input kind of :data:`EMBEDDER_FEATURE_KINDS`."""
+    if kind not in EMBEDDER_FEATURE_KINDS:
+        raise ConfigError(f"feature must be one of {list(EMBEDDER_FEATURE_KINDS)}, got {kind!r}")
+    return EMBEDDER_FEATURE_KINDS[kind]
+
+
+def train_embedder(
+    *, out_dir: str | Path, train: TrainConfig, mir1k: str | Path | None = None,
+    instrumentals: Sequence[str | Path] = (), songs: Sequence[str | Path] = (),
+    cache: str | Path | None = None, model_config: EmbedderConfig | None = None,
+    system: str | None = None, prior: bool | None = None, feature: str | None = None,
+    dim: int | None = None, segment_s: float | None = None, similarity: str = "euclidean",
+    temperature: float | None = None, gan_lr_scale: float = 5.0, command: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> FitResult:
+    """Train a music embedder, self-supervised on adjacent segments (BRIEF §4).
+
+    Args:
+        out_dir: run folder.
+        train: optimisation settings (``batch_size`` pairs per step).
+        mir1k: a MIR-1K folder: one track per song (0 dB mixes of its clips in order).
+        instrumentals: vocal-free music folders, or ``"debian"`` (the installed Debian
+            game soundtracks; whole tracks of 12 s or more).
+        songs: ``cantata data synth song`` folders (their mixtures).
+        cache: folder caching every track's features (shared by runs of one feature
+            config).
+        model_config: the architecture (default :class:`EmbedderConfig`), which the
+            following arguments override when given:
+        system: ``"dssm"`` or ``"adjacency"``.
+        prior: whether the adversarial N(0, I) prior trains.
+        feature: the input representation, a kind of :data:`EMBEDDER_FEATURE_KINDS`.
+        dim: the embedding size.
+        segment_s: seconds per embedding.
+        similarity: the DSSM similarity and the validation ranking (``"euclidean"`` or
+            ``"cosine"``).
+        temperature: the DSSM temperature (default by similarity).
+        gan_lr_scale: learning-rate multiplier of the prior's GAN steps.
+        command: the command line that ran this, kept in the checkpoint for its model card.
+
+    A fifth of the tracks (MIR-1K by singer, see :func:`~cantata.embed.data.split_tracks`,
+    always with seed 0) pick the checkpoint by adjacent-segment retrieval MRR.
+    """
+    overrides = {"system": system, "prior": prior, "dim": dim, "segment_s": segment_s,
+                 "features": None if feature is None else embedder_features(feature)}
+    model_config = replace(model_config or EmbedderConfig(),
+                           **{k: v for k, v in overrides.items() if v is not None})
+    features = model_config.features
+    task = EmbeddingTask(prior=model_config.prior, similarity=similarity,
+                         temperature=temperature, gan_lr_scale=gan_lr_scale)
+    tracks = music_tracks(mir1k=mir1k, instrumentals=list(instrumentals),
+                          songs=list(songs), features=features, cache=cache)
+    fit_tracks, val_tracks = split_tracks(tracks, held_out=EMBED_HELD_OUT,
+                                          seed=EMBED_SPLIT_SEED)
+    if not val_tracks:
+        raise ConfigError("no track is left to validate on: give more music")
+    rate = features.frame_rate_hz
+    segment, gap = round(model_config.segment_s * rate), round(EMBED_MAX_GAP_S * rate)
+    train_data = AdjacentPairs(fit_tracks, segment_frames=segment, max_gap_frames=gap,
+                               length=train.max_steps * train.batch_size, seed=train.seed,
+                               gain_db=EMBED_GAIN_DB, features=features)
+    val_data = FixedPairs(val_tracks, segment_frames=segment, max_gap_frames=gap,
+                          max_pairs=EMBED_VAL_PAIRS, seed=EMBED_SPLIT_SEED)
+    model = build("embedder", model_config)
+
+    def summary(part: list[Any]) -> dict[str, Any]:
+        groups: dict[str, int] = {}
+        for t in part:
+            groups[t.group] = groups.get(t.group, 0) + 1
+        return {"tracks": len(part), "minutes": round(track_minutes(part, features), 1),
+                "groups": groups, "singers": sorted({t.singer for t in part if t.singer})}
+
+    data = {"mir1k": None if mir1k is None else str(mir1k),
+            "instrumentals": [str(d) for d in instrumentals], "songs": [str(d) for d in songs],
+            "train": summary(fit_tracks), "val": summary(val_tracks),
+            "held_out": EMBED_HELD_OUT, "split_seed": EMBED_SPLIT_SEED,
+            "val_pairs": len(val_data), "max_gap_s": EMBED_MAX_GAP_S, "gain_db": EMBED_GAIN_DB}
+    meta = {"features": features.to_dict(), "sample_rate": features.sample_rate,
+            "segment_s": model_config.segment_s, "system": model_config.system,
+            "prior": model_config.prior, "similarity": similarity,
+            "temperature": task.temperature, "gan_lr_scale": gan_lr_scale, "data": data,
+            "command": command}
+    log.info("embedder: %d training tracks, %d validation pairs", len(fit_tracks), len(val_data))
+    return fit(model, task, train_data, val_data, train, out_dir=out_dir,
+               checkpoint_name="embedder", model_config=model_config, meta=meta,
+               on_progress=on_progress)

@@ -27,10 +27,17 @@ def _separate() -> tuple[Callable[[str | None], AnalyzerSpec], type[Analyzer]]:
     return separate.resolve, separate.SeparateAnalyzer
 
 
+def _embed() -> tuple[Callable[[str | None], AnalyzerSpec], type[Analyzer]]:
+    from cantata.analyzers import embed
+
+    return embed.resolve, embed.EmbedAnalyzer
+
+
 #: analyzer name -> loader of its (resolve, class); lazy, so listing loads no model code
 REGISTRY: dict[str, Callable[[], tuple[Callable[[str | None], AnalyzerSpec], type[Analyzer]]]] = {
     "detect": _detect,
     "separate": _separate,
+    "embed": _embed,
 }
 
 

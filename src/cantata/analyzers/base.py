@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cantata.catalog.records import Result
-from cantata.types import Segment, Waveform
+from cantata.types import Embeddings, Segment, Waveform
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,12 @@ class Analyzer(ABC):
         """
 
     def result(self, *, summary: dict[str, object] | None = None,
-               regions: Sequence[Segment] = (), stems: dict[str, str] | None = None) -> Result:
+               regions: Sequence[Segment] = (), stems: dict[str, str] | None = None,
+               embeddings: Embeddings | None = None) -> Result:
         """A :class:`Result` stamped with this analyzer's and model's identity."""
         return Result(self.spec.name, self.spec.version, self.spec.model,
                       self.spec.model_version, dict(summary or {}), tuple(regions),
-                      dict(stems or {}))
+                      dict(stems or {}), embeddings=embeddings)
 
 
 def weights_identity(path: str | os.PathLike[str]) -> str:

@@ -8,11 +8,25 @@ import sys
 from collections.abc import Sequence
 
 from cantata._version import __version__
-from cantata.cli import catalog, data, detect, export, generate, info, scan, separate, serve, train
+from cantata.cli import (
+    catalog,
+    data,
+    detect,
+    embed,
+    export,
+    generate,
+    info,
+    scan,
+    search,
+    separate,
+    serve,
+    train,
+)
 from cantata.cli.output import Output
 from cantata.errors import CantataError
 
-COMMANDS = (info, detect, separate, scan, catalog, serve, generate, data, train, export)
+COMMANDS = (info, detect, separate, embed, scan, catalog, search, serve, generate, data, train,
+            export)
 EXIT_USAGE = 2  # bad input, like argparse's own usage errors
 
 

@@ -1,5 +1,5 @@
-"""``cantata train speech-detector|singing-detector|separator|embedder``: train a model, keep
-the best checkpoint."""
+"""``cantata train speech-detector|singing-detector|separator|embedder|continuer``: train a
+model, keep the best checkpoint."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     singing.set_defaults(run=run_singing)
     _add_separator(models, parents)
     _add_embedder(models, parents)
+    _add_continuer(models, parents)
 
 
 def _add_song_data(p: argparse.ArgumentParser) -> None:
@@ -233,3 +234,40 @@ def run_embedder(args: argparse.Namespace, out: Output) -> int:
             segment_s=args.segment_s, similarity=args.similarity, temperature=args.temperature,
             gan_lr_scale=args.gan_lr_scale, command=_command(), on_progress=on_event)
     return _report(out, result, "adjacent-segment MRR {:.3f}")
+
+
+def _add_continuer(models: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = models.add_parser(
+        "continuer", parents=parents, help="the next-embedding model of cantata continue",
+        description="Train the continuer: a GRU predicting each next segment embedding of "
+                    "the music the embedder learnt from.")
+    p.add_argument("--embedder", default="embedder", metavar="NAME|CKPT",
+                   help="the embedder whose vectors it predicts (default: the shipped one)")
+    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
+    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
+                   help="vocal-free music folder, or 'debian'")
+    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
+                   help="synthetic songs with a manifest (cantata data synth song)")
+    p.add_argument("--cache", type=Path, metavar="DIR", help="the embedder's feature cache")
+    _add_common(p)
+    p.set_defaults(run=run_continuer, batch_size=32, patience=0)
+
+
+def run_continuer(args: argparse.Namespace, out: Output) -> int:
+    from cantata.train.recipes import train_continuer
+
+    if not (args.mir1k or args.instrumentals or args.songs):
+        raise ConfigError("no music: give --mir1k DIR, --instrumentals DIR|debian and/or "
+                          "--songs DIR")
+
+    def line(m: dict[str, Any]) -> str:
+        return (f"MSE {m.get('val_mse', 0):.3f} (repeating the last: "
+                f"{m.get('val_mse_repeat_last', 0):.3f}), next-segment MRR "
+                f"{m.get('val_next_mrr', 0):.3f}")
+
+    with _progress(out, args.steps, line) as on_event:
+        result = train_continuer(
+            out_dir=args.out, train=_train_config(args), embedder=args.embedder,
+            mir1k=args.mir1k, instrumentals=args.instrumentals, songs=args.songs,
+            cache=args.cache, command=_command(), on_progress=on_event)
+    return _report(out, result, "validation MSE {:.3f}")

@@ -26,6 +26,7 @@ from cantata.detect.transfer import Mode, transfer
 from cantata.embed.data import AdjacentPairs, FixedPairs, music_tracks, split_tracks, track_minutes
 from cantata.errors import ConfigError
 from cantata.features import FeatureConfig, FeatureExtractor
+from cantata.models.continuer import ContinuerConfig
 from cantata.models.detector import (
     FrontConfig,
     SingingDetector,
@@ -39,6 +40,7 @@ from cantata.models.separator import SeparatorConfig
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
 from cantata.train.loop import FitResult, fit
+from cantata.train.tasks.continuation import ContinuationTask, EmbeddingSequences
 from cantata.train.tasks.detection import (
     DETECTOR_FEATURES,
     ClipWindows,
@@ -452,4 +454,66 @@ def train_embedder(
     log.info("embedder: %d training tracks, %d validation pairs", len(fit_tracks), len(val_data))
     return fit(model, task, train_data, val_data, train, out_dir=out_dir,
                checkpoint_name="embedder", model_config=model_config, meta=meta,
+               on_progress=on_progress)
+
+
+#: consecutive embeddings per continuer training item (predictions per item)
+CONTINUER_STEPS = 8
+
+
+def train_continuer(
+    *, out_dir: str | Path, train: TrainConfig, embedder: str | Path,
+    mir1k: str | Path | None = None, instrumentals: Sequence[str | Path] = (),
+    songs: Sequence[str | Path] = (), cache: str | Path | None = None,
+    model_config: ContinuerConfig | None = None, command: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> FitResult:
+    """Train the continuer on the embedding sequences of the embedder's training music.
+
+    Every track is cut into back-to-back segments and embedded with ``embedder``; the
+    continuer learns to predict each next embedding. The embedder's held-out tracks
+    (the same :func:`~cantata.embed.data.split_tracks`) pick the checkpoint.
+
+    Args:
+        out_dir: run folder.
+        train: optimisation settings (``batch_size`` sequences per step).
+        embedder: the embedder (shipped name or checkpoint) whose vectors it predicts.
+        mir1k, instrumentals, songs, cache: the music, as for :func:`train_embedder`.
+        model_config: the architecture (its ``dim`` is set to the embedder's).
+        command: the command line that ran this, kept in the checkpoint for its model card.
+    """
+    from cantata.embed.api import Embedder
+
+    encoder = Embedder.from_pretrained(embedder)
+    model_config = replace(model_config or ContinuerConfig(), dim=encoder.dim)
+    tracks = music_tracks(mir1k=mir1k, instrumentals=list(instrumentals), songs=list(songs),
+                          features=encoder.config.features, cache=cache)
+    fit_tracks, val_tracks = split_tracks(tracks, held_out=EMBED_HELD_OUT,
+                                          seed=EMBED_SPLIT_SEED)
+    segment = round(encoder.segment_s * encoder.frames_per_s)
+
+    def sequences(part: list[Any]) -> list[Any]:
+        out = []
+        for track in part:
+            starts = range(0, track.n_frames - segment + 1, segment)
+            windows = [torch.from_numpy(track.features[:, s:s + segment].astype("float32"))
+                       for s in starts]
+            if len(windows) > CONTINUER_STEPS:
+                out.append(encoder.embed_features(windows))
+        return out
+
+    train_seqs, val_seqs = sequences(fit_tracks), sequences(val_tracks)
+    if not val_seqs:
+        raise ConfigError("no held-out track is long enough to validate the continuer on")
+    train_data = EmbeddingSequences(train_seqs, steps=CONTINUER_STEPS,
+                                    n_items=train.max_steps * train.batch_size, seed=train.seed)
+    val_data = EmbeddingSequences(val_seqs, steps=CONTINUER_STEPS, n_items=512,
+                                  seed=EMBED_SPLIT_SEED, fixed=True)
+    meta = {"embedder": encoder.model_version, "segment_s": encoder.segment_s,
+            "steps": CONTINUER_STEPS, "command": command,
+            "data": {"train_tracks": len(train_seqs), "val_tracks": len(val_seqs),
+                     "train_segments": int(sum(len(s) for s in train_seqs))}}
+    model = build("continuer", model_config)
+    return fit(model, ContinuationTask(), train_data, val_data, train, out_dir=out_dir,
+               checkpoint_name="continuer", model_config=model_config, meta=meta,
                on_progress=on_progress)

@@ -155,6 +155,8 @@ class EmbeddingIndex:
         self.model_version, self.segment_s, self.kind = model_version, segment_s, kind
         self.catalog = catalog
         self.info: dict[str, Any] = dict(info or {})
+        #: HNSW beam width while searching (at least the neighbours asked for)
+        self.ef_search = HNSW_EF_SEARCH
 
     # --- building ---------------------------------------------------------------------
 
@@ -236,7 +238,7 @@ class EmbeddingIndex:
             return (np.full((len(vectors), max(k, 0)), np.inf),
                     np.full((len(vectors), max(k, 0)), -1, np.int64))
         if self.kind == "hnsw":  # the beam must be at least k wide
-            self.index.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
+            self.index.hnsw.efSearch = max(self.ef_search, k)
         squared, rows = self.index.search(vectors, k)
         distances = np.sqrt(np.maximum(squared, 0.0))
         distances[rows < 0] = np.inf

@@ -204,6 +204,9 @@ class EmbeddingIndex:
             found = _load(paths, fingerprint, want, catalog)
             if found is not None:
                 return found
+        if want == "hnsw" and about["vectors"] > HNSW_ABOVE:
+            log.warning("building the HNSW index of %d segment embeddings (minutes; it is "
+                        "saved for the next search)", about["vectors"])
         t0 = time.perf_counter()
         track_ids, starts, vectors = catalog.embeddings(model_version)
         read_s = time.perf_counter() - t0

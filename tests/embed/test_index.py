@@ -123,7 +123,7 @@ def test_hnsw_agrees_with_exact_on_small_sets_and_auto_picks_by_size():
     a, b = exact.search(query, k=5), hnsw.search(query, k=5)
     assert a[0].track_id == b[0].track_id == 5 and a[0].track_s == 7.5
     assert a[0].hits == 2 and a[0].query_s == 0.0 and a[0].path == ""
-    assert choose_kind("auto", 10) == "exact" and choose_kind("auto", 10**6) == "hnsw"
+    assert choose_kind("auto", 10**6) == "exact" and choose_kind("auto", 10**7) == "hnsw"
     with pytest.raises(ConfigError, match="index kind"):
         choose_kind("ivf", 10)
     with pytest.raises(ConfigError, match="embedded with 'x'"):

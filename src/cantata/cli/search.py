@@ -36,7 +36,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                    help="seconds between the clip's segments (default a quarter segment)")
     p.add_argument("--index", choices=["auto", "exact", "hnsw"], default="auto",
                    help="exact search, or the approximate HNSW graph (auto: HNSW above "
-                        "200k stored segments)")
+                        "2M stored segments)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the saved index")
     p.add_argument("--variations", type=int, default=0, metavar="N",
                    help="also search N perturbed copies of the clip's embedding")

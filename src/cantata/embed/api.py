@@ -91,7 +91,7 @@ class Embedder:
         hop = max(1, round((hop_s or self.segment_s) * self.frames_per_s))
         n_frames = features.shape[-1]
         starts = list(range(0, max(1, n_frames - seg + 1), hop))
-        if n_frames > seg and starts[-1] + seg < n_frames:  # cover the end
+        if n_frames - (starts[-1] + seg) > hop // 2:  # cover an end longer than half a hop
             starts.append(n_frames - seg)
         windows = [features[:, s:s + seg] for s in starts]
         return Embeddings(np.array(starts) / self.frames_per_s, self.segment_s,

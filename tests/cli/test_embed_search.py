@@ -124,3 +124,16 @@ def test_record_without_a_microphone_is_a_clear_error(db, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # import fails
     code, _, err = cli(capsys, "search", "--record", "5", "--db", db)
     assert code == 2 and "--record needs microphone support: pip install sounddevice" in err
+
+
+def test_search_with_a_part_of_a_longer_file(library, db, capsys):
+    code, out, _ = cli(capsys, "search", library / "tones.wav", "--start", "3",
+                       "--duration", "5", "--db", db, "-k", "1", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["duration_s"] == 5.0
+    best = report["matches"][0]
+    assert best["path"].endswith("tones.wav")
+    assert best["track_s"] - best["query_s"] == pytest.approx(3.0, abs=0.05)
+    code, _, err = cli(capsys, "search", library / "tones.wav", "--start", "99",
+                       "--db", db)
+    assert code == 2 and "past the end" in err

@@ -25,6 +25,10 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                                    "with where in the song and in the clip it is. Needs a "
                                    "catalog scanned with --analyzers embed.")
     p.add_argument("query", nargs="?", metavar="QUERY_AUDIO", help="the clip (an audio file)")
+    p.add_argument("--start", type=float, default=0.0, metavar="SECONDS",
+                   help="use the file from here on (default: its start)")
+    p.add_argument("--duration", type=float, metavar="SECONDS",
+                   help="use this many seconds of the file (default: all of it)")
     p.add_argument("--record", type=float, metavar="SECONDS",
                    help="record the query from the microphone instead (needs sounddevice)")
     p.add_argument("--db", type=Path, default=Path(DEFAULT_DB),
@@ -61,6 +65,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise CantataError("--variations must be >= 0 and --sigma positive")
     if args.query is not None and not Path(args.query).is_file():
         raise CantataError(f"{args.query}: no such file")
+    if args.start < 0 or (args.duration is not None and not args.duration > 0):
+        raise CantataError("--start must be >= 0 and --duration positive")
     seconds: dict[str, float] = {}
     with Catalog(args.db, create=False) as catalog:
         models = catalog.embedding_models()
@@ -71,7 +77,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         embedder, model_version = _embedder(args.model, models, Embedder)
         if args.model and model_version not in models:
             EmbeddingIndex.open(catalog, model_version)  # raises, naming what the catalog holds
-        source = _record(args.record, embedder) if args.record is not None else args.query
+        source = _record(args.record, embedder) if args.record is not None else \
+            _clip(args.query, args.start, args.duration)
         query = embedder.embed_segments(source, hop_s=args.hop or embedder.segment_s / 4)
         seconds["embed"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -114,6 +121,15 @@ def _embedder(model: str | None, models: dict[str, dict[str, Any]], cls: Any) ->
                            f"{about['model']!r} now loads {embedder.model_version!r}: re-scan "
                            f"with --analyzers embed, or pass --model")
     return embedder, version
+
+
+def _clip(path: str, start: float, duration: float | None) -> Any:
+    """The query file, or the part of it from ``start`` for ``duration`` seconds."""
+    if not start and duration is None:
+        return path
+    from cantata import audio
+
+    return audio.load(path, offset_s=start, duration_s=duration)
 
 
 def _record(seconds: float, embedder: Any) -> Any:

@@ -124,3 +124,17 @@ def test_distribution_stats_of_standard_normal_are_small():
     assert stats["val_cov_dist"] < 0.05
     far = distribution_stats(3 * torch.randn(2000, 8) + 2)
     assert far["val_cov_dist"] > 5 and far["val_mean_dist"] > 4
+
+
+def test_gan_phase_embeds_with_frozen_normalisation():
+    model, task = system("dssm"), EmbeddingTask()
+    before = model.embedder.norm.running_mean.clone()
+    task.begin_step(1)
+    loss, _ = task.training_step(model, batch())
+    assert torch.equal(model.embedder.norm.running_mean, before)  # statistics not updated
+    assert model.embedder.training  # and back in training mode
+    loss.backward()
+    assert model.embedder.head.weight.grad.abs().sum() > 0
+    task.begin_step(2)
+    task.training_step(model, batch())
+    assert not torch.equal(model.embedder.norm.running_mean, before)

@@ -208,6 +208,8 @@ def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
                    help="DSSM temperature (default 8 for euclidean, 0.1 for cosine)")
     p.add_argument("--gan-lr-scale", type=float, default=5.0,
                    help="learning-rate multiplier of the prior's GAN steps (default 5)")
+    p.add_argument("--generator-weight", type=float, default=0.3,
+                   help="weight of the generator term in the GAN steps (default 0.3)")
     _add_common(p)
     p.set_defaults(run=run_embedder, batch_size=32, patience=0)
 
@@ -232,7 +234,8 @@ def run_embedder(args: argparse.Namespace, out: Output) -> int:
             instrumentals=args.instrumentals, songs=args.songs, cache=args.cache,
             system=args.system, prior=args.prior, feature=args.feature, dim=args.dim,
             segment_s=args.segment_s, similarity=args.similarity, temperature=args.temperature,
-            gan_lr_scale=args.gan_lr_scale, command=_command(), on_progress=on_event)
+            gan_lr_scale=args.gan_lr_scale, generator_weight=args.generator_weight,
+            command=_command(), on_progress=on_event)
     return _report(out, result, "adjacent-segment MRR {:.3f}")
 
 

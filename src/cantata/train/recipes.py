@@ -382,7 +382,8 @@ def train_embedder(
     cache: str | Path | None = None, model_config: EmbedderConfig | None = None,
     system: str | None = None, prior: bool | None = None, feature: str | None = None,
     dim: int | None = None, segment_s: float | None = None, similarity: str = "euclidean",
-    temperature: float | None = None, gan_lr_scale: float = 5.0, command: str | None = None,
+    temperature: float | None = None, gan_lr_scale: float = 5.0,
+    generator_weight: float = 0.3, command: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train a music embedder, self-supervised on adjacent segments (BRIEF §4).
@@ -407,6 +408,7 @@ def train_embedder(
             ``"cosine"``).
         temperature: the DSSM temperature (default by similarity).
         gan_lr_scale: learning-rate multiplier of the prior's GAN steps.
+        generator_weight: weight of the generator term in the GAN steps.
         command: the command line that ran this, kept in the checkpoint for its model card.
 
     A fifth of the tracks (MIR-1K by singer, see :func:`~cantata.embed.data.split_tracks`,
@@ -418,7 +420,8 @@ def train_embedder(
                            **{k: v for k, v in overrides.items() if v is not None})
     features = model_config.features
     task = EmbeddingTask(prior=model_config.prior, similarity=similarity,
-                         temperature=temperature, gan_lr_scale=gan_lr_scale)
+                         temperature=temperature, gan_lr_scale=gan_lr_scale,
+                         generator_weight=generator_weight)
     tracks = music_tracks(mir1k=mir1k, instrumentals=list(instrumentals),
                           songs=list(songs), features=features, cache=cache)
     fit_tracks, val_tracks = split_tracks(tracks, held_out=EMBED_HELD_OUT,
@@ -449,7 +452,9 @@ def train_embedder(
     meta = {"features": features.to_dict(), "sample_rate": features.sample_rate,
             "segment_s": model_config.segment_s, "system": model_config.system,
             "prior": model_config.prior, "similarity": similarity,
-            "temperature": task.temperature, "gan_lr_scale": gan_lr_scale, "data": data,
+            "temperature": task.temperature, "gan_lr_scale": gan_lr_scale,
+            "generator_weight": generator_weight, "gan_frozen_norm": task.gan_frozen_norm,
+            "data": data,
             "command": command}
     log.info("embedder: %d training tracks, %d validation pairs", len(fit_tracks), len(val_data))
     return fit(model, task, train_data, val_data, train, out_dir=out_dir,

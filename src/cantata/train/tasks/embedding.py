@@ -19,6 +19,9 @@ phase in one backward pass: the prior discriminator learns to tell the embedding
 (detached) from samples of N(0, I), and the embedder learns to fool it through a copy of
 the discriminator with detached parameters, so that only the embedder learns from the
 generator term. :meth:`EmbeddingTask.lr_scale` gives the GAN steps a larger learning rate.
+The GAN phase embeds with the embedder's batch normalisation frozen (running statistics),
+so that the prior shapes the embeddings inference produces: with batch statistics the
+embeddings of training batches and of inference differed by a factor of two in scale.
 """
 
 from __future__ import annotations
@@ -50,7 +53,12 @@ class EmbeddingTask:
         prior: train with the adversarial N(0, I) prior (the model must have its
             discriminator).
         gan_lr_scale: learning-rate multiplier of the GAN steps.
-        generator_weight: weight of the generator (fool the discriminator) term.
+        generator_weight: weight of the generator (fool the discriminator) term (0.3:
+            at 1 the generator's gradients, larger than the adjacency loss's, swamped
+            the metric in short runs; AdamW's moments are shared by both phases).
+        gan_frozen_norm: embed with the embedder's batch normalisation in inference mode
+            (running statistics, not updated) in the GAN phase, so that the prior shapes
+            the embeddings inference gives, not those of training batches.
     """
 
     metric = "val_mrr"
@@ -58,7 +66,7 @@ class EmbeddingTask:
 
     def __init__(self, *, prior: bool = True, similarity: str = "euclidean",
                  temperature: float | None = None, gan_lr_scale: float = 5.0,
-                 generator_weight: float = 1.0) -> None:
+                 generator_weight: float = 0.3, gan_frozen_norm: bool = True) -> None:
         if similarity not in SIMILARITIES:
             raise ConfigError(f"similarity must be one of {list(SIMILARITIES)}, "
                               f"got {similarity!r}")
@@ -69,6 +77,7 @@ class EmbeddingTask:
         self.prior, self.similarity = prior, similarity
         self.temperature = temperature or DEFAULT_TEMPERATURE[similarity]
         self.gan_lr_scale, self.generator_weight = gan_lr_scale, generator_weight
+        self.gan_frozen_norm = gan_frozen_norm
         self.phase = "metric"
 
     # -- the loop's hooks -------------------------------------------------------------------
@@ -91,7 +100,7 @@ class EmbeddingTask:
                               "discriminator (EmbedderConfig.prior=False)")
         anchor, positive, track = batch
         if self.phase == "gan":
-            z = system.embedder(torch.cat([anchor, positive]))
+            z = self._gan_embeddings(system, torch.cat([anchor, positive]))
             terms = self.gan_losses(system, z)
             loss = terms["disc"] + self.generator_weight * terms["gen"]
             return loss, {f"gan/{k}": float(v.detach()) for k, v in terms.items()}
@@ -99,6 +108,16 @@ class EmbeddingTask:
         z_a, z_p = z.chunk(2)
         loss, acc = self.metric_loss(system, z_a, z_p, track)
         return loss, {"metric/loss": float(loss.detach()), "metric/acc": acc}
+
+    def _gan_embeddings(self, system: EmbeddingSystem, features: Tensor) -> Tensor:
+        if not self.gan_frozen_norm:
+            return system.embedder(features)
+        was_training = system.embedder.training
+        system.embedder.eval()
+        try:
+            return system.embedder(features)
+        finally:
+            system.embedder.train(was_training)
 
     # -- losses -----------------------------------------------------------------------------
 

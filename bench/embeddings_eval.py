@@ -222,13 +222,15 @@ def main() -> None:
         f"### Embeddings compared ({dt.date.today()}, {machine()})",
         "",
         f"`python bench/embeddings_eval.py --runs ...` on the held-out tracks ({len(held)} "
-        f"tracks, {minutes:.0f} min: MIR-1K singers and a fifth of each soundtrack collection "
-        f"that no run trained on). Adjacent: {args.queries} query segments, each ranked "
+        f"tracks, {minutes:.0f} min: whole MIR-1K singers and a fifth of each other collection "
+        f"— soundtracks, synthetic songs — that no run trained on). Adjacent: "
+        f"{args.queries} query segments, each ranked "
         f"among >= {n_cand} candidates (the other queries' successors and {args.distractors} "
         f"random segments of other held-out tracks). Songs: {len(queries)} degraded 5 s "
         "excerpts (small room, 3.5 kHz low-pass, noise at 10 dB SNR) against all held-out "
         "tracks. Probes: balanced accuracy of a logistic regression trained on training-track "
-        "segments. N(0, I): the held-out segments' embeddings against as many Gaussian "
+        "segments (collection: MIR-1K, each game, synthetic; chance is one over their number). "
+        "N(0, I): the held-out segments' embeddings against as many Gaussian "
         "samples (MLP accuracy 0.5 = indistinguishable).",
         "",
         "| run | adjacent R@1 | R@10 | MRR | song R@1 | R@10 | MRR | probe vocal | probe "

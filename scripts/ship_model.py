@@ -1,8 +1,8 @@
 """Ship a trained checkpoint: copy it into cantata/weights with its model card.
 
 Usage:
-    python scripts/ship_model.py RUN_DIR/best.pt --as singing [--quality FILE.md]
-        [--command "cantata train ..."]
+    python scripts/ship_model.py RUN_DIR/best.pt --as singing|separator|embedder|...
+        [--quality FILE.md] [--command "cantata train ..."]
 
 The weights land as ``src/cantata/weights/<stem>-<sha8>.pt`` (older files of the same
 stem are removed) and the card as ``<stem>.md``: what the model is, the data, the
@@ -20,10 +20,11 @@ from pathlib import Path
 
 from cantata.detect.api import SHIPPED as DETECTORS
 from cantata.detect.api import WEIGHTS_DIR
+from cantata.embed.api import SHIPPED as EMBEDDERS
 from cantata.models.registry import load_checkpoint
 from cantata.separate.api import SHIPPED as SEPARATORS
 
-SHIPPED = {**DETECTORS, **SEPARATORS}
+SHIPPED = {**DETECTORS, **SEPARATORS, **EMBEDDERS, "continuer": "continuer"}
 
 
 def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: str) -> str:
@@ -58,6 +59,16 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
     if meta.get("stems"):
         lines += ["", f"Stems: {', '.join(meta['stems'])}; mask `{meta.get('mask')}`, loss "
                       f"`{meta.get('loss')}`, {meta.get('channels')}-channel training mixes."]
+    if meta.get("embedder"):
+        lines += ["", f"Predicts the embeddings of `{meta['embedder']}` ({meta.get('segment_s')} s "
+                      f"segments, back to back) from up to {meta.get('steps')} before."]
+    if meta.get("system"):
+        lines += ["", f"System `{meta['system']}`, "
+                      + ("with" if meta.get("prior") else "without")
+                      + f" the adversarial N(0, I) prior; {meta.get('segment_s')} s segments; "
+                      f"DSSM similarity `{meta.get('similarity')}` (temperature "
+                      f"{meta.get('temperature')}); GAN-step learning-rate scale "
+                      f"{meta.get('gan_lr_scale')}."]
     lines += [
         "",
         "## Training",
@@ -70,7 +81,10 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "",
         "## Quality",
         "",
-        _validation_line(metrics, separator=bool(meta.get("stems"))),
+        _validation_line(metrics, kind="separator" if meta.get("stems") else
+                         "embedder" if meta.get("system") else
+                         "continuer" if meta.get("embedder") else "detector",
+                         n_pairs=meta.get("data", {}).get("val_pairs")),
     ]
     labels = meta.get("labels", [])
     if len(labels) > 1:
@@ -83,9 +97,20 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
     return "\n".join(lines) + "\n"
 
 
-def _validation_line(metrics: dict, *, separator: bool) -> str:
+def _validation_line(metrics: dict, *, kind: str, n_pairs: int | None = None) -> str:
     values = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "/" not in k)
-    if separator:
+    if kind == "continuer":
+        return ("Validation (the embedder's held-out tracks, 512 windows of 9 consecutive "
+                "segments; the last prediction of each: val_mse = mean squared error per "
+                "dimension, val_mse_repeat_last = the same for repeating the last embedding, "
+                "val_next_mrr = the true next embedding's reciprocal rank among the window "
+                f"batch's 32 next embeddings): {values}.")
+    if kind == "embedder":
+        return (f"Validation (the checkpoint-selection set: {n_pairs} adjacent pairs of "
+                "held-out tracks and singers; each reference ranks all validation positives; "
+                "val_norm = mean |z| / sqrt(d), val_cov_dist = |Cov - I|_F / sqrt(d), "
+                f"val_prior_acc = the prior discriminator's accuracy): {values}.")
+    if kind == "separator":
         return ("Validation (the checkpoint-selection set: 0 dB mixes of the validation "
                 f"singers in 8 s windows, medians, dB): {values}.")
     return ("Validation (the checkpoint-selection set; frames at 20 ms, at the decision "

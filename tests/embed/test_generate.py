@@ -28,14 +28,16 @@ def pool_of(vectors, track_ids, starts, segment_s=1.0, paths=None):
 
 
 def test_nearest_segments_are_chosen_and_runs_continue_in_their_track():
-    # track 1 has segments at 0, 1, 2 s; track 2 one segment close to everything
-    vectors = [[0, 0], [1, 0], [2, 0], [1.0, 0.195]]
+    # track 1 has segments at 0, 1, 2 s; track 2 one segment near the second prediction
+    vectors = [[0, 0], [1, 0], [2, 0], [1.0, 0.5]]
     pool = pool_of(vectors, [1, 1, 1, 2], [0, 1, 2, 0])
-    pieces = choose_pieces(np.array([[0, 0], [1.0, 0.1], [2, 0]], np.float32), pool)
-    # step 2: track 2 is nearest (0.095), but track 1's successor (0.1) is within the slack
+    predicted = np.array([[0, 0], [1.0, 0.6], [2, 0]], np.float32)
+    # step 2: track 2 is nearest (0.1), track 1's next segment 0.6 away: within the cost
+    pieces = choose_pieces(predicted, pool, switch_cost=1.0)
     assert [(p.track_id, p.start_s) for p in pieces] == [(1, 0.0), (1, 1.0), (1, 2.0)]
-    far = choose_pieces(np.array([[0, 0], [1.0, 0.3]], np.float32), pool)
-    assert [(p.track_id, p.start_s) for p in far] == [(1, 0.0), (2, 0.0)]
+    nearest = choose_pieces(predicted, pool, switch_cost=0.0)
+    assert [(p.track_id, p.start_s) for p in nearest] == [(1, 0.0), (2, 0.0), (1, 2.0)]
+    assert nearest[1].distance == pytest.approx(0.1, abs=1e-6)
     with pytest.raises(CantataError, match="no embeddings"):
         choose_pieces(np.zeros((1, 2), np.float32), pool_of(np.zeros((0, 2)), [], []))
 

@@ -27,8 +27,14 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--model", default="embedder", help="the embedder (name or checkpoint)")
     p.add_argument("--continuer", default="continuer", help="the continuer (name or checkpoint)")
     p.add_argument("--noise", type=float, default=0.0,
-                   help="noise added to each predicted embedding, for variety (e.g. 0.3)")
+                   help="noise added to each predicted embedding, for variety (e.g. 0.3; "
+                        "predictions are made from what was picked, so it does not drift)")
     p.add_argument("--seed-rng", type=int, default=0, help="seed of that noise")
+    p.add_argument("--switch-cost", type=float, default=1.0,
+                   help="how much farther (in embedding units) the next segment of the "
+                        "current catalog song may be than the nearest segment and still play "
+                        "on: 0 picks the nearest every time, larger values keep songs going "
+                        "(default 1)")
     p.add_argument("--only-new", action="store_true", help="leave the seed out of the output")
     p.add_argument("--png", type=Path, help="also write a spectrogram of the result here")
     p.add_argument("--overwrite", action="store_true")
@@ -54,6 +60,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         pool = load_pool(catalog, embedder.model_version, embedder.segment_s)
     result = continue_audio(str(args.seed), pool=pool, embedder=embedder, continuer=continuer,
                             seconds=args.seconds, noise=args.noise, rng=args.seed_rng,
+                            switch_cost=args.switch_cost,
                             include_seed=not args.only_new)
     audio.save(args.out, result.audio, overwrite=args.overwrite)
     if args.png is not None:

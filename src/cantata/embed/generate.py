@@ -1,15 +1,16 @@
 """Generation by retrieval: continue a seed in embedding space, render from the catalog.
 
-The seed's consecutive segments are embedded; the continuer predicts the next embeddings;
-each prediction is rendered by the catalog segment nearest to it (preferring the segment
-that follows the previous choice in its own track when it is nearly as close, so phrases
-run on), and the pieces are joined where an onset falls near each nominal boundary, with
-short equal-power crossfades and matched loudness.
+The seed's consecutive segments are embedded; the continuer predicts the next embedding,
+which is rendered by the catalog segment nearest to it (preferring the segment that
+follows the previous choice in its own track while it is nearly as close, so phrases run
+on), whose own embedding is fed back for the next prediction. The pieces are joined where
+an onset falls near each nominal boundary, with short equal-power crossfades and matched
+loudness.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
     from cantata.embed.api import Embedder
     from cantata.models.continuer import Continuer
 
-#: a following segment is kept when its distance is within this factor of the nearest
-CONTINUITY_SLACK = 1.15
+#: the next segment of the previous piece's track is kept while it is at most this much
+#: farther from the prediction than the nearest segment (embedding units: adjacent
+#: segments of one track lie ~1.5 apart, segments of different tracks ~8)
+SWITCH_COST = 1.0
 #: seconds searched on either side of a nominal boundary for an onset to cut at
 SNAP_S = 0.35
 FADE_S = 0.06
@@ -65,42 +68,74 @@ class Piece:
     distance: float
 
 
+class _Picker:
+    """Chooses pool segments one prediction at a time (see :func:`choose_pieces`)."""
+
+    def __init__(self, pool: SegmentPool, *, k: int, switch_cost: float) -> None:
+        if len(pool) == 0:
+            raise CantataError("the catalog has no embeddings to render from "
+                               "(run cantata scan --analyzers embed)")
+        self.pool, self.k, self.switch_cost = pool, min(k, len(pool)), switch_cost
+        self.vectors = torch.from_numpy(pool.vectors)
+        self.where = {(int(t), round(float(s), 3)): i
+                      for i, (t, s) in enumerate(zip(pool.track_ids, pool.starts_s,
+                                                     strict=True))}
+        self.pieces: list[Piece] = []
+        self.recent: list[int] = []
+
+    def pick(self, predicted: np.ndarray) -> int:
+        """Index in the pool of the segment for one prediction (dim,); remembered."""
+        pool = self.pool
+        row = torch.cdist(torch.from_numpy(np.asarray(predicted, np.float32))[None],
+                          self.vectors)[0].numpy()
+        nearest = np.argpartition(row, self.k - 1)[:self.k]
+        nearest = nearest[np.argsort(row[nearest])]
+        choice = next((int(i) for i in nearest if int(i) not in self.recent), int(nearest[0]))
+        if self.pieces:
+            prev = self.pieces[-1]
+            follow = self.where.get((prev.track_id, round(prev.start_s + pool.segment_s, 3)))
+            if follow is not None and follow not in self.recent and \
+                    row[follow] <= row[choice] + self.switch_cost:
+                choice = follow
+        track = int(pool.track_ids[choice])
+        self.pieces.append(Piece(track, pool.paths[track], float(pool.starts_s[choice]),
+                                 float(row[choice])))
+        self.recent = (self.recent + [choice])[-4:]
+        return choice
+
+
 def choose_pieces(predicted: np.ndarray, pool: SegmentPool, *, k: int = 16,
-                  exclude_tracks: Sequence[int] = ()) -> list[Piece]:
+                  switch_cost: float = SWITCH_COST) -> list[Piece]:
     """The catalog segment for each predicted embedding (n, dim), in order.
 
-    Among the ``k`` nearest, the successor of the previous piece (same track, next
-    segment) wins when within :data:`CONTINUITY_SLACK` of the nearest; a segment used in
-    the last four pieces is not used again.
+    The segment that follows the previous piece in its own track (``segment_s`` later) is
+    kept while it is at most ``switch_cost`` farther from the prediction than the nearest
+    segment (0: always the nearest); a segment used in the last four pieces is not used
+    again.
     """
-    if len(pool) == 0:
-        raise CantataError("the catalog has no embeddings to render from "
-                           "(run cantata scan --analyzers embed)")
-    allowed = ~np.isin(pool.track_ids, np.asarray(exclude_tracks, dtype=pool.track_ids.dtype))
-    if not allowed.any():
-        raise CantataError("every catalog segment belongs to the seed's own track")
-    vectors = torch.from_numpy(pool.vectors[allowed])
-    index = np.flatnonzero(allowed)
-    distances = torch.cdist(torch.from_numpy(np.asarray(predicted, np.float32)), vectors)
-    k = min(k, len(index))
-    pieces: list[Piece] = []
-    recent: list[int] = []
-    for row in distances:
-        near_d, near_i = torch.topk(row, k, largest=False)
-        candidates = [(float(d), int(index[i])) for d, i in zip(near_d, near_i, strict=True)
-                      if int(index[i]) not in recent] or [(float(near_d[0]), int(index[near_i[0]]))]
-        best_d, choice = candidates[0]
-        if pieces:
-            prev = pieces[-1]
-            for d, i in candidates:
-                if (pool.track_ids[i] == prev.track_id and d <= CONTINUITY_SLACK * best_d
-                        and abs(pool.starts_s[i] - prev.start_s - pool.segment_s) < 1e-3):
-                    best_d, choice = d, i
-                    break
-        track = int(pool.track_ids[choice])
-        pieces.append(Piece(track, pool.paths[track], float(pool.starts_s[choice]), best_d))
-        recent = (recent + [choice])[-4:]
-    return pieces
+    picker = _Picker(pool, k=k, switch_cost=switch_cost)
+    for row in np.asarray(predicted, np.float32):
+        picker.pick(row)
+    return picker.pieces
+
+
+def continue_pieces(seed: np.ndarray, continuer: Continuer, pool: SegmentPool, steps: int, *,
+                    context: int = 8, noise: float = 0.0, rng: int = 0, k: int = 16,
+                    switch_cost: float = SWITCH_COST) -> list[Piece]:
+    """Predict and pick ``steps`` pieces after the seed's embeddings (n, dim), in a closed
+    loop: each prediction is made from the embeddings of what was actually picked (so the
+    sequence stays on the catalog's music, and ``noise`` varies it without drifting)."""
+    generator = torch.Generator().manual_seed(rng)
+    picker = _Picker(pool, k=k, switch_cost=switch_cost)
+    history = [torch.from_numpy(np.asarray(v, np.float32)) for v in seed[-context:]]
+    with torch.inference_mode():
+        for _ in range(steps):
+            predicted = continuer(torch.stack(history[-context:])[None])[0, -1]
+            if noise:
+                predicted = predicted + noise * torch.randn(predicted.shape,
+                                                            generator=generator)
+            history.append(torch.from_numpy(pool.vectors[picker.pick(predicted.numpy())]))
+    return picker.pieces
 
 
 def render(pieces: Sequence[Piece], segment_s: float, *, sample_rate: int = 44100,
@@ -163,14 +198,6 @@ def _channels(x: np.ndarray, n: int) -> np.ndarray:
     return np.repeat(mono, n, axis=0)
 
 
-def continue_embeddings(seed: np.ndarray, steps: int, predict: Callable[..., torch.Tensor], *,
-                        context: int = 8, noise: float = 0.0, seed_rng: int = 0) -> np.ndarray:
-    """``steps`` predicted embeddings after the last ``context`` of ``seed`` (n, dim)."""
-    generator = torch.Generator().manual_seed(seed_rng)
-    tail = torch.from_numpy(np.asarray(seed[-context:], np.float32))
-    return predict(tail, steps, noise=noise, generator=generator).numpy()
-
-
 def load_pool(catalog: Catalog, model_version: str, segment_s: float) -> SegmentPool:
     """Every stored segment of one embedder in ``catalog``."""
     track_ids, starts, vectors = catalog.embeddings(model_version)
@@ -200,6 +227,7 @@ class Continuation:
 
 def continue_audio(seed: str | Waveform, *, pool: SegmentPool, embedder: Embedder,
                    continuer: Continuer, seconds: float, noise: float = 0.0, rng: int = 0,
+                   switch_cost: float = SWITCH_COST,
                    include_seed: bool = True, sample_rate: int = 44100,
                    n_channels: int = 2) -> Continuation:
     """Continue ``seed`` by about ``seconds`` of music retrieved from ``pool``.
@@ -212,6 +240,8 @@ def continue_audio(seed: str | Waveform, *, pool: SegmentPool, embedder: Embedde
         seconds: length of the continuation (rounded up to whole segments).
         noise: standard deviation added to each fed-back prediction (variety).
         rng: seed of that noise.
+        switch_cost: how much farther the next segment of the current catalog track may be
+            than the nearest segment and still be played (see :func:`choose_pieces`).
         include_seed: start the output with the seed itself.
 
     Raises:
@@ -223,9 +253,8 @@ def continue_audio(seed: str | Waveform, *, pool: SegmentPool, embedder: Embedde
         raise CantataError(f"the seed is {wav.duration_s:.1f} s; it needs at least {seg:g} s")
     found = embedder.embed_segments(wav)
     steps = int(np.ceil(seconds / seg))
-    predicted = continue_embeddings(found.vectors, steps, continuer.extend, noise=noise,
-                                    seed_rng=rng)
-    pieces = choose_pieces(predicted, pool)
+    pieces = continue_pieces(found.vectors, continuer, pool, steps, noise=noise, rng=rng,
+                             switch_cost=switch_cost)
     seed_audio = _channels(audio.resample(wav, sample_rate).samples, n_channels)
     target = float(np.sqrt(np.mean(seed_audio ** 2))) or None
     rendered = render(pieces, seg, sample_rate=sample_rate, n_channels=n_channels,

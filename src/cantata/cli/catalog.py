@@ -65,7 +65,7 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
     for t in tracks:
         detect = t.results.get("detect")
         separate = t.results.get("separate")
-        table.add_row(str(t.id), _shown(t.path), _duration(t.duration_s), _num(t.loudness_lufs),
+        table.add_row(str(t.id), shown(t.path), _duration(t.duration_s), _num(t.loudness_lufs),
                       _duration(detect.summary.get("vocal_s")) if detect else "",
                       ", ".join(separate.stems) if separate else "",
                       t.status if t.ok else f"failed: {t.error}")
@@ -152,7 +152,7 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _shown(path: str) -> str:
+def shown(path: str) -> str:
     """A path as short as is unambiguous: relative to the current folder when inside it."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
+from cantata.cli.catalog import shown
 from cantata.cli.output import Output
 from cantata.cli.scan import DEFAULT_DB
 
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
             table.add_column(column, justify="left" if column == "from track" else "right",
                              overflow="fold")
         for piece in pieces:
-            table.add_row(f"{piece['start_s']:.1f} s", piece["track"], f"{piece['from_s']:.1f} s",
+            table.add_row(f"{piece['start_s']:.1f} s", shown(piece["track"]),
+                          f"{piece['from_s']:.1f} s",
                           f"{piece['distance']:.2f}")
         out.show(table)
     return 0

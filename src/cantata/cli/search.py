@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from cantata.cli.catalog import _duration, _shown
+from cantata.cli.catalog import _duration, shown
 from cantata.cli.output import Output
 from cantata.cli.scan import DEFAULT_DB
 from cantata.errors import CantataError
@@ -188,7 +188,7 @@ def _table(matches: list[dict[str, Any]], title: str) -> Table:
                           ("query at", "right"), ("hits", "right")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for m in matches:
-        table.add_row(str(m["rank"]), str(m["track_id"]), _shown(m["path"]),
+        table.add_row(str(m["rank"]), str(m["track_id"]), shown(m["path"]),
                       f"{m['score']:.3f}", f"{m['distance']:.3f}", _duration(m["track_s"]),
                       _duration(m["query_s"]), str(m["hits"]))
     return table

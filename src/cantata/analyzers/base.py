@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cantata.catalog.records import Result
+from cantata.errors import ModelLoadError
 from cantata.types import Embeddings, Segment, Waveform
 
 
@@ -89,6 +90,27 @@ class Analyzer(ABC):
         return Result(self.spec.name, self.spec.version, self.spec.model,
                       self.spec.model_version, dict(summary or {}), tuple(regions),
                       dict(stems or {}), embeddings=embeddings)
+
+
+def model_spec(analyzer: str, version: str, model: str, *, shipped: Iterable[str],
+               shipped_path: Callable[[str], Path], debug: Iterable[str]) -> AnalyzerSpec:
+    """The spec of ``analyzer`` running ``model``: a debug name, a shipped name (its weights
+    file's identity), or a checkpoint file.
+
+    Raises:
+        ModelLoadError: an unknown name, a missing file, or shipped weights not there yet.
+    """
+    shipped, debug = list(shipped), list(debug)
+    if model in debug:
+        identity = model
+    elif model in shipped:
+        identity = shipped_path(model).stem
+    elif Path(model).is_file():
+        identity = weights_identity(model)
+    else:
+        raise ModelLoadError(f"{analyzer}: unknown model {model!r} (shipped: "
+                             f"{', '.join(shipped + debug)}; or a checkpoint file)")
+    return AnalyzerSpec(analyzer, model, version, identity)
 
 
 def weights_identity(path: str | os.PathLike[str]) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, weights_identity
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, model_spec
 from cantata.catalog.records import Result
-from cantata.errors import ModelLoadError
 
 VERSION = "1"
 DEFAULT_MODEL = "singing"
@@ -21,17 +20,8 @@ def resolve(model: str | None) -> AnalyzerSpec:
     """
     from cantata.detect.api import DEBUG_LABELS, SHIPPED, shipped_path
 
-    model = model or DEFAULT_MODEL
-    if model in DEBUG_LABELS:
-        identity = model
-    elif model in SHIPPED:
-        identity = shipped_path(model).stem
-    elif Path(model).is_file():
-        identity = weights_identity(model)
-    else:
-        raise ModelLoadError(f"detect: unknown model {model!r} (shipped: "
-                             f"{', '.join(SHIPPED)}; or a checkpoint file)")
-    return AnalyzerSpec("detect", model, VERSION, identity)
+    return model_spec("detect", VERSION, model or DEFAULT_MODEL, shipped=SHIPPED,
+                      shipped_path=shipped_path, debug=DEBUG_LABELS)
 
 
 class DetectAnalyzer(Analyzer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, weights_identity
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, model_spec
 from cantata.catalog.records import Result
 from cantata.errors import ModelLoadError
 
@@ -23,17 +23,8 @@ def resolve(model: str | None) -> AnalyzerSpec:
     """
     from cantata.embed.api import DEBUG_NAME, SHIPPED, shipped_path
 
-    model = model or DEFAULT_MODEL
-    if model == DEBUG_NAME:
-        identity = model
-    elif model in SHIPPED:
-        identity = shipped_path(model).stem
-    elif Path(model).is_file():
-        identity = weights_identity(model)
-    else:
-        raise ModelLoadError(f"embed: unknown model {model!r} (shipped: "
-                             f"{', '.join(SHIPPED)}, {DEBUG_NAME}; or a checkpoint file)")
-    return AnalyzerSpec("embed", model, VERSION, identity)
+    return model_spec("embed", VERSION, model or DEFAULT_MODEL, shipped=SHIPPED,
+                      shipped_path=shipped_path, debug=[DEBUG_NAME])
 
 
 class EmbedAnalyzer(Analyzer):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, weights_identity
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, model_spec
 from cantata.catalog.records import Result
-from cantata.errors import ConfigError, ModelLoadError
+from cantata.errors import ConfigError
 
 VERSION = "1"
 DEFAULT_MODEL = "separator"
@@ -22,17 +22,8 @@ def resolve(model: str | None) -> AnalyzerSpec:
     """
     from cantata.separate.api import SHIPPED, shipped_path
 
-    model = model or DEFAULT_MODEL
-    if model == "debug":
-        identity = model
-    elif model in SHIPPED:
-        identity = shipped_path(model).stem
-    elif Path(model).is_file():
-        identity = weights_identity(model)
-    else:
-        raise ModelLoadError(f"separate: unknown model {model!r} (shipped: "
-                             f"{', '.join(SHIPPED)}, debug; or a checkpoint file)")
-    return AnalyzerSpec("separate", model, VERSION, identity)
+    return model_spec("separate", VERSION, model or DEFAULT_MODEL, shipped=SHIPPED,
+                      shipped_path=shipped_path, debug=["debug"])
 
 
 class SeparateAnalyzer(Analyzer):

@@ -68,7 +68,8 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
                       + f" the adversarial N(0, I) prior; {meta.get('segment_s')} s segments; "
                       f"DSSM similarity `{meta.get('similarity')}` (temperature "
                       f"{meta.get('temperature')}); GAN-step learning-rate scale "
-                      f"{meta.get('gan_lr_scale')}."]
+                      f"{meta.get('gan_lr_scale')}, generator weight "
+                      f"{meta.get('generator_weight')}."]
     lines += [
         "",
         "## Training",

@@ -182,6 +182,22 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
     return _report(out, result, "vocals SI-SDR {:.2f} dB")
 
 
+def _add_music(p: argparse.ArgumentParser) -> None:
+    """The music the embedder and the continuer learn from."""
+    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
+    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
+                   help="vocal-free music folder, or 'debian' for the installed Debian "
+                        "game soundtracks")
+    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
+                   help="synthetic songs with a manifest (cantata data synth song)")
+
+
+def _require_music(args: argparse.Namespace) -> None:
+    if not (args.mir1k or args.instrumentals or args.songs):
+        raise ConfigError("no music: give --mir1k DIR, --instrumentals DIR|debian and/or "
+                          "--songs DIR")
+
+
 def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = models.add_parser(
         "embedder", parents=parents, help="music embeddings (self-supervised on adjacency)",
@@ -190,12 +206,7 @@ def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--system", choices=["dssm", "adjacency"], default="adjacency")
     p.add_argument("--no-prior", dest="prior", action="store_false",
                    help="train without the adversarial N(0, I) prior")
-    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
-    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
-                   help="vocal-free music folder, or 'debian' for the installed Debian "
-                        "game soundtracks")
-    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
-                   help="synthetic songs with a manifest (cantata data synth song)")
+    _add_music(p)
     p.add_argument("--feature", choices=["logmel", "mfcc", "chroma"],
                    help="input representation (default logmel)")
     p.add_argument("--cache", type=Path, metavar="DIR",
@@ -225,9 +236,7 @@ def _embedding_line(m: dict[str, Any]) -> str:
 def run_embedder(args: argparse.Namespace, out: Output) -> int:
     from cantata.train.recipes import train_embedder
 
-    if not (args.mir1k or args.instrumentals or args.songs):
-        raise ConfigError("no music: give --mir1k DIR, --instrumentals DIR|debian and/or "
-                          "--songs DIR")
+    _require_music(args)
     with _progress(out, args.steps, _embedding_line) as on_event:
         result = train_embedder(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k,
@@ -246,11 +255,7 @@ def _add_continuer(models: Any, parents: list[argparse.ArgumentParser]) -> None:
                     "the music the embedder learnt from.")
     p.add_argument("--embedder", default="embedder", metavar="NAME|CKPT",
                    help="the embedder whose vectors it predicts (default: the shipped one)")
-    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
-    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
-                   help="vocal-free music folder, or 'debian'")
-    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
-                   help="synthetic songs with a manifest (cantata data synth song)")
+    _add_music(p)
     p.add_argument("--cache", type=Path, metavar="DIR", help="the embedder's feature cache")
     _add_common(p)
     p.set_defaults(run=run_continuer, batch_size=32, patience=0)
@@ -259,9 +264,7 @@ def _add_continuer(models: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run_continuer(args: argparse.Namespace, out: Output) -> int:
     from cantata.train.recipes import train_continuer
 
-    if not (args.mir1k or args.instrumentals or args.songs):
-        raise ConfigError("no music: give --mir1k DIR, --instrumentals DIR|debian and/or "
-                          "--songs DIR")
+    _require_music(args)
 
     def line(m: dict[str, Any]) -> str:
         return (f"MSE {m.get('val_mse', 0):.3f} (repeating the last: "

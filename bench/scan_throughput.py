@@ -46,6 +46,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
+import cantata.audio.stats as stats_module
 import cantata.scan.worker as worker_module
 from _report import machine, markers, record
 from cantata import audio
@@ -441,7 +442,7 @@ def profile(library: Path, meta: dict[str, Any], n_tracks: int) -> dict[str, flo
     worker.run(Job(stat_of(library / picks[0]["path"]), None, ("detect",)))  # warm-up
     TimedMeter.seconds = 0.0
     totals: dict[str, float] = defaultdict(float)
-    with patched(worker_module, "LoudnessMeter", TimedMeter), \
+    with patched(stats_module, "LoudnessMeter", TimedMeter), \
             patched(audio, "resample", Timed(audio.resample)) as resample, \
             patched(detector, "extractor", Timed(detector.extractor)) as features, \
             patched(detector, "model", Timed(detector.model)) as model:

@@ -10,6 +10,7 @@ import numpy as np
 
 from cantata.audio.io import AudioInfo, PathLike, info, stream
 from cantata.audio.loudness import LoudnessMeter
+from cantata.types import Waveform
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class AudioStats:
 
 
 def measure(
-    path: PathLike, *, block_s: float = 10.0, on_progress: Callable[[float], None] | None = None
+    path: PathLike, *, block_s: float = 10.0, on_progress: Callable[[float], None] | None = None,
+    on_block: Callable[[Waveform], None] | None = None,
 ) -> AudioStats:
     """Decode ``path`` once, block by block, and measure peak and loudness.
 
@@ -55,12 +57,16 @@ def measure(
         path: any file :func:`cantata.audio.load` reads.
         block_s: decoding block length; memory use is proportional to it.
         on_progress: called with the seconds of audio decoded after each block.
+        on_block: called with each decoded block, (channels, time) at the file's rate, for
+            a caller that also needs the audio (decoded once for both).
     """
     header = info(path)
     meter = LoudnessMeter(header.sample_rate, header.n_channels)
     n_samples = 0
     for block in stream(path, block_s=block_s):
         meter.push(block)
+        if on_block is not None:
+            on_block(block)
         n_samples += block.n_samples
         if on_progress is not None:
             on_progress(block.duration_s)

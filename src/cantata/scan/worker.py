@@ -15,7 +15,7 @@ import numpy as np
 
 from cantata import audio
 from cantata.analyzers import Analyzer, AnalyzerSpec, TrackAudio, build
-from cantata.audio.loudness import LoudnessMeter
+from cantata.audio.stats import measure
 from cantata.catalog import Result, TrackFacts
 from cantata.errors import CantataError
 from cantata.scan.plan import Job
@@ -105,23 +105,19 @@ class Worker:
 
 def _decode(base: TrackFacts) -> tuple[TrackFacts, Waveform | None]:
     """Decode the file once: its facts and loudness, and the audio when short enough."""
-    header = audio.info(base.path)
-    meter = LoudnessMeter(header.sample_rate, header.n_channels)
-    keep = header.duration_s <= MAX_IN_MEMORY_S
-    blocks, n = [], 0
-    for block in audio.stream(base.path, block_s=DECODE_BLOCK_S):
-        meter.push(block)
-        n += block.n_samples
-        if keep:
-            blocks.append(block.samples)
-    if n == 0:
+    keep = audio.info(base.path).duration_s <= MAX_IN_MEMORY_S
+    blocks: list[Waveform] = []
+    stats = measure(base.path, block_s=DECODE_BLOCK_S, on_block=blocks.append if keep else None)
+    info = stats.info
+    if info.duration_s == 0:
         raise CantataError(f"{base.path}: no audio samples")
-    wav = Waveform(np.concatenate(blocks, axis=1), header.sample_rate) if keep else None
+    wav = Waveform(np.concatenate([b.samples for b in blocks], axis=1), info.sample_rate) \
+        if keep else None
     facts = TrackFacts(
         base.path, base.content_hash, base.size_bytes, base.mtime_ns,
-        duration_s=n / header.sample_rate, sample_rate=header.sample_rate,
-        channels=header.n_channels, codec=header.codec, container=header.container,
-        loudness_lufs=_finite(meter.integrated_lufs()), peak_dbfs=_finite(meter.peak_dbfs()))
+        duration_s=info.duration_s, sample_rate=info.sample_rate, channels=info.n_channels,
+        codec=info.codec, container=info.container,
+        loudness_lufs=_finite(stats.loudness_lufs), peak_dbfs=_finite(stats.peak_dbfs))
     return facts, wav
 
 

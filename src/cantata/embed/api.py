@@ -19,6 +19,8 @@ PathLike = str | os.PathLike[str]
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 #: shipped model name -> checkpoint file stem in ``cantata/weights`` (``<stem>-<sha8>.pt``)
 SHIPPED = {"embedder": "embedder"}
+#: the shipped continuer of ``cantata continue`` (:mod:`cantata.embed.generate`)
+CONTINUERS = {"continuer": "continuer"}
 DEBUG_NAME = "debug"
 BATCH = 64
 
@@ -114,13 +116,17 @@ class Embedder:
 
 
 def shipped_path(name: str) -> Path:
-    """The checkpoint file of a shipped model (``cantata/weights/<stem>-<sha8>.pt``).
+    """The checkpoint file of a shipped embedder or continuer
+    (``cantata/weights/<stem>-<sha8>.pt``).
 
     Raises:
         ModelLoadError: no such file (not trained and shipped yet).
     """
-    found = sorted(WEIGHTS_DIR.glob(f"{SHIPPED[name]}-[0-9a-f]*.pt"))
+    stem = {**SHIPPED, **CONTINUERS}[name]
+    found = sorted(WEIGHTS_DIR.glob(f"{stem}-[0-9a-f]*.pt"))
     if not found:
+        hint = "train it with `cantata train continuer`" if name in CONTINUERS else \
+            "train it with `cantata train embedder`, or use --model debug"
         raise ModelLoadError(f"the shipped model {name!r} has no weights in {WEIGHTS_DIR}; "
-                             f"train it with `cantata train embedder`, or use --model debug")
+                             f"{hint}")
     return found[-1]

@@ -274,19 +274,12 @@ def load_continuer(name_or_path: str, embedder: Embedder) -> Continuer:
     Raises:
         ModelLoadError: missing or not a continuer, or trained for another embedder.
     """
-    from cantata.embed.api import WEIGHTS_DIR
+    from cantata.embed.api import CONTINUERS, shipped_path
     from cantata.errors import ModelLoadError
     from cantata.models.continuer import Continuer
     from cantata.models.registry import load_checkpoint
 
-    if name_or_path == "continuer":
-        found = sorted(WEIGHTS_DIR.glob("continuer-[0-9a-f]*.pt"))
-        if not found:
-            raise ModelLoadError("the shipped continuer has no weights; train it with "
-                                 "`cantata train continuer`")
-        path = found[-1]
-    else:
-        path = Path(name_or_path)
+    path = shipped_path(name_or_path) if name_or_path in CONTINUERS else Path(name_or_path)
     model, checkpoint = load_checkpoint(path)
     if not isinstance(model, Continuer):
         raise ModelLoadError(f"{path}: a {checkpoint.name!r} checkpoint, not a continuer")

@@ -4,6 +4,9 @@ For each trained embedder (``--runs label=checkpoint,...``), on music no run tra
 (the held-out tracks of :func:`cantata.embed.data.split_tracks`: whole MIR-1K singers and a
 fifth of each soundtrack collection):
 
+Retrieval ranks by the similarity each embedder trained with (Euclidean distance, or the
+cosine).
+
 - adjacent-segment retrieval: each query segment's true successor ranked among the
   successors of all other queries and random segments of the other held-out tracks
   (>= 1000 candidates): Recall@1, Recall@10, MRR;
@@ -44,6 +47,14 @@ def segments(track: Track, starts: np.ndarray, seg: int) -> list[torch.Tensor]:
     return [torch.from_numpy(track.features[:, s:s + seg].astype(np.float32)) for s in starts]
 
 
+def as_ranked(vectors: np.ndarray, embedder: Embedder) -> np.ndarray:
+    """Vectors as the embedder's similarity compares them (unit length for cosine), so
+    that Euclidean distance ranks as it does."""
+    if embedder.similarity != "cosine":
+        return vectors
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def ranks_of(distances: np.ndarray, true_index: np.ndarray) -> np.ndarray:
     """1-based rank of each row's true column (ties count against)."""
     true = distances[np.arange(len(distances)), true_index]
@@ -70,8 +81,8 @@ def adjacent_retrieval(embedder: Embedder, held: list[Track], *, queries: int,
     d_tracks = rng.choice(len(long), size=distractors, p=weights / weights.sum())
     d_windows = [w for i in d_tracks
                  for w in segments(long[i], [rng.integers(0, long[i].n_frames - seg + 1)], seg)]
-    a = embedder.embed_features(anchors)
-    cand = embedder.embed_features(positives + d_windows)
+    a = as_ranked(embedder.embed_features(anchors), embedder)
+    cand = as_ranked(embedder.embed_features(positives + d_windows), embedder)
     owner = np.concatenate([q_tracks, d_tracks])
     distances = np.linalg.norm(a[:, None] - cand[None], axis=2)
     same_track = owner[None, :] == q_tracks[:, None]
@@ -103,10 +114,10 @@ def song_retrieval(embedder: Embedder, held: list[Track], queries: list[tuple[in
         starts = np.arange(0, max(1, track.n_frames - seg + 1), hop)
         vectors.append(embedder.embed_features(segments(track, starts, seg)))
         owner += [i] * len(starts)
-    catalog, owner_arr = np.concatenate(vectors), np.array(owner)
+    catalog, owner_arr = as_ranked(np.concatenate(vectors), embedder), np.array(owner)
     ranks = []
     for true, clip in queries:
-        q = embedder.embed_segments(clip, hop_s=1.0).vectors
+        q = as_ranked(embedder.embed_segments(clip, hop_s=1.0).vectors, embedder)
         d = np.linalg.norm(q[:, None] - catalog[None], axis=2).min(axis=0)
         best = np.full(len(held), np.inf)
         np.minimum.at(best, owner_arr, d)

@@ -67,9 +67,9 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
                       + ("with" if meta.get("prior") else "without")
                       + f" the adversarial N(0, I) prior; {meta.get('segment_s')} s segments; "
                       f"DSSM similarity `{meta.get('similarity')}` (temperature "
-                      f"{meta.get('temperature')}); GAN-step learning-rate scale "
-                      f"{meta.get('gan_lr_scale')}, generator weight "
-                      f"{meta.get('generator_weight')}."]
+                      f"{meta.get('temperature')}); learning-rate scales of the GAN phase: "
+                      f"discriminator {meta.get('gan_lr_scale')}, generator "
+                      f"{meta.get('generator_lr_scale')}."]
     lines += [
         "",
         "## Training",

@@ -140,3 +140,19 @@ def test_variations_are_seeded_perturbations():
     assert one.model_version == "m" and 0.3 < one.vectors.std() < 0.7
     with pytest.raises(ConfigError, match="sigma > 0"):
         vary(query, sigma=0.0)
+
+
+def test_cosine_metric_ranks_by_angle_and_is_part_of_the_saved_index(tmp_path, catalog):
+    vectors = np.array([[1.0, 0.0], [10.0, 1.0], [3.0, 2.0]], np.float32)
+    track_ids, starts = np.arange(3), np.zeros(3)
+    query = Embeddings([0.0], 3.0, np.array([[4.0, 0.4]], np.float32))
+    by_distance = EmbeddingIndex.from_arrays(track_ids, starts, vectors)
+    by_angle = EmbeddingIndex.from_arrays(track_ids, starts, vectors, metric="cosine")
+    assert [m.track_id for m in by_distance.search(query, k=3)] == [2, 0, 1]
+    assert [m.track_id for m in by_angle.search(query, k=3)] == [1, 0, 2]
+    assert by_angle.info["metric"] == "cosine"
+    with pytest.raises(ConfigError, match="metric must be one of"):
+        EmbeddingIndex.from_arrays(track_ids, starts, vectors, metric="dot")
+    EmbeddingIndex.open(catalog, "debug")
+    assert EmbeddingIndex.open(catalog, "debug", metric="cosine").info["rebuilt"]
+    assert not EmbeddingIndex.open(catalog, "debug", metric="cosine").info["rebuilt"]

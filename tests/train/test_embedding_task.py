@@ -1,4 +1,4 @@
-"""The embedding task: DSSM and adjacency losses, the GAN phase, the learning-rate scale,
+"""The embedding task: DSSM and adjacency losses, the GAN phase and its optimiser groups,
 validation retrieval."""
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ import torch
 
 from cantata.errors import ConfigError
 from cantata.models.embedder import EmbeddingSystem, debug_embedder
-from cantata.train.config import TrainConfig
-from cantata.train.loop import _lr_factor
 from cantata.train.tasks.embedding import EmbeddingTask, _ranks, distribution_stats
 
 
@@ -31,7 +29,7 @@ def batch(n: int = 6, tracks: list[int] | None = None):
 @pytest.mark.parametrize("similarity", ["euclidean", "cosine"])
 def test_metric_loss_is_finite_and_trains_the_embedder(kind, similarity):
     model, task = system(kind), EmbeddingTask(similarity=similarity)
-    task.begin_step(0)
+    task.begin_phase("metric")
     loss, metrics = task.training_step(model, batch(tracks=[0, 0, 1, 2, 3, 3]))
     assert loss.ndim == 0 and torch.isfinite(loss)
     assert 0.0 <= metrics["metric/acc"] <= 1.0
@@ -54,24 +52,30 @@ def test_dssm_masks_candidates_of_the_same_track():
     assert unmasked > loss  # the identical same-track positive counted as a negative
 
 
-def test_gan_phase_on_odd_steps_with_a_larger_learning_rate():
-    task = EmbeddingTask(gan_lr_scale=5.0)
-    assert [task.lr_scale(s) for s in range(4)] == [1.0, 5.0, 1.0, 5.0]
-    task.begin_step(3)
-    assert task.phase == "gan"
-    task.begin_step(4)
-    assert task.phase == "metric"
-    plain = EmbeddingTask(prior=False)
-    assert [plain.lr_scale(s) for s in range(4)] == [1.0] * 4
-    plain.begin_step(1)
-    assert plain.phase == "metric"
-    factor = _lr_factor(TrainConfig(max_steps=10, lr_schedule="constant"), task)
-    assert [factor(s) for s in range(3)] == [1.0, 5.0, 1.0]
+def test_phases_and_their_parameter_groups():
+    model = system("adjacency")
+    task = EmbeddingTask(gan_lr_scale=5.0, generator_lr_scale=0.5)
+    assert task.phases == ("metric", "gan")
+    assert EmbeddingTask(prior=False).phases == ("metric",)
+    (metric, scale), = task.param_groups(model, "metric")
+    assert scale == 1.0
+    assert {id(p) for p in metric} == {id(p) for p in [*model.embedder.parameters(),
+                                                        *model.adjacency.parameters()]}
+    (disc, disc_scale), (gen, gen_scale) = task.param_groups(model, "gan")
+    assert (disc_scale, gen_scale) == (5.0, 0.5)
+    assert {id(p) for p in disc} == {id(p) for p in model.prior_disc.parameters()}
+    assert {id(p) for p in gen} == {id(p) for p in model.embedder.parameters()}
+    with pytest.raises(ConfigError, match="no prior"):
+        task.param_groups(system("dssm", prior=False), "gan")
+    with pytest.raises(ConfigError, match="positive"):
+        EmbeddingTask(generator_lr_scale=0)
+    assert task.optimizer_options("gan")["betas"][0] == 0.5
+    assert task.optimizer_options("metric") == {}
 
 
 def test_gan_step_losses_finite_and_generator_term_spares_the_discriminator():
     model, task = system("dssm"), EmbeddingTask()
-    task.begin_step(1)
+    task.begin_phase("gan")
     loss, metrics = task.training_step(model, batch())
     assert torch.isfinite(loss) and {"gan/disc", "gan/gen"} <= set(metrics)
     loss.backward()
@@ -98,7 +102,7 @@ def test_gan_step_losses_finite_and_generator_term_spares_the_discriminator():
 
 def test_prior_needs_its_discriminator():
     task = EmbeddingTask(prior=True)
-    task.begin_step(0)
+    task.begin_phase("metric")
     with pytest.raises(ConfigError, match="no prior"):
         task.training_step(system("dssm", prior=False), batch())
 
@@ -129,12 +133,12 @@ def test_distribution_stats_of_standard_normal_are_small():
 def test_gan_phase_embeds_with_frozen_normalisation():
     model, task = system("dssm"), EmbeddingTask()
     before = model.embedder.norm.running_mean.clone()
-    task.begin_step(1)
+    task.begin_phase("gan")
     loss, _ = task.training_step(model, batch())
     assert torch.equal(model.embedder.norm.running_mean, before)  # statistics not updated
     assert model.embedder.training  # and back in training mode
     loss.backward()
     assert model.embedder.head.weight.grad.abs().sum() > 0
-    task.begin_step(2)
+    task.begin_phase("metric")
     task.training_step(model, batch())
     assert not torch.equal(model.embedder.norm.running_mean, before)

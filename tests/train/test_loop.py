@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.utils.data import Dataset
 
-from cantata.errors import ConfigError
+from cantata.errors import ConfigError, ModelLoadError
 from cantata.models.registry import build, load_checkpoint, register
 from cantata.train import FitResult, TrainConfig, fit
 
@@ -270,26 +270,59 @@ def test_train_config_dict_round_trip() -> None:
 
 
 class PhasedTask(FrameTask):
-    """Alternates phases by step; odd steps run at three times the learning rate."""
+    """Two phases per step: "body" trains the body at the scheduled rate, "head" the head
+    at three times it; each records the phases it sees."""
+
+    phases = ("body", "head")
 
     def __init__(self) -> None:
-        self.steps: list[int] = []
+        self.seen: list[str] = []
 
-    def begin_step(self, step: int) -> None:
-        self.steps.append(step)
+    def begin_phase(self, phase: str) -> None:
+        self.seen.append(phase)
 
-    def lr_scale(self, step: int) -> float:
-        return 3.0 if step % 2 else 1.0
+    def param_groups(self, model: nn.Module, phase: str) -> list[tuple[Any, float]]:
+        part = model.body if phase == "body" else model.head
+        return [(part.parameters(), 1.0 if phase == "body" else 3.0)]
+
+    def optimizer_options(self, phase: str) -> dict[str, Any]:
+        return {"betas": (0.5, 0.99)} if phase == "head" else {}
 
 
-def test_tasks_see_each_step_and_scale_its_learning_rate(tmp_path: Path) -> None:
+def _phased_fit(out_dir: Path, config: TrainConfig, **kwargs: Any) -> tuple[PhasedTask, nn.Module]:
     task = PhasedTask()
+    _, model = _fit(out_dir, config, task=task, **kwargs)
+    return task, model
+
+
+def test_phases_run_in_turn_with_their_own_optimisers(tmp_path: Path) -> None:
     rates: list[float] = []
-    config = TrainConfig(max_steps=6, batch_size=4, eval_every=6, log_every=1, lr=0.01)
-    model = build(NAME, FrameNetConfig())
-    fit(model, task, ToyFrames(32, seed=0), ToyFrames(8, seed=1), config,
-        out_dir=tmp_path, checkpoint_name=NAME, model_config=FrameNetConfig(), meta={},
-        on_progress=lambda e: rates.append(e["lr"]) if e["event"] == "train" else None)
-    assert task.steps == [0, 1, 2, 3, 4, 5]
-    # the "train" event after update k reports the rate of update k + 1
-    assert rates == pytest.approx([0.03, 0.01, 0.03, 0.01, 0.03, 0.01])
+    config = replace(BASE, max_steps=4, eval_every=4, log_every=1, lr=0.01)
+    task, model = _phased_fit(tmp_path / "run", config,
+                              on_progress=lambda e: rates.append(e["lr"])
+                              if e["event"] == "train" else None)
+    assert task.seen == ["body", "head"] * 4
+    assert rates == pytest.approx([0.01] * 4)  # the first phase's rate
+    saved = torch.load(tmp_path / "run" / "last.pt", weights_only=True)["train_state"]
+    assert set(saved["optimizer"]) == {"body", "head"}
+    head_group = saved["optimizer"]["head"]["param_groups"][0]
+    assert head_group["lr"] == pytest.approx(0.03) and tuple(head_group["betas"]) == (0.5, 0.99)
+    assert tuple(saved["optimizer"]["body"]["param_groups"][0]["betas"]) == (0.9, 0.999)
+
+
+def test_phased_run_resumes_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    _, whole = _phased_fit(tmp_path / "whole", BASE)
+    _phased_fit(tmp_path / "split", replace(BASE, max_steps=6))
+    _, resumed = _phased_fit(tmp_path / "split", BASE)
+    assert _max_diff(whole, resumed) <= 1e-6
+    with pytest.raises(ModelLoadError, match="cannot resume"):
+        _fit(tmp_path / "split", replace(BASE, max_steps=15))  # one phase now
+
+
+def test_bad_phase_groups_raise_config_error(tmp_path: Path) -> None:
+    class NoGroups(PhasedTask):
+        def param_groups(self, model: nn.Module, phase: str) -> list[tuple[Any, float]]:
+            return [(model.head.parameters(), 0.0)]
+
+    with pytest.raises(ConfigError, match="non-positive"):
+        _fit(tmp_path / "run", task=NoGroups())

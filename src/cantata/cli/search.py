@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         seconds["embed"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         index = EmbeddingIndex.open(catalog, model_version, kind=args.index,
-                                    rebuild=args.rebuild)
+                                    metric=embedder.similarity, rebuild=args.rebuild)
         seconds["index"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         matches = index.search(query, k=args.k)
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         "query": args.query if args.query is not None else "microphone",
         "duration_s": round(_duration_of(source), 3), "model": embedder.name,
         "model_version": model_version, "query_segments": len(query), "k": args.k,
-        "index": {k: index.info.get(k) for k in ("kind", "vectors", "tracks", "path",
+        "index": {k: index.info.get(k) for k in ("kind", "metric", "vectors", "tracks", "path",
                                                  "rebuilt")},
         "seconds": {k: round(v, 4) for k, v in seconds.items()},
         "matches": _ranked(matches)}

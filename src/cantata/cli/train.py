@@ -218,9 +218,10 @@ def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--temperature", type=float,
                    help="DSSM temperature (default 8 for euclidean, 0.1 for cosine)")
     p.add_argument("--gan-lr-scale", type=float, default=5.0,
-                   help="learning-rate multiplier of the prior's GAN steps (default 5)")
-    p.add_argument("--generator-weight", type=float, default=0.3,
-                   help="weight of the generator term in the GAN steps (default 0.3)")
+                   help="learning-rate multiplier of the prior discriminator (default 5)")
+    p.add_argument("--generator-lr-scale", type=float, default=0.3,
+                   help="learning-rate multiplier of the embedder's updates in the GAN "
+                        "phase (default 0.3)")
     _add_common(p)
     p.set_defaults(run=run_embedder, batch_size=32, patience=0)
 
@@ -243,7 +244,7 @@ def run_embedder(args: argparse.Namespace, out: Output) -> int:
             instrumentals=args.instrumentals, songs=args.songs, cache=args.cache,
             system=args.system, prior=args.prior, feature=args.feature, dim=args.dim,
             segment_s=args.segment_s, similarity=args.similarity, temperature=args.temperature,
-            gan_lr_scale=args.gan_lr_scale, generator_weight=args.generator_weight,
+            gan_lr_scale=args.gan_lr_scale, generator_lr_scale=args.generator_lr_scale,
             command=_command(), on_progress=on_event)
     return _report(out, result, "adjacent-segment MRR {:.3f}")
 

@@ -36,10 +36,12 @@ class Embedder:
     """
 
     def __init__(self, system: EmbeddingSystem, *, name: str = "",
-                 model_version: str = "") -> None:
+                 model_version: str = "", similarity: str = "euclidean") -> None:
         self.model = system.eval()
         self.config: EmbedderConfig = system.config
         self.name, self.model_version = name, model_version
+        #: what it trained to rank by, and searches rank by: "euclidean" or "cosine"
+        self.similarity = similarity
         self.extractor = FeatureExtractor(self.config.features)
 
     @classmethod
@@ -58,7 +60,8 @@ class Embedder:
             raise ModelLoadError(f"{path}: a {checkpoint.name!r} checkpoint, not an embedder")
         from cantata.analyzers.base import weights_identity
 
-        return cls(model, name=name, model_version=weights_identity(path))
+        return cls(model, name=name, model_version=weights_identity(path),
+                   similarity=checkpoint.meta.get("similarity", "euclidean"))
 
     @property
     def dim(self) -> int:

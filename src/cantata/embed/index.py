@@ -1,11 +1,15 @@
 """A vector index over the catalog's segment embeddings: query by example.
 
-One index per embedder (``model_version``): FAISS, exact (``IndexFlatL2``) by default,
-approximate (HNSW graph) when asked or when it holds more than :data:`HNSW_ABOVE`
-vectors. It is saved beside the catalog, in ``<db folder>/<db name>-files/``, as
-``index-<model_version>.faiss`` (the FAISS index), ``.npz`` (each row's track id and
-segment start) and ``.json`` (what it covers: the catalog's embeddings fingerprint, the
-kind, counts), and rebuilt when the catalog's embeddings of that model changed.
+One index per embedder (``model_version``) and metric: FAISS, exact (``IndexFlatL2``) by
+default, approximate (HNSW graph) when asked or when it holds more than
+:data:`HNSW_ABOVE` vectors. It is saved beside the catalog, in
+``<db folder>/<db name>-files/``, as ``index-<model_version>.faiss`` (the FAISS index),
+``.npz`` (each row's track id and segment start) and ``.json`` (what it covers: the
+catalog's embeddings fingerprint, the kind, the metric, counts), and rebuilt when the
+catalog's embeddings of that model changed. The metric is the one the embedder trained
+with (:attr:`~cantata.embed.Embedder.similarity`): ``"euclidean"``, or ``"cosine"``, for
+which rows and queries are scaled to unit length (Euclidean distance between unit
+vectors, ``sqrt(2 - 2 cos)``, ranks as the cosine does).
 
 A search embeds nothing: it takes the query's :class:`~cantata.types.Embeddings`, finds
 the nearest catalog segments of every query segment and ranks tracks by their best match.
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KINDS = ("auto", "exact", "hnsw")
+METRICS = ("euclidean", "cosine")
 #: ``kind="auto"`` switches from exact to HNSW above this many vectors
 HNSW_ABOVE = 2_000_000  # exact search of 1M 64-d vectors takes ~30 ms: fine interactively
 #: HNSW graph degree, construction and search beam widths (see docs/embeddings.md)
@@ -144,7 +149,7 @@ class EmbeddingIndex:
     """
 
     def __init__(self, index: Any, track_ids: np.ndarray, starts_s: np.ndarray, *,
-                 model_version: str, segment_s: float, kind: str,
+                 model_version: str, segment_s: float, kind: str, metric: str = "euclidean",
                  catalog: Catalog | None = None, info: dict[str, Any] | None = None) -> None:
         self.index = index
         self.track_ids = np.asarray(track_ids, np.int64)
@@ -153,6 +158,7 @@ class EmbeddingIndex:
             raise ShapeError(f"an index of {index.ntotal} vectors needs as many track ids "
                              f"and starts, got {len(self.track_ids)} and {len(self.starts_s)}")
         self.model_version, self.segment_s, self.kind = model_version, segment_s, kind
+        self.metric = _check_metric(metric)
         self.catalog = catalog
         self.info: dict[str, Any] = dict(info or {})
         #: HNSW beam width while searching (at least the neighbours asked for)
@@ -162,10 +168,10 @@ class EmbeddingIndex:
 
     @classmethod
     def from_arrays(cls, track_ids: np.ndarray, starts_s: np.ndarray, vectors: np.ndarray,
-                    *, kind: str = "auto", model_version: str = "", segment_s: float = 0.0,
-                    catalog: Catalog | None = None) -> EmbeddingIndex:
+                    *, kind: str = "auto", metric: str = "euclidean", model_version: str = "",
+                    segment_s: float = 0.0, catalog: Catalog | None = None) -> EmbeddingIndex:
         """An in-memory index of the given rows (no files)."""
-        vectors = np.asarray(vectors, np.float32)
+        vectors = _for_metric(np.asarray(vectors, np.float32), _check_metric(metric))
         if vectors.ndim != 2 or len(vectors) != len(track_ids):
             raise ShapeError(f"vectors must be (n, dim) for {len(track_ids)} track ids, got "
                              f"{vectors.shape}")
@@ -173,26 +179,28 @@ class EmbeddingIndex:
         t0 = time.perf_counter()
         index = build_faiss(vectors, kind)
         info = {"format": INDEX_FORMAT, "model_version": model_version, "kind": kind,
-                "vectors": int(len(vectors)), "tracks": int(len(np.unique(track_ids))),
+                "metric": metric, "vectors": int(len(vectors)),
+                "tracks": int(len(np.unique(track_ids))),
                 "dim": int(vectors.shape[1]), "segment_s": segment_s,
                 "build_s": round(time.perf_counter() - t0, 3),
                 "hnsw": {"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION,
                          "ef_search": HNSW_EF_SEARCH} if kind == "hnsw" else None}
         return cls(index, track_ids, starts_s, model_version=model_version,
-                   segment_s=segment_s, kind=kind, catalog=catalog, info=info)
+                   segment_s=segment_s, kind=kind, metric=metric, catalog=catalog, info=info)
 
     @classmethod
     def open(cls, catalog: Catalog, model_version: str, *, kind: str = "auto",
-             folder: str | os.PathLike[str] | None = None,
+             metric: str = "euclidean", folder: str | os.PathLike[str] | None = None,
              rebuild: bool = False) -> EmbeddingIndex:
-        """The index of the catalog's embeddings of ``model_version``: loaded from
-        ``folder`` (default ``<db folder>/<db name>-files/``) when it is current, else
+        """The index of the catalog's embeddings of ``model_version`` by ``metric``: loaded
+        from ``folder`` (default ``<db folder>/<db name>-files/``) when it is current, else
         built from the catalog and saved there. ``info["rebuilt"]`` says which.
 
         Raises:
             NoEmbeddingsError: the catalog holds no embeddings of that model.
-            ConfigError: an unknown kind.
+            ConfigError: an unknown kind or metric.
         """
+        _check_metric(metric)
         models = catalog.embedding_models()
         if model_version not in models:
             raise NoEmbeddingsError(_no_embeddings(catalog, model_version, models))
@@ -201,7 +209,7 @@ class EmbeddingIndex:
         paths = index_paths(catalog, model_version, folder)
         fingerprint = catalog.embeddings_fingerprint(model_version)
         if not rebuild:
-            found = _load(paths, fingerprint, want, catalog)
+            found = _load(paths, fingerprint, want, metric, catalog)
             if found is not None:
                 return found
         if want == "hnsw" and about["vectors"] > HNSW_ABOVE:
@@ -210,7 +218,7 @@ class EmbeddingIndex:
         t0 = time.perf_counter()
         track_ids, starts, vectors = catalog.embeddings(model_version)
         read_s = time.perf_counter() - t0
-        built = cls.from_arrays(track_ids, starts, vectors, kind=want,
+        built = cls.from_arrays(track_ids, starts, vectors, kind=want, metric=metric,
                                 model_version=model_version, segment_s=about["segment_s"],
                                 catalog=catalog)
         built.info.update(fingerprint=fingerprint, read_s=round(read_s, 3),
@@ -232,9 +240,10 @@ class EmbeddingIndex:
         return int(self.index.d)
 
     def nearest(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest rows of each vector: (Euclidean distances, row numbers), both
-        (m, k); rows -1 (distance inf) where the index has fewer."""
-        vectors = np.ascontiguousarray(vectors, np.float32)
+        """The ``k`` nearest rows of each vector: (distances, row numbers), both (m, k);
+        rows -1 (distance inf) where the index has fewer. Distances are Euclidean, between
+        unit vectors for the cosine metric."""
+        vectors = _for_metric(np.ascontiguousarray(vectors, np.float32), self.metric)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise ShapeError(f"query vectors must be (m, {self.dim}), got {vectors.shape}")
         if len(self) == 0 or k < 1:
@@ -327,13 +336,28 @@ def _no_embeddings(catalog: Catalog, model_version: str,
             f"(run cantata scan LIBRARY --db {catalog.path} --analyzers embed=MODEL)")
 
 
-def _load(paths: dict[str, Path], fingerprint: str, kind: str,
+def _check_metric(metric: str) -> str:
+    if metric not in METRICS:
+        raise ConfigError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    return metric
+
+
+def _for_metric(vectors: np.ndarray, metric: str) -> np.ndarray:
+    """The vectors as the index compares them: unit length for the cosine metric."""
+    if metric != "cosine" or vectors.ndim != 2:
+        return vectors
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), np.float32)
+
+
+def _load(paths: dict[str, Path], fingerprint: str, kind: str, metric: str,
           catalog: Catalog) -> EmbeddingIndex | None:
     """The saved index when it covers exactly the catalog's current embeddings."""
     try:
         info = json.loads(paths["info"].read_text())
-        if (info.get("format"), info.get("fingerprint"), info.get("kind")) != \
-                (INDEX_FORMAT, fingerprint, kind):
+        saved = (info.get("format"), info.get("fingerprint"), info.get("kind"),
+                 info.get("metric", "euclidean"))
+        if saved != (INDEX_FORMAT, fingerprint, kind, metric):
             return None
         index = _faiss().read_index(str(paths["faiss"]))
         with np.load(paths["rows"]) as rows:
@@ -346,7 +370,8 @@ def _load(paths: dict[str, Path], fingerprint: str, kind: str,
     if kind == "hnsw":
         index.hnsw.efSearch = HNSW_EF_SEARCH
     found = EmbeddingIndex(index, track_ids, starts, model_version=info["model_version"],
-                           segment_s=info["segment_s"], kind=kind, catalog=catalog, info=info)
+                           segment_s=info["segment_s"], kind=kind, metric=metric,
+                           catalog=catalog, info=info)
     found.info.update(rebuilt=False, path=str(paths["faiss"]))
     return found
 
@@ -373,5 +398,5 @@ def _save(built: EmbeddingIndex, paths: dict[str, Path]) -> None:
         raise
 
 
-__all__ = ["HNSW_ABOVE", "KINDS", "EmbeddingIndex", "Match", "NoEmbeddingsError",
+__all__ = ["HNSW_ABOVE", "KINDS", "METRICS", "EmbeddingIndex", "Match", "NoEmbeddingsError",
            "build_faiss", "choose_kind", "index_paths", "vary"]

@@ -2,6 +2,7 @@
 
 :func:`fit` owns optimisation (AdamW, optional cosine decay, gradient clipping),
 validation, best-checkpoint selection, early stopping, resumable state and event logging.
+A task may optimise in phases, each with its own optimiser (see :class:`Task`).
 A run folder ends up holding:
 
 - ``best.pt``: self-describing checkpoint of the best evaluation, with
@@ -31,7 +32,7 @@ from cantata.train.config import TrainConfig
 from cantata.train.data import TrainBatches, move_to, val_loader
 from cantata.train.events import EventLog, MetricWindow, ProgressCallback
 from cantata.train.state import RunFiles, TrainState, restore_last, save_last
-from cantata.train.task import Task, task_parameters
+from cantata.train.task import Task, phase_param_groups, task_phases
 
 
 @dataclass(frozen=True)
@@ -138,12 +139,10 @@ class _Run:
     ) -> None:
         self.model, self.task, self.config, self.files = model, task, config, files
         self.batches, self.events = batches, events
-        self.params = task_parameters(task, model)
-        self.optimizer = torch.optim.AdamW(
-            self.params, lr=config.lr, weight_decay=config.weight_decay
-        )
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer,
-                                                           _lr_factor(config, task))
+        options = getattr(task, "optimizer_options", lambda phase: {})
+        self.phases = [_Phase(name, phase_param_groups(task, model, name), config,
+                              **options(name)) for name in task_phases(task)]
+        self.optimizer, self.scheduler = _PhaseStates.of(self.phases)
         self.state = TrainState()
         self.window = MetricWindow()
         self.device = next(model.parameters()).device
@@ -194,28 +193,29 @@ class _Run:
         )
 
     def _train_step(self, batch: Any) -> None:
-        self.model.zero_grad(set_to_none=True)  # the frozen parameters too
-        begin_step = getattr(self.task, "begin_step", None)
-        if begin_step is not None:
-            begin_step(self.state.step)
-        loss, metrics = self.task.training_step(self.model, move_to(batch, self.device))
-        _check_loss(loss, step=self.state.step + 1)
-        loss.backward()
-        grad_norm = None
-        if self.config.grad_clip_norm is not None:
-            grad_norm = torch.nn.utils.clip_grad_norm_(self.params, self.config.grad_clip_norm)
-        self.optimizer.step()
-        self.scheduler.step()
+        batch = move_to(batch, self.device)
+        begin_phase = getattr(self.task, "begin_phase", None)
+        record: dict[str, Any] = {"loss": 0.0}
+        for i, phase in enumerate(self.phases):
+            self.model.zero_grad(set_to_none=True)  # the frozen parameters too
+            if begin_phase is not None:
+                begin_phase(phase.name)
+            loss, metrics = self.task.training_step(self.model, batch)
+            _check_loss(loss, step=self.state.step + 1)
+            loss.backward()
+            grad_norm = phase.update(self.config.grad_clip_norm)
+            record["loss"] += float(loss.detach())
+            record["grad_norm" if i == 0 else f"grad_norm/{phase.name}"] = grad_norm
+            record.update(metrics)
         self.state.step += 1
-        grad = None if grad_norm is None else float(grad_norm)
-        self.window.add({"loss": float(loss.detach()), "grad_norm": grad, **metrics})
+        self.window.add(record)
 
     def _log_train(self) -> None:
         means = self.window.pop_means()
         self._emit(
             "train",
             epoch=(self.state.step - 1) // self.batches.batches_per_epoch,
-            lr=self.scheduler.get_last_lr()[0],
+            lr=self.phases[0].scheduler.get_last_lr()[0],
             loss=means.pop("loss"),
             grad_norm=means.pop("grad_norm", None),
             metrics=means,
@@ -287,14 +287,57 @@ class _Run:
         return self._wall_before + time.monotonic() - self._started
 
 
-def _lr_factor(config: TrainConfig, task: Task | None = None) -> Callable[[int], float]:
-    """Multiplier of ``config.lr`` for the update after ``step`` scheduler steps: the
-    schedule's, times the task's ``lr_scale(step)`` if it has one."""
+class _Phase:
+    """One optimisation phase: AdamW over its parameter groups and the schedule."""
+
+    def __init__(self, name: str, groups: list[tuple[list[nn.Parameter], float]],
+                 config: TrainConfig, **adamw_options: Any) -> None:
+        self.name = name
+        self.params = [param for params, _ in groups for param in params]
+        self.optimizer = torch.optim.AdamW(
+            [{"params": params, "lr": config.lr * scale} for params, scale in groups],
+            lr=config.lr, weight_decay=config.weight_decay, **adamw_options)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_factor(config))
+
+    def update(self, clip_norm: float | None) -> float | None:
+        """Clip this phase's gradients, step its optimiser and schedule; the norm before
+        clipping (None without clipping)."""
+        grad_norm = None
+        if clip_norm is not None:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.params, clip_norm))
+        self.optimizer.step()
+        self.scheduler.step()
+        return grad_norm
+
+
+class _PhaseStates:
+    """The optimisers (or schedulers) of several phases saved and restored as one
+    ``{phase: state_dict}``; a single phase's are saved as they are."""
+
+    def __init__(self, parts: dict[str, Any]) -> None:
+        self.parts = parts
+
+    @staticmethod
+    def of(phases: list[_Phase]) -> tuple[Any, Any]:
+        if len(phases) == 1:
+            return phases[0].optimizer, phases[0].scheduler
+        return (_PhaseStates({p.name: p.optimizer for p in phases}),
+                _PhaseStates({p.name: p.scheduler for p in phases}))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {name: part.state_dict() for name, part in self.parts.items()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if set(state) != set(self.parts):
+            raise ValueError(f"saved phases {sorted(state)}, this task has {sorted(self.parts)}")
+        for name, part in self.parts.items():
+            part.load_state_dict(state[name])
+
+
+def _lr_factor(config: TrainConfig) -> Callable[[int], float]:
+    """Multiplier of each group's learning rate for the update after ``step`` scheduler
+    steps."""
     total = config.max_steps
-    scale = getattr(task, "lr_scale", None)
-    if scale is not None:
-        schedule = _lr_factor(config)
-        return lambda step: schedule(step) * float(scale(step))
 
     def cosine(step: int) -> float:
         return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))

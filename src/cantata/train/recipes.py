@@ -48,7 +48,7 @@ from cantata.train.tasks.detection import (
     DetectionTask,
     MixedSongs,
 )
-from cantata.train.tasks.embedding import EmbeddingTask
+from cantata.train.tasks.embedding import GENERATOR_LR_SCALE, EmbeddingTask
 from cantata.train.tasks.separation import (
     FixedMixes,
     SeparationTask,
@@ -383,7 +383,7 @@ def train_embedder(
     system: str | None = None, prior: bool | None = None, feature: str | None = None,
     dim: int | None = None, segment_s: float | None = None, similarity: str = "euclidean",
     temperature: float | None = None, gan_lr_scale: float = 5.0,
-    generator_weight: float = 0.3, command: str | None = None,
+    generator_lr_scale: float = GENERATOR_LR_SCALE, command: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train a music embedder, self-supervised on adjacent segments (BRIEF §4).
@@ -407,8 +407,8 @@ def train_embedder(
         similarity: the DSSM similarity and the validation ranking (``"euclidean"`` or
             ``"cosine"``).
         temperature: the DSSM temperature (default by similarity).
-        gan_lr_scale: learning-rate multiplier of the prior's GAN steps.
-        generator_weight: weight of the generator term in the GAN steps.
+        gan_lr_scale: learning-rate multiplier of the prior discriminator.
+        generator_lr_scale: learning-rate multiplier of the embedder's GAN updates.
         command: the command line that ran this, kept in the checkpoint for its model card.
 
     A fifth of the tracks (MIR-1K by singer, see :func:`~cantata.embed.data.split_tracks`,
@@ -421,7 +421,7 @@ def train_embedder(
     features = model_config.features
     task = EmbeddingTask(prior=model_config.prior, similarity=similarity,
                          temperature=temperature, gan_lr_scale=gan_lr_scale,
-                         generator_weight=generator_weight)
+                         generator_lr_scale=generator_lr_scale)
     tracks = music_tracks(mir1k=mir1k, instrumentals=list(instrumentals),
                           songs=list(songs), features=features, cache=cache)
     fit_tracks, val_tracks = split_tracks(tracks, held_out=EMBED_HELD_OUT,
@@ -453,7 +453,7 @@ def train_embedder(
             "segment_s": model_config.segment_s, "system": model_config.system,
             "prior": model_config.prior, "similarity": similarity,
             "temperature": task.temperature, "gan_lr_scale": gan_lr_scale,
-            "generator_weight": generator_weight, "gan_frozen_norm": task.gan_frozen_norm,
+            "generator_lr_scale": generator_lr_scale, "gan_frozen_norm": task.gan_frozen_norm,
             "data": data,
             "command": command}
     log.info("embedder: %d training tracks, %d validation pairs", len(fit_tracks), len(val_data))

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -21,6 +21,15 @@ from torch import nn
 from cantata.errors import ConfigError, ModelLoadError
 from cantata.models.registry import config_to_dict, read_checkpoint_payload, save_checkpoint
 from cantata.train.config import TrainConfig
+
+
+class Stateful(Protocol):
+    """An optimiser, a scheduler, or the loop's bundle of one per phase."""
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
 
 RESUME_MUST_MATCH = ("batch_size", "lr", "weight_decay", "grad_clip_norm", "seed", "lr_schedule")
 """TrainConfig fields a resumed run must share with the saved one (others may change)."""
@@ -100,8 +109,8 @@ def save_last(
     *,
     state: TrainState,
     config: TrainConfig,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    optimizer: Stateful,
+    scheduler: Stateful,
 ) -> Path:
     """Write ``last.pt``: the model and everything needed to continue the run."""
     train_state = {
@@ -122,8 +131,8 @@ def restore_last(
     model: nn.Module,
     *,
     config: TrainConfig,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    optimizer: Stateful,
+    scheduler: Stateful,
 ) -> TrainState:
     """Load ``last.pt`` into the model, optimiser, scheduler and torch RNGs (CPU, CUDA).
 

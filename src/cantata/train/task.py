@@ -19,10 +19,16 @@ class Task(Protocol):
 
     A task may also define ``parameters(model) -> Iterable[nn.Parameter]``, the
     parameters to optimise (default: every parameter with ``requires_grad``), e.g. to keep
-    transferred layers frozen; ``begin_step(step)``, called with the 0-based index of each
-    update before its ``training_step`` (a task that alternates phases reads it); and
-    ``lr_scale(step) -> float``, a multiplier of that update's learning rate on top of the
-    schedule (e.g. a larger rate for an adversarial phase).
+    transferred layers frozen.
+
+    A task that optimises in phases (e.g. a metric loss, then an adversarial game) defines
+    ``phases``, a tuple of phase names; every step then runs each phase in turn on the same
+    batch: ``begin_phase(name)``, ``training_step``, backward, an update by that phase's own
+    optimiser (its own AdamW moments) over ``param_groups(model, name)``, a list of
+    ``(parameters, lr_scale)``: the groups and their learning-rate multipliers on top of
+    the schedule; ``optimizer_options(name) -> dict`` may give that AdamW other
+    settings (e.g. ``betas``). Without ``phases`` there is one phase, ``"train"``, over
+    ``parameters(model)`` at the scheduled rate.
 
     Attributes:
         metric: key of :meth:`evaluate`'s result that selects the best checkpoint and
@@ -57,6 +63,41 @@ def task_parameters(task: Task, model: nn.Module) -> list[nn.Parameter]:
     if any(id(param) not in own for param in params):
         raise ConfigError("task.parameters(model) returned tensors that are not model parameters")
     return params
+
+
+def task_phases(task: Task) -> tuple[str, ...]:
+    """The task's optimisation phases, in the order each step runs them."""
+    phases = tuple(getattr(task, "phases", ("train",)))
+    if not phases or len(set(phases)) != len(phases):
+        raise ConfigError(f"task phases must be distinct names, got {list(phases)}")
+    return phases
+
+
+def phase_param_groups(task: Task, model: nn.Module, phase: str
+                       ) -> list[tuple[list[nn.Parameter], float]]:
+    """``(parameters, lr_scale)`` groups one phase optimises (see :class:`Task`).
+
+    Raises:
+        ConfigError: a group is empty or has a non-positive scale, or holds something that
+            is not a parameter of ``model``.
+    """
+    groups_of = getattr(task, "param_groups", None)
+    if groups_of is None:
+        return [(task_parameters(task, model), 1.0)]
+    own = {id(param) for param in model.parameters()}
+    groups = []
+    for params, scale in groups_of(model, phase):
+        params = list(params)
+        if not params or not scale > 0:
+            raise ConfigError(f"phase {phase!r}: a parameter group is empty or has a "
+                              f"non-positive learning-rate scale ({scale})")
+        if any(id(param) not in own for param in params):
+            raise ConfigError(f"phase {phase!r}: the task's parameter groups hold tensors "
+                              f"that are not model parameters")
+        groups.append((params, float(scale)))
+    if not groups:
+        raise ConfigError(f"phase {phase!r} has no parameter group")
+    return groups
 
 
 def _trainable(model: nn.Module) -> Iterator[nn.Parameter]:

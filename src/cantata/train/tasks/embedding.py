@@ -13,20 +13,24 @@ Candidates from the same track as a reference are never its negatives.
   positive) pairs as adjacent and (reference, positive of another track) as not, with
   two-class cross-entropy.
 
-With the adversarial prior (``config.prior``) steps alternate by parity (the loop calls
-:meth:`EmbeddingTask.begin_step`): even steps train the metric; odd steps are the GAN
-phase in one backward pass: the prior discriminator learns to tell the embeddings
-(detached) from samples of N(0, I), and the embedder learns to fool it through a copy of
-the discriminator with detached parameters, so that only the embedder learns from the
-generator term. :meth:`EmbeddingTask.lr_scale` gives the GAN steps a larger learning rate.
-The GAN phase embeds with the embedder's batch normalisation frozen (running statistics),
-so that the prior shapes the embeddings inference produces: with batch statistics the
-embeddings of training batches and of inference differed by a factor of two in scale.
+With the adversarial prior (``config.prior``) every step has two phases (the loop's
+``phases``), each with its own optimiser: ``"metric"`` trains the embedder (and the
+adjacency discriminator) on the system's loss; ``"gan"`` is the adversarial game in one
+backward pass: the prior discriminator learns to tell the embeddings (detached) from
+samples of N(0, I), at ``gan_lr_scale`` times the learning rate, and the embedder learns
+to fool it through a copy of the discriminator with detached parameters (so only the
+embedder learns from the generator term), at ``generator_lr_scale`` times the rate. With
+optimisers of their own, the two phases do not share AdamW's moments: the prior's
+gradients do not rescale the metric's updates. The GAN phase embeds with the embedder's
+batch normalisation frozen (running statistics), so that the prior shapes the embeddings
+inference produces: with batch statistics the embeddings of training batches and of
+inference differed by a factor of two in scale.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,6 +44,8 @@ from cantata.models.embedder import EmbeddingSystem
 SIMILARITIES = ("euclidean", "cosine")
 #: default temperatures: squared distances of d-dimensional N(0, I) points are ~2d
 DEFAULT_TEMPERATURE = {"euclidean": 8.0, "cosine": 0.1}
+GENERATOR_LR_SCALE = 0.3
+GAN_BETA1 = 0.5
 
 
 class EmbeddingTask:
@@ -52,10 +58,8 @@ class EmbeddingTask:
             for cosine).
         prior: train with the adversarial N(0, I) prior (the model must have its
             discriminator).
-        gan_lr_scale: learning-rate multiplier of the GAN steps.
-        generator_weight: weight of the generator (fool the discriminator) term (0.3:
-            at 1 the generator's gradients, larger than the adjacency loss's, swamped
-            the metric in short runs; AdamW's moments are shared by both phases).
+        gan_lr_scale: learning-rate multiplier of the prior discriminator.
+        generator_lr_scale: learning-rate multiplier of the embedder in the GAN phase.
         gan_frozen_norm: embed with the embedder's batch normalisation in inference mode
             (running statistics, not updated) in the GAN phase, so that the prior shapes
             the embeddings inference gives, not those of training batches.
@@ -66,31 +70,50 @@ class EmbeddingTask:
 
     def __init__(self, *, prior: bool = True, similarity: str = "euclidean",
                  temperature: float | None = None, gan_lr_scale: float = 5.0,
-                 generator_weight: float = 0.3, gan_frozen_norm: bool = True) -> None:
+                 generator_lr_scale: float = GENERATOR_LR_SCALE,
+                 gan_frozen_norm: bool = True) -> None:
         if similarity not in SIMILARITIES:
             raise ConfigError(f"similarity must be one of {list(SIMILARITIES)}, "
                               f"got {similarity!r}")
         if temperature is not None and not temperature > 0:
             raise ConfigError(f"temperature must be positive, got {temperature}")
-        if not gan_lr_scale > 0:
-            raise ConfigError(f"gan_lr_scale must be positive, got {gan_lr_scale}")
+        if not (gan_lr_scale > 0 and generator_lr_scale > 0):
+            raise ConfigError(f"learning-rate scales must be positive, got {gan_lr_scale} "
+                              f"and {generator_lr_scale}")
         self.prior, self.similarity = prior, similarity
         self.temperature = temperature or DEFAULT_TEMPERATURE[similarity]
-        self.gan_lr_scale, self.generator_weight = gan_lr_scale, generator_weight
+        self.gan_lr_scale, self.generator_lr_scale = gan_lr_scale, generator_lr_scale
         self.gan_frozen_norm = gan_frozen_norm
         self.phase = "metric"
 
     # -- the loop's hooks -------------------------------------------------------------------
 
-    def begin_step(self, step: int) -> None:
-        """Even steps (0-based) train the metric, odd ones the prior (with the prior)."""
-        self.phase = "gan" if self.is_gan_step(step) else "metric"
+    @property
+    def phases(self) -> tuple[str, ...]:
+        return ("metric", "gan") if self.prior else ("metric",)
 
-    def lr_scale(self, step: int) -> float:
-        return self.gan_lr_scale if self.is_gan_step(step) else 1.0
+    def begin_phase(self, phase: str) -> None:
+        self.phase = phase
 
-    def is_gan_step(self, step: int) -> bool:
-        return self.prior and step % 2 == 1
+    def optimizer_options(self, phase: str) -> dict[str, Any]:
+        """The GAN phase's AdamW keeps less momentum (beta1 0.5, as GANs usually do):
+        with 0.9 the discriminator chased the moving embeddings and fell below chance."""
+        return {"betas": (GAN_BETA1, 0.999)} if phase == "gan" else {}
+
+    def param_groups(self, model: nn.Module, phase: str
+                     ) -> list[tuple[list[nn.Parameter], float]]:
+        """Metric phase: the embedder and the adjacency discriminator at the scheduled
+        rate; GAN phase: the prior discriminator and the embedder at their scales."""
+        system = _system(model)
+        embedder = list(system.embedder.parameters())
+        if phase == "metric":
+            heads = [] if system.adjacency is None else list(system.adjacency.parameters())
+            return [(embedder + heads, 1.0)]
+        if system.prior_disc is None:
+            raise ConfigError("the task trains the prior but the model has no prior "
+                              "discriminator (EmbedderConfig.prior=False)")
+        return [(list(system.prior_disc.parameters()), self.gan_lr_scale),
+                (embedder, self.generator_lr_scale)]
 
     def training_step(self, model: nn.Module, batch: tuple[Tensor, Tensor, Tensor]
                       ) -> tuple[Tensor, dict[str, float]]:
@@ -102,7 +125,7 @@ class EmbeddingTask:
         if self.phase == "gan":
             z = self._gan_embeddings(system, torch.cat([anchor, positive]))
             terms = self.gan_losses(system, z)
-            loss = terms["disc"] + self.generator_weight * terms["gen"]
+            loss = terms["disc"] + terms["gen"]
             return loss, {f"gan/{k}": float(v.detach()) for k, v in terms.items()}
         z = system.embedder(torch.cat([anchor, positive]))
         z_a, z_p = z.chunk(2)

@@ -142,20 +142,3 @@ def test_gan_phase_embeds_with_frozen_normalisation():
     task.begin_phase("metric")
     task.training_step(model, batch())
     assert not torch.equal(model.embedder.norm.running_mean, before)
-
-
-def test_prior_discriminator_with_batch_stats_judges_the_cloud():
-    model = EmbeddingSystem(replace(debug_embedder().config, prior_batch_stats=True))
-    disc = model.prior_disc
-    assert disc[0].in_features == 3 * 8
-    z = torch.randn(6, 8, generator=torch.Generator().manual_seed(0))
-    moved = z.clone()
-    moved[5] += 10.0  # one item moves: the judgement of every other item changes too
-    assert not torch.allclose(disc(z)[:5], disc(moved)[:5])
-    plain = EmbeddingSystem(debug_embedder().config).prior_disc
-    assert plain[0].in_features == 8 and torch.allclose(plain(z)[:5], plain(moved)[:5])
-    task = EmbeddingTask()
-    task.begin_phase("gan")
-    loss, _ = task.training_step(model.train(), batch())
-    loss.backward()
-    assert model.embedder.head.weight.grad.abs().sum() > 0

@@ -212,9 +212,6 @@ def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="folder caching the tracks' features across runs")
     p.add_argument("--dim", type=int, help="embedding size (default 64)")
-    p.add_argument("--prior-batch-stats", action="store_true", default=None,
-                   help="the prior discriminator also sees each batch's mean and standard "
-                        "deviation (minibatch discrimination)")
     p.add_argument("--segment-s", type=float, help="seconds per embedding (default 3)")
     p.add_argument("--similarity", choices=["euclidean", "cosine"], default="euclidean",
                    help="DSSM similarity and validation ranking (default euclidean)")
@@ -246,7 +243,6 @@ def run_embedder(args: argparse.Namespace, out: Output) -> int:
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k,
             instrumentals=args.instrumentals, songs=args.songs, cache=args.cache,
             system=args.system, prior=args.prior, feature=args.feature, dim=args.dim,
-            prior_batch_stats=args.prior_batch_stats,
             segment_s=args.segment_s, similarity=args.similarity, temperature=args.temperature,
             gan_lr_scale=args.gan_lr_scale, generator_lr_scale=args.generator_lr_scale,
             command=_command(), on_progress=on_event)

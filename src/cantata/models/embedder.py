@@ -41,8 +41,6 @@ class EmbedderConfig:
             or ``"adjacency"`` (a discriminator of concatenated pairs).
         prior: train with the adversarial N(0, I) prior (adds the prior discriminator).
         hidden: width of the discriminators' hidden layers.
-        prior_batch_stats: the prior discriminator judges each embedding together with
-            its batch's mean and standard deviation (see :class:`PriorDiscriminator`).
     """
 
     features: FeatureConfig = EMBEDDER_FEATURES
@@ -52,7 +50,6 @@ class EmbedderConfig:
     system: str = "adjacency"
     prior: bool = True
     hidden: int = 128
-    prior_batch_stats: bool = False
 
     def __post_init__(self) -> None:
         if self.system not in SYSTEMS:
@@ -116,27 +113,6 @@ def mlp(sizes: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class PriorDiscriminator(nn.Sequential):
-    """Embeddings (B, dim) -> logits (B, 1) "drawn from N(0, I)", an MLP.
-
-    With ``batch_stats`` each embedding is judged beside its batch's per-dimension mean and
-    standard deviation (input (B, 3 dim)), as in minibatch discrimination: a shifted or
-    shrunk cloud is caught even where each point alone looks plausible, and the embedder
-    learns directly to centre and scale the cloud.
-    """
-
-    def __init__(self, dim: int, hidden: int, *, batch_stats: bool = False) -> None:
-        super().__init__(*mlp(((3 if batch_stats else 1) * dim, hidden, hidden, 1)))
-        self.batch_stats = batch_stats
-
-    def forward(self, z: Tensor) -> Tensor:
-        if self.batch_stats:
-            mean = z.mean(0, keepdim=True).expand_as(z)
-            std = z.std(0, unbiased=False, keepdim=True).expand_as(z)
-            z = torch.cat([z, mean, std], dim=1)
-        return super().forward(z)
-
-
 @register("embedder", EmbedderConfig)
 class EmbeddingSystem(nn.Module):
     """The embedder with the discriminators it trains against; calling it embeds.
@@ -154,8 +130,7 @@ class EmbeddingSystem(nn.Module):
         self.config = config
         self.embedder = EmbeddingNet(config)
         d, h = config.dim, config.hidden
-        self.prior_disc = PriorDiscriminator(d, h, batch_stats=config.prior_batch_stats) \
-            if config.prior else None
+        self.prior_disc = mlp((d, h, h, 1)) if config.prior else None
         self.adjacency = mlp((2 * d, h, 2)) if config.system == "adjacency" else None
 
     def forward(self, features: Tensor) -> Tensor:

@@ -381,8 +381,7 @@ def train_embedder(
     instrumentals: Sequence[str | Path] = (), songs: Sequence[str | Path] = (),
     cache: str | Path | None = None, model_config: EmbedderConfig | None = None,
     system: str | None = None, prior: bool | None = None, feature: str | None = None,
-    dim: int | None = None, segment_s: float | None = None,
-    prior_batch_stats: bool | None = None, similarity: str = "euclidean",
+    dim: int | None = None, segment_s: float | None = None, similarity: str = "euclidean",
     temperature: float | None = None, gan_lr_scale: float = 5.0,
     generator_lr_scale: float = GENERATOR_LR_SCALE, command: str | None = None,
     on_progress: ProgressCallback | None = None,
@@ -405,8 +404,6 @@ def train_embedder(
         feature: the input representation, a kind of :data:`EMBEDDER_FEATURE_KINDS`.
         dim: the embedding size.
         segment_s: seconds per embedding.
-        prior_batch_stats: the prior discriminator also sees each batch's mean and
-            standard deviation.
         similarity: the DSSM similarity and the validation ranking (``"euclidean"`` or
             ``"cosine"``).
         temperature: the DSSM temperature (default by similarity).
@@ -418,7 +415,6 @@ def train_embedder(
     always with seed 0) pick the checkpoint by adjacent-segment retrieval MRR.
     """
     overrides = {"system": system, "prior": prior, "dim": dim, "segment_s": segment_s,
-                 "prior_batch_stats": prior_batch_stats,
                  "features": None if feature is None else embedder_features(feature)}
     model_config = replace(model_config or EmbedderConfig(),
                            **{k: v for k, v in overrides.items() if v is not None})

@@ -25,7 +25,8 @@ def test_train_embedder_then_embed(tmp_path, capsys, monkeypatch, system, prior)
             "--instrumentals", str(library["instrumentals"]), "--songs", str(library["songs"]),
             "--cache", str(tmp_path / "cache"), "--out", str(out), "--steps", "4",
             "--batch-size", "4", "--eval-every", "2", "--workers", "0", "--json"]
-    assert main(argv + ([] if prior else ["--no-prior"])) == 0
+    extra = ["--similarity", "cosine"] if prior else ["--no-prior"]
+    assert main(argv + extra) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 4 and summary["best"].endswith("best.pt")
     assert 0 < summary["best_metric"] <= 1
@@ -41,8 +42,9 @@ def test_train_embedder_then_embed(tmp_path, capsys, monkeypatch, system, prior)
     train_events = [e for e in events if e["event"] == "train"]
     if prior:  # the GAN steps log their terms
         assert any("gan/disc" in e["metrics"] for e in train_events)
-    found = Embedder.from_pretrained(summary["best"]).embed_segments(
-        library["instrumentals"] / "theme0.wav", hop_s=1.0)
+    embedder = Embedder.from_pretrained(summary["best"])
+    assert embedder.similarity == ("cosine" if prior else "euclidean")
+    found = embedder.embed_segments(library["instrumentals"] / "theme0.wav", hop_s=1.0)
     assert found.vectors.shape[1] == debug.dim and np.isfinite(found.vectors).all()
 
 

@@ -139,9 +139,8 @@ class _Run:
     ) -> None:
         self.model, self.task, self.config, self.files = model, task, config, files
         self.batches, self.events = batches, events
-        options = getattr(task, "optimizer_options", lambda phase: {})
-        self.phases = [_Phase(name, phase_param_groups(task, model, name), config,
-                              **options(name)) for name in task_phases(task)]
+        self.phases = [_Phase(name, phase_param_groups(task, model, name), config)
+                       for name in task_phases(task)]
         self.optimizer, self.scheduler = _PhaseStates.of(self.phases)
         self.state = TrainState()
         self.window = MetricWindow()
@@ -291,12 +290,12 @@ class _Phase:
     """One optimisation phase: AdamW over its parameter groups and the schedule."""
 
     def __init__(self, name: str, groups: list[tuple[list[nn.Parameter], float]],
-                 config: TrainConfig, **adamw_options: Any) -> None:
+                 config: TrainConfig) -> None:
         self.name = name
         self.params = [param for params, _ in groups for param in params]
         self.optimizer = torch.optim.AdamW(
             [{"params": params, "lr": config.lr * scale} for params, scale in groups],
-            lr=config.lr, weight_decay=config.weight_decay, **adamw_options)
+            lr=config.lr, weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_factor(config))
 
     def update(self, clip_norm: float | None) -> float | None:

@@ -26,8 +26,7 @@ class Task(Protocol):
     batch: ``begin_phase(name)``, ``training_step``, backward, an update by that phase's own
     optimiser (its own AdamW moments) over ``param_groups(model, name)``, a list of
     ``(parameters, lr_scale)``: the groups and their learning-rate multipliers on top of
-    the schedule; ``optimizer_options(name) -> dict`` may give that AdamW other
-    settings (e.g. ``betas``). Without ``phases`` there is one phase, ``"train"``, over
+    the schedule. Without ``phases`` there is one phase, ``"train"``, over
     ``parameters(model)`` at the scheduled rate.
 
     Attributes:

@@ -30,7 +30,6 @@ inference differed by a factor of two in scale.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import torch
@@ -45,7 +44,6 @@ SIMILARITIES = ("euclidean", "cosine")
 #: default temperatures: squared distances of d-dimensional N(0, I) points are ~2d
 DEFAULT_TEMPERATURE = {"euclidean": 8.0, "cosine": 0.1}
 GENERATOR_LR_SCALE = 0.3
-GAN_BETA1 = 0.5
 
 
 class EmbeddingTask:
@@ -94,11 +92,6 @@ class EmbeddingTask:
 
     def begin_phase(self, phase: str) -> None:
         self.phase = phase
-
-    def optimizer_options(self, phase: str) -> dict[str, Any]:
-        """The GAN phase's AdamW keeps less momentum (beta1 0.5, as GANs usually do):
-        with 0.9 the discriminator chased the moving embeddings and fell below chance."""
-        return {"betas": (GAN_BETA1, 0.999)} if phase == "gan" else {}
 
     def param_groups(self, model: nn.Module, phase: str
                      ) -> list[tuple[list[nn.Parameter], float]]:

@@ -37,6 +37,7 @@ from scipy import signal
 from _report import machine, markers, record
 from cantata.embed.api import Embedder
 from cantata.embed.data import Track, music_tracks, split_tracks
+from cantata.embed.index import for_metric
 from cantata.types import Waveform
 
 MARK_BEGIN, MARK_END = markers("embeddings_eval")
@@ -50,9 +51,7 @@ def segments(track: Track, starts: np.ndarray, seg: int) -> list[torch.Tensor]:
 def as_ranked(vectors: np.ndarray, embedder: Embedder) -> np.ndarray:
     """Vectors as the embedder's similarity compares them (unit length for cosine), so
     that Euclidean distance ranks as it does."""
-    if embedder.similarity != "cosine":
-        return vectors
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return for_metric(vectors, embedder.similarity)
 
 
 def ranks_of(distances: np.ndarray, true_index: np.ndarray) -> np.ndarray:

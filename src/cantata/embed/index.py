@@ -171,7 +171,7 @@ class EmbeddingIndex:
                     *, kind: str = "auto", metric: str = "euclidean", model_version: str = "",
                     segment_s: float = 0.0, catalog: Catalog | None = None) -> EmbeddingIndex:
         """An in-memory index of the given rows (no files)."""
-        vectors = _for_metric(np.asarray(vectors, np.float32), _check_metric(metric))
+        vectors = for_metric(np.asarray(vectors, np.float32), _check_metric(metric))
         if vectors.ndim != 2 or len(vectors) != len(track_ids):
             raise ShapeError(f"vectors must be (n, dim) for {len(track_ids)} track ids, got "
                              f"{vectors.shape}")
@@ -243,7 +243,7 @@ class EmbeddingIndex:
         """The ``k`` nearest rows of each vector: (distances, row numbers), both (m, k);
         rows -1 (distance inf) where the index has fewer. Distances are Euclidean, between
         unit vectors for the cosine metric."""
-        vectors = _for_metric(np.ascontiguousarray(vectors, np.float32), self.metric)
+        vectors = for_metric(np.ascontiguousarray(vectors, np.float32), self.metric)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise ShapeError(f"query vectors must be (m, {self.dim}), got {vectors.shape}")
         if len(self) == 0 or k < 1:
@@ -342,7 +342,7 @@ def _check_metric(metric: str) -> str:
     return metric
 
 
-def _for_metric(vectors: np.ndarray, metric: str) -> np.ndarray:
+def for_metric(vectors: np.ndarray, metric: str) -> np.ndarray:
     """The vectors as the index compares them: unit length for the cosine metric."""
     if metric != "cosine" or vectors.ndim != 2:
         return vectors
@@ -399,4 +399,4 @@ def _save(built: EmbeddingIndex, paths: dict[str, Path]) -> None:
 
 
 __all__ = ["HNSW_ABOVE", "KINDS", "METRICS", "EmbeddingIndex", "Match", "NoEmbeddingsError",
-           "build_faiss", "choose_kind", "index_paths", "vary"]
+           "build_faiss", "choose_kind", "for_metric", "index_paths", "vary"]

@@ -58,9 +58,7 @@ def task_parameters(task: Task, model: nn.Module) -> list[nn.Parameter]:
     params = list(chosen(model) if chosen is not None else _trainable(model))
     if not params:
         raise ConfigError("the task leaves no parameter to optimise")
-    own = {id(param) for param in model.parameters()}
-    if any(id(param) not in own for param in params):
-        raise ConfigError("task.parameters(model) returned tensors that are not model parameters")
+    _check_owned(params, model, "task.parameters(model) returned tensors")
     return params
 
 
@@ -83,20 +81,24 @@ def phase_param_groups(task: Task, model: nn.Module, phase: str
     groups_of = getattr(task, "param_groups", None)
     if groups_of is None:
         return [(task_parameters(task, model), 1.0)]
-    own = {id(param) for param in model.parameters()}
     groups = []
     for params, scale in groups_of(model, phase):
         params = list(params)
         if not params or not scale > 0:
             raise ConfigError(f"phase {phase!r}: a parameter group is empty or has a "
                               f"non-positive learning-rate scale ({scale})")
-        if any(id(param) not in own for param in params):
-            raise ConfigError(f"phase {phase!r}: the task's parameter groups hold tensors "
-                              f"that are not model parameters")
+        _check_owned(params, model, f"phase {phase!r}: the task's parameter groups hold "
+                                    f"tensors")
         groups.append((params, float(scale)))
     if not groups:
         raise ConfigError(f"phase {phase!r} has no parameter group")
     return groups
+
+
+def _check_owned(params: list[nn.Parameter], model: nn.Module, what: str) -> None:
+    own = {id(param) for param in model.parameters()}
+    if any(id(param) not in own for param in params):
+        raise ConfigError(f"{what} that are not model parameters")
 
 
 def _trainable(model: nn.Module) -> Iterator[nn.Parameter]:

@@ -25,7 +25,7 @@ def test_train_embedder_then_embed(tmp_path, capsys, monkeypatch, system, prior)
             "--instrumentals", str(library["instrumentals"]), "--songs", str(library["songs"]),
             "--cache", str(tmp_path / "cache"), "--out", str(out), "--steps", "4",
             "--batch-size", "4", "--eval-every", "2", "--workers", "0", "--json"]
-    extra = ["--similarity", "cosine"] if prior else ["--no-prior"]
+    extra = ["--similarity", "cosine", "--degrade", "0.5"] if prior else ["--no-prior"]
     assert main(argv + extra) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 4 and summary["best"].endswith("best.pt")
@@ -37,6 +37,7 @@ def test_train_embedder_then_embed(tmp_path, capsys, monkeypatch, system, prior)
     meta = checkpoint.meta
     assert meta["command"].startswith("cantata ")
     assert meta["data"]["train"]["tracks"] + meta["data"]["val"]["tracks"] == 10
+    assert meta["data"]["degrade"] == (0.5 if prior else 0.0)
     assert "val_cov_dist" in meta["training"]["metrics"]
     events = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
     train_events = [e for e in events if e["event"] == "train"]

@@ -222,6 +222,9 @@ def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--generator-lr-scale", type=float, default=0.3,
                    help="learning-rate multiplier of the embedder's updates in the GAN "
                         "phase (default 0.3)")
+    p.add_argument("--degrade", type=float, default=0.0, metavar="P",
+                   help="probability that a training anchor is heard as re-recorded by a "
+                        "phone in a room, for robust query by example (logmel; default 0)")
     _add_common(p)
     p.set_defaults(run=run_embedder, batch_size=32, patience=0)
 
@@ -245,7 +248,7 @@ def run_embedder(args: argparse.Namespace, out: Output) -> int:
             system=args.system, prior=args.prior, feature=args.feature, dim=args.dim,
             segment_s=args.segment_s, similarity=args.similarity, temperature=args.temperature,
             gan_lr_scale=args.gan_lr_scale, generator_lr_scale=args.generator_lr_scale,
-            command=_command(), on_progress=on_event)
+            degrade=args.degrade, command=_command(), on_progress=on_event)
     return _report(out, result, "adjacent-segment MRR {:.3f}")
 
 

@@ -37,6 +37,7 @@ from cantata import audio
 from cantata.data.records import Example, read_manifest
 from cantata.data.sources import load_instrumentals, load_mir1k, read_stems
 from cantata.data.sources.instrumentals import SAMPLE_PACKS
+from cantata.embed.augment import check_degradable, degrade_logmel, shift_level
 from cantata.errors import ConfigError
 from cantata.features import FeatureConfig, FeatureExtractor
 from cantata.files import temp_beside
@@ -186,24 +187,33 @@ class AdjacentPairs(torch.utils.data.Dataset):
     Item ``i`` of epoch ``e`` is a pure function of ``(seed, e, i)``: a track drawn in
     proportion to its length, an anchor of ``segment_frames`` at a random place, and the
     positive starting 0 to ``max_gap_frames`` after the anchor ends (less when the track
-    is too short for the whole gap). With ``gain_db``, each segment's log-mel level is
-    shifted by its own random gain in +-``gain_db`` (the model should not tell adjacency
-    from loudness alone); MFCC shift their 0th coefficient accordingly, chroma is
-    level-free.
+    is too short for the whole gap). With ``degrade``, the anchor is, with that
+    probability, heard as re-recorded by a phone in a room
+    (:func:`~cantata.embed.augment.degrade_logmel`; log-mel only), so that a recorded
+    query finds the clean catalog segment. With ``gain_db``, each segment's log-mel level
+    is shifted by its own random gain in +-``gain_db`` (the model should not tell
+    adjacency from loudness alone); MFCC shift their 0th coefficient accordingly, chroma
+    is level-free.
 
     Items: anchor and positive float32 (n_features, segment_frames), the track's index in
     ``tracks`` (int64).
     """
 
     def __init__(self, tracks: Sequence[Track], *, segment_frames: int, max_gap_frames: int,
-                 length: int, seed: int = 0, gain_db: float = 0.0,
+                 length: int, seed: int = 0, gain_db: float = 0.0, degrade: float = 0.0,
                  features: FeatureConfig | None = None) -> None:
+        if not 0.0 <= degrade <= 1.0:
+            raise ConfigError(f"degrade is a probability in [0, 1], got {degrade}")
+        if degrade > 0:
+            if features is None:
+                raise ConfigError("degrading queries needs the features' config")
+            check_degradable(features)
         self.tracks = [t for t in tracks if t.n_frames >= 2 * segment_frames]
         if not self.tracks:
             raise ConfigError(f"no track holds two segments of {segment_frames} frames")
         self.segment, self.max_gap = segment_frames, max_gap_frames
         self.length, self.seed, self.epoch = length, seed, 0
-        self.gain_db, self.features = gain_db, features
+        self.gain_db, self.degrade, self.features = gain_db, degrade, features
         lengths = np.array([t.n_frames for t in self.tracks], np.float64)
         self.cumulative = np.cumsum(lengths / lengths.sum())
 
@@ -223,6 +233,8 @@ class AdjacentPairs(torch.utils.data.Dataset):
         start = int(rng.integers(0, track.n_frames - 2 * seg - gap + 1))
         anchor = _segment(track, start, seg)
         positive = _segment(track, start + seg + gap, seg)
+        if self.degrade > 0 and rng.random() < self.degrade:
+            anchor = degrade_logmel(anchor, self.features, rng)  # type: ignore[arg-type]
         if self.gain_db > 0:
             gains = rng.uniform(-self.gain_db, self.gain_db, size=2)
             anchor, positive = (shift_level(x, float(g), self.features)
@@ -268,18 +280,6 @@ class FixedPairs(torch.utils.data.Dataset):
         track = self.tracks[k]
         return (torch.from_numpy(_segment(track, a, self.segment)),
                 torch.from_numpy(_segment(track, p, self.segment)), k)
-
-
-def shift_level(x: np.ndarray, gain_db: float, features: FeatureConfig | None) -> np.ndarray:
-    """Features of the same audio ``gain_db`` louder (float32; log-mel and MFCC only)."""
-    kind = features.kind if features is not None else "logmel"
-    if kind == "logmel":
-        return x + np.float32(gain_db)
-    if kind == "mfcc":  # orthonormal DCT-II: a constant c on every band adds c * sqrt(n) to c0
-        out = x.copy()
-        out[0] += np.float32(gain_db * np.sqrt(features.n_mels))  # type: ignore[union-attr]
-        return out
-    return x
 
 
 def _segment(track: Track, start: int, n: int) -> np.ndarray:

@@ -383,8 +383,8 @@ def train_embedder(
     system: str | None = None, prior: bool | None = None, feature: str | None = None,
     dim: int | None = None, segment_s: float | None = None, similarity: str = "euclidean",
     temperature: float | None = None, gan_lr_scale: float = 5.0,
-    generator_lr_scale: float = GENERATOR_LR_SCALE, command: str | None = None,
-    on_progress: ProgressCallback | None = None,
+    generator_lr_scale: float = GENERATOR_LR_SCALE, degrade: float = 0.0,
+    command: str | None = None, on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train a music embedder, self-supervised on adjacent segments (BRIEF §4).
 
@@ -409,6 +409,8 @@ def train_embedder(
         temperature: the DSSM temperature (default by similarity).
         gan_lr_scale: learning-rate multiplier of the prior discriminator.
         generator_lr_scale: learning-rate multiplier of the embedder's GAN updates.
+        degrade: probability that a training anchor is degraded as if re-recorded by a
+            phone (:func:`~cantata.embed.augment.degrade_logmel`; log-mel features only).
         command: the command line that ran this, kept in the checkpoint for its model card.
 
     A fifth of the tracks (MIR-1K by singer, see :func:`~cantata.embed.data.split_tracks`,
@@ -432,7 +434,7 @@ def train_embedder(
     segment, gap = round(model_config.segment_s * rate), round(EMBED_MAX_GAP_S * rate)
     train_data = AdjacentPairs(fit_tracks, segment_frames=segment, max_gap_frames=gap,
                                length=train.max_steps * train.batch_size, seed=train.seed,
-                               gain_db=EMBED_GAIN_DB, features=features)
+                               gain_db=EMBED_GAIN_DB, degrade=degrade, features=features)
     val_data = FixedPairs(val_tracks, segment_frames=segment, max_gap_frames=gap,
                           max_pairs=EMBED_VAL_PAIRS, seed=EMBED_SPLIT_SEED)
     model = build("embedder", model_config)
@@ -448,7 +450,8 @@ def train_embedder(
             "instrumentals": [str(d) for d in instrumentals], "songs": [str(d) for d in songs],
             "train": summary(fit_tracks), "val": summary(val_tracks),
             "held_out": EMBED_HELD_OUT, "split_seed": EMBED_SPLIT_SEED,
-            "val_pairs": len(val_data), "max_gap_s": EMBED_MAX_GAP_S, "gain_db": EMBED_GAIN_DB}
+            "val_pairs": len(val_data), "max_gap_s": EMBED_MAX_GAP_S, "gain_db": EMBED_GAIN_DB,
+            "degrade": degrade}
     meta = {"features": features.to_dict(), "sample_rate": features.sample_rate,
             "segment_s": model_config.segment_s, "system": model_config.system,
             "prior": model_config.prior, "similarity": similarity,

@@ -14,7 +14,9 @@ cosine).
   small room, as if re-recorded by a phone): every held-out track is in the catalog
   (segments every half segment); Recall@1, Recall@10, MRR of the right track;
 - linear probes (logistic regression on training-track segments, tested on held-out ones):
-  vocal vs instrumental, and which collection (MIR-1K or the game) — balanced accuracy;
+  vocal vs instrumental, which collection (MIR-1K or the game), and the tempo class of the
+  synthetic songs (the factory's tempo: slow < 90 bpm, medium < 120, fast) — balanced
+  accuracy;
 - distance to N(0, I) of the held-out embeddings: norm of the mean, ||cov - I||_F / sqrt(d),
   MMD^2 (RBF kernel, bandwidth sqrt(d)) against as many N(0, I) samples, and the test
   accuracy of a fresh MLP told to separate them (0.5: indistinguishable).
@@ -35,6 +37,7 @@ import torch
 from scipy import signal
 
 from _report import machine, markers, record
+from cantata.data.records import read_manifest
 from cantata.embed.api import Embedder
 from cantata.embed.data import Track, music_tracks, split_tracks
 from cantata.embed.index import for_metric
@@ -42,6 +45,8 @@ from cantata.types import Waveform
 
 MARK_BEGIN, MARK_END = markers("embeddings_eval")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: (upper bound in bpm, name) of the tempo probe's classes
+TEMPO_CLASSES = ((90.0, "slow"), (120.0, "medium"), (float("inf"), "fast"))
 
 
 def segments(track: Track, starts: np.ndarray, seg: int) -> list[torch.Tensor]:
@@ -137,22 +142,40 @@ def embed_tracks(embedder: Embedder, tracks: list[Track], per_track: int,
     return embedder.embed_features(windows), owners
 
 
-def probes(train: tuple[np.ndarray, list[Track]], test: tuple[np.ndarray, list[Track]]
-           ) -> dict[str, float]:
+def tempo_classes(songs: str | None) -> dict[str, str]:
+    """Tempo class of every synthetic song by track id, from the factory's ``tempo_bpm``."""
+    if songs is None:
+        return {}
+    folder = Path(songs)
+    classes = {}
+    for ex in read_manifest(folder):
+        bpm = ex.meta.get("accompaniment", {}).get("tempo_bpm")
+        if bpm is not None:
+            name = next(n for limit, n in TEMPO_CLASSES if bpm < limit)
+            classes[f"synth/{folder.name}/{ex.id}"] = name
+    return classes
+
+
+def probes(train: tuple[np.ndarray, list[Track]], test: tuple[np.ndarray, list[Track]],
+           tempo: dict[str, str]) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     out = {}
-    for name, label in (("vocal", lambda t: t.has_vocals), ("collection", lambda t: t.group)):
-        x_tr, y_tr = train[0], [label(t) for t in train[1]]
-        x_te, y_te = test[0], [label(t) for t in test[1]]
-        keep = [i for i, y in enumerate(y_te) if y in set(y_tr)]
+    for name, label in (("vocal", lambda t: t.has_vocals), ("collection", lambda t: t.group),
+                        ("tempo", lambda t: tempo.get(t.id))):
+        y_tr, y_te = [label(t) for t in train[1]], [label(t) for t in test[1]]
+        fit = [i for i, y in enumerate(y_tr) if y is not None]
+        keep = [i for i, y in enumerate(y_te) if y is not None and y in {y_tr[j] for j in fit}]
+        if not keep:
+            out[name] = float("nan")
+            continue
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-        model.fit(x_tr, y_tr)
+        model.fit(train[0][fit], [y_tr[i] for i in fit])
         out[name] = float(balanced_accuracy_score([y_te[i] for i in keep],
-                                                  model.predict(x_te[keep])))
+                                                  model.predict(test[0][keep])))
     return out
 
 
@@ -202,6 +225,8 @@ def main() -> None:
     tracks = music_tracks(mir1k=args.mir1k, instrumentals=args.instrumentals,
                           songs=args.songs, features=first.config.features, cache=args.cache)
     train, held = split_tracks(tracks)
+    tempo = tempo_classes(args.songs)
+    n_tempo = sum(t.id in tempo for t in held)
     rng = np.random.default_rng(args.seed)
     picks = rng.choice(len(held), size=min(args.song_queries, len(held)), replace=False)
     queries = []
@@ -220,7 +245,8 @@ def main() -> None:
                                               distractors=args.distractors, seed=args.seed)
         songs = song_retrieval(embedder, held, queries)
         r = np.random.default_rng(args.seed + 1)
-        probe = probes(embed_tracks(embedder, train, 8, r), embed_tracks(embedder, held, 8, r))
+        probe = probes(embed_tracks(embedder, train, 8, r), embed_tracks(embedder, held, 8, r),
+                       tempo)
         z, _ = embed_tracks(embedder, held, 6, r)
         gauss = gaussianity(z.astype(np.float64), r)
         rows.append((label, adjacent, songs, probe, gauss))
@@ -239,15 +265,18 @@ def main() -> None:
         f"random segments of other held-out tracks). Songs: {len(queries)} degraded 5 s "
         "excerpts (small room, 3.5 kHz low-pass, noise at 10 dB SNR) against all held-out "
         "tracks. Probes: balanced accuracy of a logistic regression trained on training-track "
-        "segments (collection: MIR-1K, each game, synthetic; chance is one over their number). "
+        "segments (collection: MIR-1K, each game, synthetic; chance is one over their number; "
+        f"tempo: {n_tempo} held-out synthetic songs, slow < 90 bpm, medium < 120, fast, chance "
+        "1/3). "
         "N(0, I): the held-out segments' embeddings against as many Gaussian "
         "samples (MLP accuracy 0.5 = indistinguishable).",
         "",
         "| run | adjacent R@1 | R@10 | MRR | song R@1 | R@10 | MRR | probe vocal | probe "
-        "collection | ‖mean‖ | ‖cov − I‖/√d | MMD² | discriminator acc |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "collection | probe tempo | ‖mean‖ | ‖cov − I‖/√d | MMD² | discriminator acc |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *[f"| {label} | {a['r1']:.3f} | {a['r10']:.3f} | {a['mrr']:.3f} | {s['r1']:.3f} | "
           f"{s['r10']:.3f} | {s['mrr']:.3f} | {p['vocal']:.3f} | {p['collection']:.3f} | "
+          f"{p['tempo']:.3f} | "
           f"{g['mean_norm']:.2f} | {g['cov_dist']:.2f} | {g['mmd2']:.4f} | "
           f"{g['disc_acc']:.3f} |" for label, a, s, p, g in rows],
         MARK_END,

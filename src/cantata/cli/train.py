@@ -203,7 +203,8 @@ def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
         "embedder", parents=parents, help="music embeddings (self-supervised on adjacency)",
         description="Train the music embedder on adjacent segments of tracks: adversarial "
                     "DSSM or adversarial adjacency, with or without the N(0, I) prior.")
-    p.add_argument("--system", choices=["dssm", "adjacency"], default="adjacency")
+    p.add_argument("--system", choices=["dssm", "adjacency"], default="dssm",
+                   help="training system (default dssm)")
     p.add_argument("--no-prior", dest="prior", action="store_false",
                    help="train without the adversarial N(0, I) prior")
     _add_music(p)
@@ -216,12 +217,12 @@ def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--similarity", choices=["euclidean", "cosine"], default="euclidean",
                    help="DSSM similarity and validation ranking (default euclidean)")
     p.add_argument("--temperature", type=float,
-                   help="DSSM temperature (default 8 for euclidean, 0.1 for cosine)")
+                   help="DSSM temperature (default 2 for euclidean, 0.1 for cosine)")
     p.add_argument("--gan-lr-scale", type=float, default=5.0,
                    help="learning-rate multiplier of the prior discriminator (default 5)")
-    p.add_argument("--generator-lr-scale", type=float, default=0.3,
+    p.add_argument("--generator-lr-scale", type=float,
                    help="learning-rate multiplier of the embedder's updates in the GAN "
-                        "phase (default 0.3)")
+                        "phase (default 0.1)")
     p.add_argument("--degrade", type=float, default=0.0, metavar="P",
                    help="probability that a training anchor is heard as re-recorded by a "
                         "phone in a room, for robust query by example (logmel; default 0)")
@@ -239,15 +240,18 @@ def _embedding_line(m: dict[str, Any]) -> str:
 
 def run_embedder(args: argparse.Namespace, out: Output) -> int:
     from cantata.train.recipes import train_embedder
+    from cantata.train.tasks.embedding import GENERATOR_LR_SCALE
 
     _require_music(args)
+    generator_lr_scale = (GENERATOR_LR_SCALE if args.generator_lr_scale is None
+                          else args.generator_lr_scale)
     with _progress(out, args.steps, _embedding_line) as on_event:
         result = train_embedder(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k,
             instrumentals=args.instrumentals, songs=args.songs, cache=args.cache,
             system=args.system, prior=args.prior, feature=args.feature, dim=args.dim,
             segment_s=args.segment_s, similarity=args.similarity, temperature=args.temperature,
-            gan_lr_scale=args.gan_lr_scale, generator_lr_scale=args.generator_lr_scale,
+            gan_lr_scale=args.gan_lr_scale, generator_lr_scale=generator_lr_scale,
             degrade=args.degrade, command=_command(), on_progress=on_event)
     return _report(out, result, "adjacent-segment MRR {:.3f}")
 

@@ -18,7 +18,7 @@ from scipy import signal
 
 from cantata.errors import ConfigError
 from cantata.features import FeatureConfig
-from cantata.features.mel import hz_to_mel, mel_to_hz
+from cantata.features.mel import mel_edges_hz
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,7 @@ def check_degradable(features: FeatureConfig) -> None:
 
 def band_centres_hz(features: FeatureConfig) -> np.ndarray:
     """(n_mels,) centre frequency of every mel band, in Hz."""
-    edges = np.linspace(hz_to_mel(features.f_min_hz), hz_to_mel(features.effective_f_max_hz),
-                        features.n_mels + 2)
-    return mel_to_hz(edges)[1:-1]
+    return mel_edges_hz(features.n_mels, features.f_min_hz, features.effective_f_max_hz)[1:-1]
 
 
 def degrade_logmel(x: np.ndarray, features: FeatureConfig, rng: np.random.Generator,

@@ -42,6 +42,12 @@ def mel_to_hz(mels: np.ndarray | float) -> np.ndarray:
     )
 
 
+def mel_edges_hz(n_mels: int, f_min_hz: float, f_max_hz: float) -> np.ndarray:
+    """(n_mels + 2,) band edges in Hz, evenly spaced in mels: band ``m`` rises from edge
+    ``m``, peaks at edge ``m + 1`` (its centre) and falls to edge ``m + 2``."""
+    return mel_to_hz(np.linspace(hz_to_mel(f_min_hz), hz_to_mel(f_max_hz), n_mels + 2))
+
+
 def mel_filterbank(
     *,
     sample_rate: int,
@@ -65,8 +71,7 @@ def mel_filterbank(
     """
     f_max_hz = sample_rate / 2 if f_max_hz is None else f_max_hz
     fft_hz = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
-    mel_edges = np.linspace(hz_to_mel(f_min_hz), hz_to_mel(f_max_hz), n_mels + 2)
-    edges_hz = mel_to_hz(mel_edges)
+    edges_hz = mel_edges_hz(n_mels, f_min_hz, f_max_hz)
     widths_hz = np.diff(edges_hz)
     ramps = edges_hz[:, np.newaxis] - fft_hz[np.newaxis, :]
     lower = -ramps[:-2] / widths_hz[:-1, np.newaxis]

@@ -44,6 +44,19 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     assert stems.shape == (2, 2, 44100)
     np.testing.assert_allclose(stems.sum(axis=0), x, atol=1e-4)
 
+    grown = tmp_path / "grown"
+    assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--init",
+                 summary["best"], "--refine-channels", "4", "--context-units", "3",
+                 "--out", str(grown), "--steps", "2", "--batch-size", "2", "--eval-every",
+                 "2", "--workers", "0", "--json"]) == 0
+    model, checkpoint = load_checkpoint(json.loads(capsys.readouterr().out)["best"])
+    assert checkpoint.config["refine_channels"] == 4 and checkpoint.config["context_units"] == 3
+    assert checkpoint.meta["init"] == summary["best"]
+    assert model.refine is not None and model.context is not None
+    assert main(["train", "separator", "--mir1k", str(mir1k), "--init", summary["best"],
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "differs from the one to train in mask" in capsys.readouterr().err
+
 
 def test_bad_loss_exits_2(tmp_path, capsys):
     assert main(["train", "separator", "--mir1k", str(tmp_path), "--loss", "l2",

@@ -75,6 +75,30 @@ def test_input_normalisation_changes_the_output_and_is_saved(tmp_path):
         torch.testing.assert_close(loaded.mask(spec.abs()), after)
 
 
+@pytest.mark.parametrize("mask", ["irm", "cirm"])
+def test_refinement_and_context_start_as_no_ops_and_then_learn(mask):
+    base = MaskUNet(SeparatorConfig(mask=mask, **TINY)).eval()
+    grown = MaskUNet(SeparatorConfig(mask=mask, refine_channels=4, context_units=3, **TINY))
+    grown.load_state_dict(base.state_dict(), strict=False)
+    spec = _spec(2, 2, 7 * 256 + 3)
+    with torch.no_grad():
+        torch.testing.assert_close(grown.eval()(spec.abs()), base(spec.abs()))
+    grown.train()
+    loss = grown(spec.abs()).square().mean()
+    loss.backward()
+    assert grown.refine.layers[-1].weight.grad.abs().sum() > 0
+    assert grown.context.out.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        grown.refine.layers[-1].weight.fill_(0.1)
+        grown.context.out.weight.fill_(0.1)
+        changed = grown.eval()(spec.abs())
+    assert changed.shape == base(spec.abs()).shape
+    assert not torch.allclose(changed, base(spec.abs()))
+    with torch.no_grad():
+        torch.testing.assert_close(grown.estimate(spec).sum(dim=1), spec, atol=1e-5,
+                                   rtol=1e-5)
+
+
 def test_registered_and_lazily_importable():
     assert MODEL_MODULES["separator"] == "cantata.models.separator"
     model = build("separator", {"mask": "psm", "channels": [4, 8], "strides": [[4, 2], [2, 2]]})
@@ -103,6 +127,8 @@ def test_bad_configs_and_inputs():
         SeparatorConfig(features=FeatureConfig(kind="logmel"))
     with pytest.raises(ConfigError, match="equal length"):
         SeparatorConfig(channels=(4, 8), strides=((2, 2),))
+    with pytest.raises(ConfigError, match="refine_channels"):
+        SeparatorConfig(refine_channels=-1)
     model = debug_separator()
     with pytest.raises(ShapeError, match="513"):
         model(torch.ones(1, 1, 100, 10))

@@ -165,6 +165,12 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
                                                 "such as l1+sisdr")
     p.add_argument("--channels", type=int, choices=[1, 2], default=1,
                    help="train on mono (default) or stereo mixes")
+    p.add_argument("--init", type=Path, metavar="SEPARATOR_CKPT",
+                   help="start from a trained separator (its architecture and weights)")
+    p.add_argument("--refine-channels", type=int, metavar="N",
+                   help="width of the full-resolution mask refinement (0: none)")
+    p.add_argument("--context-units", type=int, metavar="N",
+                   help="units of the bottleneck's bidirectional GRU along time (0: none)")
     _add_common(p)
     p.set_defaults(run=run_separator)
 
@@ -177,7 +183,9 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
         result = train_separator(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
             instrumentals=args.instrumentals, musdb=args.musdb, mask=args.mask, loss=args.loss,
-            n_channels=args.channels, train_singers=singers, command=_command(),
+            n_channels=args.channels, train_singers=singers, init=args.init,
+            refine_channels=args.refine_channels, context_units=args.context_units,
+            command=_command(),
             on_progress=on_event)
     return _report(out, result, "vocals SI-SDR {:.2f} dB")
 

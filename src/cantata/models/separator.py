@@ -4,7 +4,9 @@ An hourglass built for CPU speed: the first level folds blocks of bins and frame
 channels (space-to-depth, 4 bins x 2 frames by default) so that no convolution runs at
 full resolution, then strided convolutions halve both axes per level; the decoder
 upsamples with 1x1 convolutions and depth-to-space, adds the encoder's skips, and the
-output unfolds back to one mask value per bin and frame. Batch norm throughout. It
+output unfolds back to one mask value per bin and frame. Optionally a few lean
+convolutions at full resolution then refine that mask from the input's fine spectral
+detail (harmonic peaks narrower than a folded block). Batch norm throughout. It
 predicts the mask of the first stem (vocals); the second stem (accompaniment) takes the
 complement, so the stems sum to the mixture. Each channel of a multichannel input is an
 item of its own, so one net serves mono and stereo.
@@ -50,6 +52,12 @@ class SeparatorConfig:
         level_convs: extra 3x3 convolutions after the downsampling of every level but
             the first.
         log_eps: the input is ``log(magnitude + log_eps)``.
+        refine_channels: width of the full-resolution refinement (0: none, the mask is
+            the unfolded coarse output).
+        refine_guides: feature maps the coarse net hands the refinement per bin and frame.
+        context_units: units per direction of a bidirectional GRU running along time at
+            the bottleneck, one sequence per frequency row, so the mask can draw on the
+            whole excerpt (0: none).
     """
 
     features: FeatureConfig = SEPARATOR_FEATURES
@@ -60,6 +68,9 @@ class SeparatorConfig:
     strides: tuple[tuple[int, int], ...] = ((4, 2), (2, 2), (2, 2), (2, 2))
     level_convs: int = 1
     log_eps: float = 1e-3
+    refine_channels: int = 0
+    refine_guides: int = 2
+    context_units: int = 0
 
     def __post_init__(self) -> None:
         check_kind(self.mask)
@@ -74,6 +85,8 @@ class SeparatorConfig:
             raise ConfigError(f"strides must be (freq, time) pairs >= 1, got {self.strides}")
         if self.mask_limit < 1 or self.log_eps <= 0 or self.level_convs < 0:
             raise ConfigError("need mask_limit >= 1, log_eps > 0 and level_convs >= 0")
+        if min(self.refine_channels, self.refine_guides, self.context_units) < 0:
+            raise ConfigError("need refine_channels, refine_guides and context_units >= 0")
 
     @property
     def n_freq(self) -> int:
@@ -143,6 +156,50 @@ class Up(nn.Module):
         return self.conv(unfold(self.up(x), self.stride) + skip)
 
 
+class Refine(nn.Module):
+    """Full-resolution mask refinement: two (5 bins x 3 frames) convs, BN + LeakyReLU,
+    and a 1x1 output conv that starts at zero, so a new refinement leaves the coarse mask
+    as it was (a trained coarse net can be extended and fine-tuned).
+
+    Shape: (N, in_ch, F, T) -> (N, out_ch, F, T), a correction to the mask logits.
+    """
+
+    def __init__(self, in_ch: int, width: int, out_ch: int) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(in_ch, width, (5, 3), padding=(2, 1), bias=False),
+            nn.BatchNorm2d(width), nn.LeakyReLU(0.2),
+            nn.Conv2d(width, width, (5, 3), padding=(2, 1), bias=False),
+            nn.BatchNorm2d(width), nn.LeakyReLU(0.2),
+            nn.Conv2d(width, out_ch, 1))
+        nn.init.zeros_(self.layers[-1].weight)
+        nn.init.zeros_(self.layers[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class TimeContext(nn.Module):
+    """A residual bidirectional GRU along time for every frequency row; the output
+    projection starts at zero, so a new context leaves the net's output as it was.
+
+    Shape: (N, C, F, T) -> (N, C, F, T).
+    """
+
+    def __init__(self, channels: int, units: int) -> None:
+        super().__init__()
+        self.gru = nn.GRU(channels, units, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * units, channels)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, freq, frames = x.shape
+        seq = x.permute(0, 2, 3, 1).reshape(n * freq, frames, c)  # (N * F, T, C)
+        delta = self.out(self.gru(seq)[0])  # (N * F, T, C)
+        return x + delta.reshape(n, freq, frames, c).permute(0, 3, 1, 2)
+
+
 @register("separator", SeparatorConfig)
 class MaskUNet(nn.Module):
     """Mask U-Net separator; see the module docstring for shapes.
@@ -166,6 +223,14 @@ class MaskUNet(nn.Module):
                                 for k in range(len(ch) - 1, 0, -1))
         self.n_out = 2 if config.mask == "cirm" else 1
         self.head = nn.Conv2d(ch[0], self.n_out * strides[0][0] * strides[0][1], 1)
+        self.context = TimeContext(ch[-1], config.context_units) if config.context_units \
+            else None
+        self.guide: nn.Module | None = None
+        self.refine: Refine | None = None
+        if config.refine_channels:
+            self.guide = nn.Conv2d(ch[0], config.refine_guides * strides[0][0] * strides[0][1], 1)
+            self.refine = Refine(self.n_out + config.refine_guides + 1, config.refine_channels,
+                                 self.n_out)
 
     def compress(self, mag: torch.Tensor) -> torch.Tensor:
         """The un-normalised network input ``log(mag + log_eps)``; shape kept."""
@@ -196,10 +261,15 @@ class MaskUNet(nn.Module):
         for down in self.down:
             y = down(y)
             skips.append(y)
+        if self.context is not None:
+            y = self.context(y)
         for up, skip in zip(self.up, reversed(skips[:-1]), strict=True):
             y = up(y, skip)
-        y = unfold(self.head(y), patch)  # (N, n_out, F', T')
-        y = y[..., :freq, :frames].reshape(batch, channels, self.n_out, freq, frames)
+        logits = unfold(self.head(y), patch)  # (N, n_out, F', T')
+        if self.refine is not None and self.guide is not None:
+            guides = unfold(self.guide(y), patch)  # (N, guides, F', T')
+            logits = logits + self.refine(torch.cat([logits, guides, x], dim=1))
+        y = logits[..., :freq, :frames].reshape(batch, channels, self.n_out, freq, frames)
         if self.config.mask == "irm":
             return torch.sigmoid(y)
         if self.config.mask == "psm":

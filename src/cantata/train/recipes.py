@@ -36,7 +36,7 @@ from cantata.models.detector import (
 )
 from cantata.models.embedder import EMBEDDER_FEATURES, EmbedderConfig
 from cantata.models.registry import build, load_checkpoint
-from cantata.models.separator import SeparatorConfig
+from cantata.models.separator import MaskUNet, SeparatorConfig
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
 from cantata.train.loop import FitResult, fit
@@ -266,6 +266,8 @@ def train_separator(
     songs: Sequence[str | Path] = (), instrumentals: Sequence[str | Path] = (),
     musdb: str | Path | None = None, mask: str = "irm", loss: str = "l1", n_channels: int = 1,
     train_singers: Sequence[str] | None = None, model_config: SeparatorConfig | None = None,
+    init: str | Path | None = None, refine_channels: int | None = None,
+    context_units: int | None = None,
     command: str | None = None, on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train the mask U-Net separator on vocals mixed over accompaniment on the fly.
@@ -286,22 +288,70 @@ def train_separator(
         loss: loss terms joined by ``+`` (see :mod:`cantata.train.tasks.separation`).
         n_channels: 1 (mono) or 2 (stereo) training mixes.
         train_singers: MIR-1K singers to train on (default: all but validation and test).
-        model_config: the architecture (its ``mask`` is replaced by ``mask``).
+        model_config: the architecture (its ``mask`` is replaced by ``mask``; default: the
+            ``init`` checkpoint's, else :class:`SeparatorConfig`'s).
+        init: a separator checkpoint to start from: its weights, input normalisation and
+            architecture; the new model may add a refinement (``refine_channels``),
+            which starts as a no-op.
+        refine_channels: width of the full-resolution refinement (replaces the
+            architecture's).
+        context_units: units of the bottleneck's time context (replaces the architecture's).
         command: the command line that ran this, kept in the checkpoint for its model card.
     """
     parse_loss(loss)
-    model_config = replace(model_config or SeparatorConfig(), mask=mask)
+    source = _separator_source(init) if init is not None else None
+    model_config = replace(model_config or (source.config if source else SeparatorConfig()),
+                           mask=mask)
+    if refine_channels is not None:
+        model_config = replace(model_config, refine_channels=refine_channels)
+    if context_units is not None:
+        model_config = replace(model_config, context_units=context_units)
+    model = build("separator", model_config)
+    if source is not None:
+        extend_separator(model, source, init)
     train_data, val_data, data_meta = _separation_data(
         mir1k, songs, instrumentals, musdb, train_singers, model_config, n_channels, train)
-    model = build("separator", model_config)
-    fit_separator_stats(model, train_data, n_items=STATS_ITEMS)
+    if source is None:
+        fit_separator_stats(model, train_data, n_items=STATS_ITEMS)
     features = model_config.features
     meta = {"features": features.to_dict(), "sample_rate": features.sample_rate,
             "stems": list(model_config.stems), "mask": mask, "loss": loss,
-            "channels": n_channels, "data": data_meta, "command": command}
+            "channels": n_channels, "data": data_meta, "command": command,
+            "init": str(init) if init else None}
     return fit(model, SeparationTask(loss), train_data, val_data, train, out_dir=out_dir,
                checkpoint_name="separator", model_config=model_config, meta=meta,
                on_progress=on_progress)
+
+
+def _separator_source(init: str | Path) -> MaskUNet:
+    model, checkpoint = load_checkpoint(init)
+    if not isinstance(model, MaskUNet):
+        raise ConfigError(f"{init}: --init needs a separator checkpoint, got {checkpoint.name!r}")
+    return model
+
+
+def extend_separator(model: MaskUNet, source: MaskUNet, where: str | Path = "--init") -> None:
+    """Copy ``source``'s weights and input normalisation into ``model``, which has the
+    same coarse net and may add a refinement or a time context (its new layers keep their
+    initial values, which leave the output as it was).
+
+    Raises:
+        ConfigError: the coarse nets differ, or ``source`` has layers ``model`` lacks.
+    """
+    shared = ("features", "stems", "mask", "mask_limit", "channels", "strides",
+              "level_convs", "log_eps")
+    differ = [k for k in shared if getattr(model.config, k) != getattr(source.config, k)]
+    if differ:
+        raise ConfigError(f"{where}: the separator differs from the one to train in "
+                          f"{', '.join(differ)}")
+    try:
+        missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    except RuntimeError as err:
+        raise ConfigError(f"{where}: weights do not fit the separator to train: {err}") from err
+    new = [k for k in missing if not k.startswith(("refine.", "guide.", "context."))]
+    if unexpected or new:
+        raise ConfigError(f"{where}: weights do not fit the separator to train "
+                          f"(unexpected {unexpected}, missing {new})")
 
 
 def _separation_data(

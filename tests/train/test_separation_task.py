@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from cantata.models.separator import MaskUNet, SeparatorConfig, debug_separator
 from cantata.separate.losses import sdr, si_sdr
 from cantata.testing import noise, sine
 from cantata.train.config import TrainConfig
-from cantata.train.recipes import TEST_SINGERS, VAL_SINGERS, train_separator
+from cantata.train.recipes import TEST_SINGERS, VAL_SINGERS, extend_separator, train_separator
 from cantata.train.tasks.separation import (
     FixedMixes,
     SeparationTask,
@@ -162,3 +163,16 @@ def test_recipe_refuses_held_out_singers_and_bad_options(mir1k, tmp_path):
         train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, loss="l2")
     with pytest.raises(ConfigError, match="no training data"):
         train_separator(out_dir=tmp_path, train=TINY)
+
+
+def test_extend_separator_copies_the_coarse_net_and_refuses_what_does_not_fit():
+    source = MaskUNet(DEBUG)
+    source.set_input_stats(torch.full((513,), -2.0), torch.full((513,), 3.0))
+    grown = MaskUNet(replace(DEBUG, refine_channels=4, context_units=2))
+    extend_separator(grown, source)
+    assert torch.equal(grown.input_mean, source.input_mean)
+    assert torch.equal(grown.first[0].weight, source.first[0].weight)
+    with pytest.raises(ConfigError, match="unexpected"):
+        extend_separator(MaskUNet(DEBUG), grown)
+    with pytest.raises(ConfigError, match="channels"):
+        extend_separator(MaskUNet(replace(DEBUG, channels=(4, 4))), source)

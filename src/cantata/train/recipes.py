@@ -291,8 +291,8 @@ def train_separator(
         model_config: the architecture (its ``mask`` is replaced by ``mask``; default: the
             ``init`` checkpoint's, else :class:`SeparatorConfig`'s).
         init: a separator checkpoint to start from: its weights, input normalisation and
-            architecture; the new model may add a refinement (``refine_channels``),
-            which starts as a no-op.
+            architecture; the new model may add a refinement (``refine_channels``) or a
+            time context (``context_units``), which start as no-ops.
         refine_channels: width of the full-resolution refinement (replaces the
             architecture's).
         context_units: units of the bottleneck's time context (replaces the architecture's).

@@ -6,7 +6,8 @@ full resolution, then strided convolutions halve both axes per level; the decode
 upsamples with 1x1 convolutions and depth-to-space, adds the encoder's skips, and the
 output unfolds back to one mask value per bin and frame. Optionally a few lean
 convolutions at full resolution then refine that mask from the input's fine spectral
-detail (harmonic peaks narrower than a folded block). Batch norm throughout. It
+detail (harmonic peaks narrower than a folded block), and a bidirectional GRU along time
+at the bottleneck lets the mask draw on the whole excerpt. Batch norm throughout. It
 predicts the mask of the first stem (vocals); the second stem (accompaniment) takes the
 complement, so the stems sum to the mixture. Each channel of a multichannel input is an
 item of its own, so one net serves mono and stereo.

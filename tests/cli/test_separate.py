@@ -101,3 +101,18 @@ def test_gated(tmp_path, capsys):
                  "--gate-model", "debug", "--json"]) == 0
     (result,) = json.loads(capsys.readouterr().out)
     assert 0 <= result["skipped_s"] <= 6.0 and result["duration_s"] == pytest.approx(6.0)
+
+
+def test_wiener(tmp_path, capsys):
+    src = write(tmp_path / "x.wav", rate=44100, channels=2, subtype="FLOAT")
+    assert separate(src, "-o", tmp_path / "plain", "--bits", "32f", "-q") == 0
+    assert separate(src, "-o", tmp_path / "mwf", "--bits", "32f", "--wiener", "2", "-q") == 0
+    plain, _ = sf.read(str(tmp_path / "plain" / "x" / "vocals.wav"))
+    refined, _ = sf.read(str(tmp_path / "mwf" / "x" / "vocals.wav"))
+    accompaniment, _ = sf.read(str(tmp_path / "mwf" / "x" / "accompaniment.wav"))
+    mix, _ = sf.read(str(src))
+    assert refined.shape == plain.shape == mix.shape
+    assert np.abs(refined - plain).max() > 1e-4
+    np.testing.assert_allclose(refined + accompaniment, mix, atol=1e-4)
+    assert separate(src, "-o", tmp_path / "bad", "--wiener", "-1") == 2
+    assert "wiener" in capsys.readouterr().err

@@ -34,6 +34,10 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                    help="the masks applied: the model's own by default; irm = real masks in "
                         "[0, 1] from any model (keeps the mix's phase); psm or cirm only for a "
                         "model that predicts them (the debug model predicts what you ask)")
+    p.add_argument("--wiener", type=int, default=0, metavar="N",
+                   help="refine the masked stems by N iterations of multichannel Wiener "
+                        "filtering (uses where the voice sits in the stereo field; 0: off, "
+                        "the default; 1 is usual)")
     p.add_argument("--model", default="separator",
                    help="a shipped model name (separator, debug) or a checkpoint path")
     p.add_argument("--gate", action="store_true",
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     stems = [s.strip() for s in args.stems.split(",")] if args.stems else None
     output_subtype(args.format, args.bits)  # flac + 32f fails here, before any work
     _check_unique_stems(files)
-    separator = Separator.from_pretrained(args.model, mask=args.mask,
+    separator = Separator.from_pretrained(args.model, mask=args.mask, wiener=args.wiener,
                                           gate=args.gate_model if args.gate else None)
     plans = {path: separator.output_paths(path, args.out, stems=stems, format=args.format)
              for path in files}

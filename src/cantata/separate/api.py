@@ -118,7 +118,7 @@ class Separator:
 
     @classmethod
     def from_pretrained(cls, name_or_path: PathLike = "separator", *, mask: str | None = None,
-                        gate: bool | str | Detector | None = None,
+                        wiener: int = 0, gate: bool | str | Detector | None = None,
                         engine: EngineConfig | None = None,
                         gate_config: GateConfig | None = None) -> Separator:
         """Load a shipped model by name (see ``SHIPPED``), ``"debug"``, or a checkpoint file.
@@ -127,6 +127,8 @@ class Separator:
             name_or_path: ``"separator"`` (shipped), ``"debug"`` (tiny, random) or a path.
             mask: None for the model's own masks, ``"irm"`` for real [0, 1] masks from any
                 model, or the kind it predicts (see :func:`load_backend`).
+            wiener: iterations of multichannel Wiener filtering of the masked stems (0:
+                none).
             gate: True (the shipped singing detector), a detector name or path, or a
                 detector object: skip the network where it finds no singing.
             engine, gate_config: windowing and gating settings.
@@ -135,7 +137,7 @@ class Separator:
             ModelLoadError: unknown name, missing weights, or a bad checkpoint.
             ConfigError: ``mask`` does not match the checkpoint.
         """
-        backend = load_backend(name_or_path, mask=mask)
+        backend = load_backend(name_or_path, mask=mask, wiener=wiener)
         return cls(backend, name=str(name_or_path), detector=resolve_gate(gate),
                    gate_config=gate_config, engine=engine)
 
@@ -330,7 +332,8 @@ class _StemWriters:
             tmp.unlink(missing_ok=True)
 
 
-def load_backend(name_or_path: PathLike, *, mask: str | None = None) -> WindowSeparator:
+def load_backend(name_or_path: PathLike, *, mask: str | None = None,
+                 wiener: int = 0) -> WindowSeparator:
     """The window separator for a shipped name, ``"debug"`` or a checkpoint path.
 
     Args:
@@ -338,6 +341,8 @@ def load_backend(name_or_path: PathLike, *, mask: str | None = None) -> WindowSe
         mask: None (the model's own masks); ``"irm"`` (real masks in [0, 1] from any model,
             keeping the mixture's phase); or the kind the model predicts. For ``"debug"``
             it picks the kind the tiny model predicts.
+        wiener: iterations of multichannel Wiener filtering of the masked stems (0: none;
+            see :mod:`cantata.separate.wiener`).
 
     Raises:
         ModelLoadError: unknown name, missing weights, or a bad checkpoint.
@@ -348,14 +353,14 @@ def load_backend(name_or_path: PathLike, *, mask: str | None = None) -> WindowSe
         from cantata.models.separator import debug_separator
         from cantata.separate.spectral import SpectralSeparator
 
-        return SpectralSeparator(debug_separator(mask or "irm"))
+        return SpectralSeparator(debug_separator(mask or "irm"), wiener=wiener)
     path = shipped_path(name) if name in SHIPPED else Path(name)
     if not path.is_file():
         raise ModelLoadError(f"{path}: no such checkpoint (shipped models: "
                              f"{[*SHIPPED, DEBUG_NAME]})")
     from cantata.separate.spectral import SpectralSeparator
 
-    return SpectralSeparator.from_checkpoint(path, mask=mask)
+    return SpectralSeparator.from_checkpoint(path, mask=mask, wiener=wiener)
 
 
 def frame_period_s(backend: WindowSeparator) -> float:

@@ -4,9 +4,10 @@ The network sees the mixture at its own rate (16 kHz by default), but its masks 
 applied to the STFT of the signal at the input's rate: that STFT has the same window
 and hop durations as the model's, the masks are interpolated onto its bins and frames,
 and bins above the model's band take the mean mask of the model's top band (per frame),
-so the high frequencies go to the stems instead of being cut. Only the first stem is
-resynthesised; the second is the input minus the first (the complementary mask through
-a linear ISTFT), so the stems sum to the input exactly.
+so the high frequencies go to the stems instead of being cut. Optionally the masked
+stems are refined by multichannel Wiener filtering (:mod:`cantata.separate.wiener`) on
+that STFT. Only the first stem is resynthesised; the second is the input minus the first
+(the complementary mask through a linear ISTFT), so the stems sum to the input exactly.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from cantata.errors import ConfigError, ModelLoadError, ShapeError
 from cantata.features import istft, stft
 from cantata.models.registry import load_checkpoint
 from cantata.models.separator import MaskUNet
-from cantata.separate.masks import regrid, to_irm
+from cantata.separate.masks import apply_masks, complement, regrid, to_irm
+from cantata.separate.wiener import wiener
 from cantata.types import Waveform
 
 #: width of the model's top band whose mean mask extends above the model's Nyquist
@@ -49,13 +51,16 @@ class SpectralSeparator:
         >>> stems.shape  # samples (channels, time) -> (stems, channels, time)  # doctest: +SKIP
     """
 
-    def __init__(self, model: MaskUNet, *, mask: str | None = None) -> None:
+    def __init__(self, model: MaskUNet, *, mask: str | None = None, wiener: int = 0) -> None:
         if not isinstance(model, MaskUNet):
             raise ConfigError(f"SpectralSeparator needs a MaskUNet, got {type(model).__name__}")
         if mask not in (None, model.config.mask, "irm"):
             allowed = " or ".join(repr(k) for k in sorted({model.config.mask, "irm"}))
             raise ConfigError(f"mask {mask!r}: this model predicts {model.config.mask} masks; "
                               f"use {allowed}, or leave the mask out")
+        if isinstance(wiener, bool) or not isinstance(wiener, int) or wiener < 0:
+            raise ConfigError(f"wiener iterations must be an int >= 0, got {wiener!r}")
+        self.wiener = wiener
         self.model = model.eval()
         self.features = model.config.features
         self.stems: tuple[str, ...] = model.config.stems
@@ -64,8 +69,10 @@ class SpectralSeparator:
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], *, mask: str | None = None,
-                        map_location: str | torch.device = "cpu") -> SpectralSeparator:
-        """Load a separator checkpoint (``weights_only``) and wrap it.
+                        wiener: int = 0, map_location: str | torch.device = "cpu"
+                        ) -> SpectralSeparator:
+        """Load a separator checkpoint (``weights_only``) and wrap it (``mask`` and
+        ``wiener`` as in the class).
 
         Raises:
             ModelLoadError: unreadable file, or a checkpoint of another kind of model.
@@ -73,7 +80,7 @@ class SpectralSeparator:
         model, checkpoint = load_checkpoint(path, map_location=map_location)
         if not isinstance(model, MaskUNet):
             raise ModelLoadError(f"{path}: not a separator checkpoint ({checkpoint.name!r})")
-        return cls(model, mask=mask)
+        return cls(model, mask=mask, wiener=wiener)
 
     def separate_window(self, samples: np.ndarray, rate: int) -> np.ndarray:
         """Separate one window.
@@ -120,7 +127,9 @@ class SpectralSeparator:
                 n_fft, hop = native_grid(f.n_fft, f.hop_length, self.model_rate, rate)
                 spec = stft(x, n_fft=n_fft, hop_length=hop, window=f.window, center=f.center)
                 mask = self._regrid(mask, spec.shape[-2], spec.shape[-1], n_fft, hop, rate)
-            first = istft(spec * mask, hop_length=hop, window=f.window, center=f.center,
+            masked = spec * mask if not self.wiener else \
+                wiener(spec, apply_masks(spec, complement(mask)), self.wiener)[:, 0]
+            first = istft(masked, hop_length=hop, window=f.window, center=f.center,
                           length=n)  # (B, C, N)
             # the ISTFT is linear: the complement's stem is the input minus the first one
             out = torch.stack([first, x - first], dim=1)  # (B, S, C, N)

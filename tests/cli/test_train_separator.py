@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from cantata.cli import main
@@ -56,6 +57,27 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     assert main(["train", "separator", "--mir1k", str(mir1k), "--init", summary["best"],
                  "--out", str(tmp_path / "bad")]) == 2
     assert "differs from the one to train in mask" in capsys.readouterr().err
+    assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--init",
+                 summary["best"], "--fold", "2x1", "--out", str(tmp_path / "bad")]) == 2
+    assert "differs from the one to train in strides" in capsys.readouterr().err
+
+    finer = tmp_path / "finer"
+    assert main(["train", "separator", "--mir1k", str(mir1k), "--fold", "2x1", "--out",
+                 str(finer), "--steps", "1", "--batch-size", "2", "--eval-every", "1",
+                 "--workers", "0", "--json"]) == 0
+    model, checkpoint = load_checkpoint(json.loads(capsys.readouterr().out)["best"])
+    assert checkpoint.config["strides"][0] == [2, 1]
+    assert checkpoint.config["strides"][1:] == [list(s) for s in debug.strides[1:]]
+    x = np.random.default_rng(1).standard_normal((1, 16000)).astype(np.float32) * 0.1
+    assert SpectralSeparator(model).separate_window(x, 16000).shape == (2, 1, 16000)
+
+
+def test_bad_fold_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "separator", "--mir1k", str(tmp_path), "--fold", "4",
+              "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == 2
+    assert "BINSxFRAMES" in capsys.readouterr().err
 
 
 def test_bad_loss_exits_2(tmp_path, capsys):

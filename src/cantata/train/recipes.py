@@ -267,7 +267,7 @@ def train_separator(
     musdb: str | Path | None = None, mask: str = "irm", loss: str = "l1", n_channels: int = 1,
     train_singers: Sequence[str] | None = None, model_config: SeparatorConfig | None = None,
     init: str | Path | None = None, refine_channels: int | None = None,
-    context_units: int | None = None,
+    context_units: int | None = None, first_fold: tuple[int, int] | None = None,
     command: str | None = None, on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train the mask U-Net separator on vocals mixed over accompaniment on the fly.
@@ -296,6 +296,8 @@ def train_separator(
         refine_channels: width of the full-resolution refinement (replaces the
             architecture's).
         context_units: units of the bottleneck's time context (replaces the architecture's).
+        first_fold: (bins, frames) the first level folds into channels (replaces the
+            architecture's first stride; an ``init`` checkpoint must have the same).
         command: the command line that ran this, kept in the checkpoint for its model card.
     """
     parse_loss(loss)
@@ -306,6 +308,9 @@ def train_separator(
         model_config = replace(model_config, refine_channels=refine_channels)
     if context_units is not None:
         model_config = replace(model_config, context_units=context_units)
+    if first_fold is not None:
+        model_config = replace(model_config,
+                               strides=(tuple(first_fold), *model_config.strides[1:]))
     model = build("separator", model_config)
     if source is not None:
         extend_separator(model, source, init)

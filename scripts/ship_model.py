@@ -79,6 +79,7 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         f"Best checkpoint at step {training.get('step')} of "
         f"{training.get('train_config', {}).get('max_steps')}; wall time "
         f"{training.get('wall_s', 0) / 60:.1f} min on the project's 2-core CPU machine.",
+        *_lineage(meta),
         "",
         "## Quality",
         "",
@@ -96,6 +97,26 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
     if quality:
         lines += ["", quality]
     return "\n".join(lines) + "\n"
+
+
+def _lineage(meta: dict) -> list[str]:
+    """Lines naming the runs this one grew from (``--init``), oldest first, while their
+    checkpoints are still on disk."""
+    stages, seen = [], set()
+    init = meta.get("init")
+    while init and init not in seen and Path(init).is_file():
+        seen.add(init)
+        _, checkpoint = load_checkpoint(init)
+        training = checkpoint.meta.get("training", {})
+        stages.append(f"`{checkpoint.meta.get('command')}` — best at step "
+                      f"{training.get('step')}, {training.get('wall_s', 0) / 60:.1f} min")
+        init = checkpoint.meta.get("init")
+    if init and not Path(init).is_file():
+        stages.append(f"`{init}` (no longer on disk)")
+    if not stages:
+        return []
+    return ["", "Grown from earlier runs (each `--init` the next), oldest first:", "",
+            *(f"{i}. {line}" for i, line in enumerate(reversed(stages), 1))]
 
 
 def _validation_line(metrics: dict, *, kind: str, n_pairs: int | None = None) -> str:

@@ -116,3 +116,29 @@ def test_wiener(tmp_path, capsys):
     np.testing.assert_allclose(refined + accompaniment, mix, atol=1e-4)
     assert separate(src, "-o", tmp_path / "bad", "--wiener", "-1") == 2
     assert "wiener" in capsys.readouterr().err
+
+
+def test_export_onnx_separator(tmp_path, capsys):
+    """A separator checkpoint exports as magnitudes -> mask, and ONNX Runtime's mask
+    separates like the PyTorch model."""
+    import torch
+
+    from cantata.export.onnx import OnnxModel
+    from cantata.models.registry import save_checkpoint
+    from cantata.models.separator import debug_separator
+
+    model = debug_separator("cirm")
+    ckpt = tmp_path / "sep.pt"
+    save_checkpoint(ckpt, model, name="separator", config=model.config, meta={})
+    out = tmp_path / "sep.onnx"
+    assert main(["export", "onnx", str(ckpt), str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["max_abs_diff"] < 1e-4
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert sidecar["stems"] == ["vocals", "accompaniment"] and sidecar["mask"] == "cirm"
+    assert sidecar["features"]["n_fft"] == model.config.features.n_fft
+    magnitude = np.random.default_rng(0).random((1, 2, model.config.n_freq, 100), np.float32)
+    mask = OnnxModel(out)(magnitude)
+    assert mask.shape == (1, 2, 2, model.config.n_freq, 100)
+    with torch.no_grad():
+        expected = model.mask(torch.from_numpy(magnitude))
+    np.testing.assert_allclose(mask[:, :, 0] + 1j * mask[:, :, 1], expected.numpy(), atol=1e-4)

@@ -248,7 +248,7 @@ class MaskUNet(nn.Module):
         Shape: mag (batch, channels, freq, frames) -> (batch, channels, n_out, freq,
         frames), n_out = 2 (real, imaginary) for cirm, else 1.
         """
-        if mag.ndim != 4 or mag.shape[2] != self.config.n_freq:
+        if not torch.jit.is_tracing() and (mag.ndim != 4 or mag.shape[2] != self.config.n_freq):
             raise ShapeError(f"expected a magnitude (batch, channels, {self.config.n_freq}, "
                              f"frames), got {tuple(mag.shape)}")
         batch, channels, freq, frames = mag.shape

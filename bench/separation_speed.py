@@ -13,7 +13,8 @@ threads, best of ``--repeats``, in multiples of real time:
    magnitudes at 44.1 kHz, n_fft 4096, hop 1024, about 8.9 M parameters, with Open-Unmix's
    input and output affine layers): STFT + network + ISTFT on the decoded audio, one target
    (decoding, writing and Open-Unmix's other three targets and Wiener filter not counted);
-4. ``cantata separate --gate`` on the song and on a 4-minute instrumental (the other
+4. ``cantata separate --wiener 1`` (one iteration of multichannel Wiener filtering);
+5. ``cantata separate --gate`` on the song and on a 4-minute instrumental (the other
    example, looped), with the share of the duration it skipped.
 """
 
@@ -117,6 +118,7 @@ def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
     torch.set_num_threads(2)
     separator, model = load_separator(model)
     gated, _ = load_separator(model, gate=gate_model)
+    filtered, _ = load_separator(model, wiener=1)
     with tempfile.TemporaryDirectory() as tmp:
         song = looped_mp3(SONG, Path(tmp) / "song.mp3")
         instrumental = looped_mp3(INSTRUMENTAL, Path(tmp) / "instrumental.mp3")
@@ -127,6 +129,7 @@ def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
 
         decode = best_of(repeats, lambda: [b for b in audio.stream(song, block_s=10)])
         plain = best_of(repeats, lambda: separate(separator, song))
+        wiener = best_of(repeats, lambda: separate(filtered, song))
         reference, job = open_unmix_job(audio.load(song).samples)
         umx = best_of(repeats, job)
         n_params = sum(p.numel() for p in reference.parameters()) / 1e6
@@ -134,6 +137,8 @@ def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
                    f"| |",
                    f"| `cantata separate --model {model}` (decode + separate + write 2 x "
                    f"16-bit wav) | **{DURATION_S / plain:.1f}x** | |",
+                   f"| `cantata separate --wiener 1` (the same + one iteration of "
+                   f"multichannel Wiener filtering) | {DURATION_S / wiener:.1f}x | |",
                    f"| Open-Unmix-sized network, untrained ({n_params:.1f} M parameters, one "
                    f"target): STFT + network + ISTFT | {DURATION_S / umx:.1f}x | |"]
         for name, path in (("song", song), ("instrumental", instrumental)):

@@ -59,17 +59,17 @@ def wiener(mix_spec: torch.Tensor, estimates: torch.Tensor, iterations: int = 1
     frames_first = x.movedim(-3, -1).unsqueeze(-1)  # (..., F, T, C, 1)
     for _ in range(iterations):
         v, spatial = _local_gaussian_model(y)
-        spatial = spatial + _REGULARISATION * eye
-        weighted = v.to(x.dtype)[..., None, None] * spatial.unsqueeze(-3)  # (..., S, F, T, C, C)
-        mix_cov = weighted.sum(-5) + _EPS * eye  # (..., F, T, C, C)
-        z = torch.linalg.solve(mix_cov, frames_first)  # (..., F, T, C, 1)
-        y = (weighted @ z.unsqueeze(-5)).squeeze(-1).movedim(-1, -3)  # (..., S, C, F, T)
+        spatial = spatial + _REGULARISATION * eye  # (..., S, F, C, C)
+        v = v.to(x.dtype)
+        mix_cov = torch.einsum("...sft,...sfcd->...ftcd", v, spatial) + _EPS * eye
+        z = torch.linalg.solve(mix_cov, frames_first)[..., 0]  # (..., F, T, C)
+        y = v.unsqueeze(-3) * torch.einsum("...sfcd,...ftd->...scft", spatial, z)
     return y * scale.unsqueeze(-4)
 
 
 def _local_gaussian_model(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """PSDs (..., S, F, T) and spatial covariances (..., S, F, C, C) of stem estimates
     (..., S, C, F, T)."""
-    v = y.abs().pow(2).mean(-3)
+    v = (y.real.square() + y.imag.square()).mean(-3)
     outer = torch.einsum("...cft,...dft->...fcd", y, y.conj())  # sum over frames
     return v, outer / (v.sum(-1)[..., None, None] + _EPS)

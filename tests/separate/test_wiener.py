@@ -9,7 +9,7 @@ import torch
 from cantata.errors import ConfigError, ShapeError
 from cantata.models.separator import debug_separator
 from cantata.separate.spectral import SpectralSeparator
-from cantata.separate.wiener import wiener
+from cantata.separate.wiener import _solve, wiener
 
 
 def _sdr(estimate: torch.Tensor, reference: torch.Tensor) -> float:
@@ -75,3 +75,13 @@ def test_separator_with_wiener_keeps_shape_and_sum(rate):
 def test_separator_refuses_bad_iterations():
     with pytest.raises(ConfigError, match="wiener"):
         SpectralSeparator(debug_separator("irm"), wiener=-1)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_small_hermitian_solves_match_a_general_solver(channels):
+    g = torch.Generator().manual_seed(channels)
+    m = torch.randn(7, channels, channels, dtype=torch.complex64, generator=g)
+    a = m @ m.mH + torch.eye(channels)  # Hermitian positive definite, like a covariance
+    b = torch.randn(7, channels, dtype=torch.complex64, generator=g)
+    expected = torch.linalg.solve(a, b.unsqueeze(-1))[..., 0]
+    assert torch.allclose(_solve(a, b), expected, atol=1e-5)

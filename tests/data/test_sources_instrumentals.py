@@ -104,3 +104,15 @@ def test_training_instrumentals_never_include_benchmark_tracks(tmp_path, monkeyp
     for roots in (["debian"], [game]):
         kept = recipes.training_instrumentals(roots)
         assert sorted(Path(ex.audio).name for ex in kept) == ["t0.flac", "t2.flac"]
+
+
+def test_training_instrumentals_from_a_folder_without_debian_soundtracks(tmp_path, monkeypatch):
+    from cantata.train import recipes
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    sf.write(mine / "a.flac", np.zeros(RATE), RATE)
+    monkeypatch.setattr(instrumentals, "INSTRUMENTAL_FOLDERS", {"wesnoth": tmp_path / "none"})
+    assert [Path(ex.audio).name for ex in recipes.training_instrumentals([mine])] == ["a.flac"]
+    with pytest.raises(ConfigError):
+        recipes.training_instrumentals(["debian"])

@@ -211,12 +211,15 @@ def training_instrumentals(roots: Sequence[str | Path]) -> list[Any]:
     whole tracks, not the sample packs), without the detection benchmark's test tracks."""
     debian = [r for r in roots if str(r) == "debian"]
     folders = [r for r in roots if str(r) != "debian"]
-    examples = ([ex for ex in load_instrumentals() if ex.group not in SAMPLE_PACKS]
+    try:  # read once: it probes (and warns about) every file
+        installed = load_instrumentals()
+    except ConfigError:  # no Debian soundtracks: nothing of the benchmark to hold out
+        if debian:
+            raise
+        installed = []
+    examples = ([ex for ex in installed if ex.group not in SAMPLE_PACKS]
                 if debian else []) + (load_instrumentals(folders) if folders else [])
-    try:
-        held = {Path(ex.audio).resolve() for ex in split_benchmark(load_instrumentals())[1]}
-    except ConfigError:  # no Debian soundtracks installed: nothing of the benchmark to hold out
-        held = set()
+    held = {Path(ex.audio).resolve() for ex in split_benchmark(installed)[1]}
     kept = [ex for ex in examples if Path(ex.audio).resolve() not in held]
     if not kept:
         raise ConfigError(f"no instrumentals left in {', '.join(map(str, roots))} once the "

@@ -76,8 +76,8 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "",
         f"Command: `{meta.get('command') or command}`",
         "",
-        f"Best checkpoint at step {training.get('step')} of "
-        f"{training.get('train_config', {}).get('max_steps')}; wall time "
+        _which_weights(meta, training)
+        + f"{training.get('train_config', {}).get('max_steps')}; wall time "
         f"{training.get('wall_s', 0) / 60:.1f} min on the project's 2-core CPU machine.",
         *_lineage(meta),
         "",
@@ -86,7 +86,9 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         _validation_line(metrics, kind="separator" if meta.get("stems") else
                          "embedder" if meta.get("system") else
                          "continuer" if meta.get("embedder") else "detector",
-                         n_pairs=meta.get("data", {}).get("val_pairs")),
+                         n_pairs=meta.get("data", {}).get("val_pairs")) if metrics else
+        "Validation: not measured on these weights (the mean of checkpoints, each scored on "
+        "its own); see the test below.",
     ]
     labels = meta.get("labels", [])
     if len(labels) > 1:
@@ -97,6 +99,17 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
     if quality:
         lines += ["", quality]
     return "\n".join(lines) + "\n"
+
+
+def _which_weights(meta: dict, training: dict) -> str:
+    """'Best checkpoint at step N of ', or what an averaged checkpoint is the mean of."""
+    sources = meta.get("averaged_from")
+    if not sources:
+        return f"Best checkpoint at step {training.get('step')} of "
+    steps = ", ".join(str(s.get("step")) for s in sources)
+    paths = " ".join(s.get("path", "?") for s in sources)
+    return (f"The mean of the weights at steps {steps} (`cantata train average {paths} "
+            "--out ...`) of ")
 
 
 def _lineage(meta: dict) -> list[str]:

@@ -29,10 +29,11 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
                  16000)
     out = tmp_path / "run"
     assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--loss",
-                 "l1+sisdr", "--channels", "2", "--out", str(out), "--steps", "3",
-                 "--batch-size", "2", "--eval-every", "3", "--workers", "0", "--json"]) == 0
+                 "l1+sisdr", "--channels", "2", "--out", str(out), "--steps", "4",
+                 "--batch-size", "2", "--eval-every", "2", "--workers", "0",
+                 "--keep-checkpoints", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["steps"] == 3 and summary["best"].endswith("best.pt")
+    assert summary["steps"] == 4 and summary["best"].endswith("best.pt")
     assert np.isfinite(summary["best_metric"])
 
     _, checkpoint = load_checkpoint(summary["best"])
@@ -44,6 +45,14 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     stems = separator.separate_window(x, 44100)
     assert stems.shape == (2, 2, 44100)
     np.testing.assert_allclose(stems.sum(axis=0), x, atol=1e-4)
+
+    kept = sorted(str(p) for p in (out / "steps").glob("*.pt"))
+    assert main(["train", "average", *kept, "--out", str(tmp_path / "avg.pt"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["averaged"] == kept and len(kept) == 2
+    averaged = SpectralSeparator.from_checkpoint(tmp_path / "avg.pt")
+    assert averaged.separate_window(x, 44100).shape == (2, 2, 44100)
+    assert main(["train", "average", *kept, "--out", str(tmp_path / "avg.pt")]) == 2
+    assert "avg.pt exists" in capsys.readouterr().err
 
     grown = tmp_path / "grown"
     assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--init",

@@ -154,6 +154,16 @@ def test_fit_learns_and_writes_best_last_and_log(tmp_path: Path) -> None:
     assert _max_diff(load_checkpoint(tmp_path / "last.pt")[0], model) == 0.0
 
 
+def test_keep_checkpoints_writes_every_evaluation(tmp_path: Path) -> None:
+    result, model = _fit(tmp_path, replace(BASE, keep_checkpoints=True))
+    kept = sorted((tmp_path / "steps").glob("*.pt"))
+    assert [p.name for p in kept] == [f"step-{s:06d}.pt" for s in (3, 6, 9, 12)]
+    last, checkpoint = load_checkpoint(kept[-1])
+    assert checkpoint.meta["training"]["step"] == 12 and _max_diff(last, model) == 0.0
+    _fit(tmp_path / "plain")
+    assert not (tmp_path / "plain" / "steps").exists()
+
+
 def test_early_stopping_and_a_stopped_run_stays_stopped(tmp_path: Path) -> None:
     config = replace(BASE, max_steps=100, eval_every=2, patience=2)
     result, _ = _fit(tmp_path, config, task=FlatTask())

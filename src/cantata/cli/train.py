@@ -1,5 +1,5 @@
 """``cantata train speech-detector|singing-detector|separator|embedder|continuer``: train a
-model, keep the best checkpoint."""
+model, keep the best checkpoint; ``cantata train average``: average checkpoints."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     _add_separator(models, parents)
     _add_embedder(models, parents)
     _add_continuer(models, parents)
+    _add_average(models, parents)
 
 
 def _add_song_data(p: argparse.ArgumentParser) -> None:
@@ -64,6 +65,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--patience", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="data-loading processes")
+    p.add_argument("--keep-checkpoints", action="store_true",
+                   help="also keep every evaluation's weights as OUT/steps/step-<step>.pt "
+                        "(for cantata train average)")
 
 
 def _train_config(args: argparse.Namespace) -> Any:
@@ -71,7 +75,8 @@ def _train_config(args: argparse.Namespace) -> Any:
 
     return TrainConfig(max_steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                        eval_every=args.eval_every, patience=args.patience, seed=args.seed,
-                       num_workers=args.workers, lr_schedule="cosine")
+                       num_workers=args.workers, lr_schedule="cosine",
+                       keep_checkpoints=args.keep_checkpoints)
 
 
 def run_speech(args: argparse.Namespace, out: Output) -> int:
@@ -308,3 +313,26 @@ def run_continuer(args: argparse.Namespace, out: Output) -> int:
             mir1k=args.mir1k, instrumentals=args.instrumentals, songs=args.songs,
             cache=args.cache, command=_command(), on_progress=on_event)
     return _report(out, result, "validation MSE {:.3f}")
+
+
+def _add_average(models: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = models.add_parser(
+        "average", parents=parents, help="average the weights of checkpoints of one run",
+        description="Write the mean of the weights of several checkpoints of one model (for "
+                    "example the last evaluations of a run trained with --keep-checkpoints); "
+                    "it often generalises a little better than any one of them.")
+    p.add_argument("checkpoints", nargs="+", type=Path, metavar="CKPT")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint file to write")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.set_defaults(run=run_average)
+
+
+def run_average(args: argparse.Namespace, out: Output) -> int:
+    from cantata.train.average import average_checkpoints
+
+    path = average_checkpoints(args.checkpoints, args.out, overwrite=args.force)
+    if out.json_mode:
+        out.json({"out": str(path), "averaged": [str(p) for p in args.checkpoints]})
+    else:
+        out.show(f"wrote {path}, the mean of {len(args.checkpoints)} checkpoints")
+    return 0

@@ -34,6 +34,8 @@ class TrainConfig:
         num_workers: data-loader worker processes (0: load in the training process).
         log_every: emit a "train" event every this many steps, with means over them.
         lr_schedule: "constant", or "cosine" (decay from ``lr`` to 0 over ``max_steps``).
+        keep_checkpoints: also keep every evaluation's weights as
+            ``steps/step-<step>.pt`` (for checkpoint averaging, or to look back).
     """
 
     max_steps: int = 2000
@@ -47,6 +49,7 @@ class TrainConfig:
     num_workers: int = 0
     log_every: int = 20
     lr_schedule: str = "constant"
+    keep_checkpoints: bool = False
 
     def __post_init__(self) -> None:
         for name in (*_POSITIVE_INTS, *_NON_NEGATIVE_INTS):

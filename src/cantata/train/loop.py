@@ -9,7 +9,9 @@ A run folder ends up holding:
   ``meta["training"] = {"step", "metrics", "train_config", "wall_s"}``;
 - ``last.pt``: the same format plus ``train_state``, written at every evaluation;
   ``fit(..., resume=True)`` continues from it;
-- ``train.jsonl``: one JSON line per event (see :mod:`cantata.train.events`).
+- ``train.jsonl``: one JSON line per event (see :mod:`cantata.train.events`);
+- ``steps/step-<step>.pt``: with ``keep_checkpoints``, every evaluation's weights (for
+  :func:`cantata.train.average.average_checkpoints`).
 """
 
 from __future__ import annotations
@@ -224,14 +226,18 @@ class _Run:
         """Evaluate, update best and patience, write the checkpoints, then emit the event."""
         metrics = self._evaluate(val_batches)
         state = self.state
+        training = {
+            "step": state.step,
+            "metrics": metrics,
+            "train_config": self.config.to_dict(),
+            "wall_s": state.wall_s,
+        }
         if self._update_progress(metrics):
-            training = {
-                "step": state.step,
-                "metrics": metrics,
-                "train_config": self.config.to_dict(),
-                "wall_s": state.wall_s,
-            }
             self.files.save(self.files.best_path, self.model, training=training)
+        if self.config.keep_checkpoints:
+            path = self.files.step_path(state.step)
+            path.parent.mkdir(exist_ok=True)
+            self.files.save(path, self.model, training=training)
         save_last(
             self.files,
             self.model,

@@ -88,6 +88,10 @@ class RunFiles:
         """The resumable checkpoint of the latest evaluation."""
         return self.out_dir / "last.pt"
 
+    def step_path(self, step: int) -> Path:
+        """Where ``keep_checkpoints`` puts the weights of the evaluation at ``step``."""
+        return self.out_dir / "steps" / f"step-{step:06d}.pt"
+
     def save(
         self,
         path: Path,

@@ -119,15 +119,22 @@ def test_wiener(tmp_path, capsys):
 
 
 def test_export_onnx_separator(tmp_path, capsys):
-    """A separator checkpoint exports as magnitudes -> mask, and ONNX Runtime's mask
-    separates like the PyTorch model."""
+    """A separator checkpoint (with the refinement and the GRU) exports as magnitudes ->
+    mask, and ONNX Runtime's mask separates like the PyTorch model."""
+    from dataclasses import replace
+
     import torch
 
     from cantata.export.onnx import OnnxModel
     from cantata.models.registry import save_checkpoint
-    from cantata.models.separator import debug_separator
+    from cantata.models.separator import MaskUNet, debug_separator
 
-    model = debug_separator("cirm")
+    config = replace(debug_separator("cirm").config, refine_channels=2, context_units=3)
+    model = MaskUNet(config).eval()
+    with torch.no_grad():  # the refinement and the GRU start as no-ops: make them count
+        for i, parameter in enumerate(model.parameters()):
+            parameter.add_(0.1 * torch.randn(parameter.shape, generator=torch.Generator()
+                                             .manual_seed(i)))
     ckpt = tmp_path / "sep.pt"
     save_checkpoint(ckpt, model, name="separator", config=model.config, meta={})
     out = tmp_path / "sep.onnx"

@@ -46,13 +46,12 @@ def run_onnx(args: argparse.Namespace, out: Output) -> int:
 
 def _is_separator(model: str) -> bool:
     """A shipped separator name, or a checkpoint file of a separator."""
-    from cantata.models.registry import load_checkpoint
-    from cantata.models.separator import MaskUNet
+    from cantata.models.registry import read_checkpoint_payload
     from cantata.separate.api import SHIPPED
 
     if model in SHIPPED:
         return True
-    return Path(model).is_file() and isinstance(load_checkpoint(model)[0], MaskUNet)
+    return Path(model).is_file() and read_checkpoint_payload(Path(model))["name"] == "separator"
 
 
 def _export_detector(model: str, dest: Path) -> tuple[Path, float]:

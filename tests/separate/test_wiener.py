@@ -85,3 +85,13 @@ def test_small_hermitian_solves_match_a_general_solver(channels):
     b = torch.randn(7, channels, dtype=torch.complex64, generator=g)
     expected = torch.linalg.solve(a, b.unsqueeze(-1))[..., 0]
     assert torch.allclose(_solve(a, b), expected, atol=1e-5)
+
+
+def test_stereo_covariances_match_the_general_outer_product():
+    from cantata.separate.wiener import _local_gaussian_model
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(3, 2, 2, 5, 7, dtype=torch.complex64, generator=g)
+    v, spatial = _local_gaussian_model(y)
+    outer = torch.einsum("...cft,...dft->...fcd", y, y.conj())
+    torch.testing.assert_close(spatial, outer / v.sum(-1)[..., None, None], rtol=1e-5, atol=1e-6)

@@ -84,6 +84,13 @@ def _solve(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def _local_gaussian_model(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """PSDs (..., S, F, T) and spatial covariances (..., S, F, C, C) of stem estimates
     (..., S, C, F, T)."""
-    v = (y.real.square() + y.imag.square()).mean(-3)
-    outer = torch.einsum("...cft,...dft->...fcd", y, y.conj())  # sum over frames
+    power = y.real.square() + y.imag.square()
+    v = power.mean(-3)
+    if y.shape[-3] == 2:  # stereo: the diagonal from the powers, one cross term
+        cross = (y[..., 0, :, :] * y[..., 1, :, :].conj()).sum(-1)  # (..., S, F)
+        diag = power.sum(-1).to(y.dtype)  # (..., S, C, F)
+        outer = torch.stack([torch.stack([diag[..., 0, :], cross], -1),
+                             torch.stack([cross.conj(), diag[..., 1, :]], -1)], -2)
+    else:
+        outer = torch.einsum("...cft,...dft->...fcd", y, y.conj())  # sum over frames
     return v, outer / (v.sum(-1)[..., None, None] + _EPS)

@@ -160,6 +160,8 @@ def test_keep_checkpoints_writes_every_evaluation(tmp_path: Path) -> None:
     assert [p.name for p in kept] == [f"step-{s:06d}.pt" for s in (3, 6, 9, 12)]
     last, checkpoint = load_checkpoint(kept[-1])
     assert checkpoint.meta["training"]["step"] == 12 and _max_diff(last, model) == 0.0
+    walls = [load_checkpoint(p)[1].meta["training"]["wall_s"] for p in kept]
+    assert walls == sorted(walls) and walls[0] > 0  # each up to its own evaluation
     _fit(tmp_path / "plain")
     assert not (tmp_path / "plain" / "steps").exists()
 

@@ -226,13 +226,14 @@ class _Run:
         """Evaluate, update best and patience, write the checkpoints, then emit the event."""
         metrics = self._evaluate(val_batches)
         state = self.state
+        improved = self._update_progress(metrics)  # also brings state.wall_s up to date
         training = {
             "step": state.step,
             "metrics": metrics,
             "train_config": self.config.to_dict(),
             "wall_s": state.wall_s,
         }
-        if self._update_progress(metrics):
+        if improved:
             self.files.save(self.files.best_path, self.model, training=training)
         if self.config.keep_checkpoints:
             path = self.files.step_path(state.step)

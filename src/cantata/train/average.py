@@ -28,15 +28,18 @@ def average_checkpoints(paths: Sequence[str | os.PathLike[str]],
     the last input's step and wall time but drops its validation metrics (they were
     measured on other weights).
 
+    ``out`` may be a folder: the file is then named by its digest, as
+    :func:`~cantata.models.registry.save_checkpoint` does.
+
     Raises:
         ConfigError: fewer than two inputs, inputs of different models or configs, or
-            ``out`` exists and ``overwrite`` is false.
+            ``out`` is an existing file and ``overwrite`` is false.
         ModelLoadError: an input is not a checkpoint.
     """
     if len(paths) < 2:
         raise ConfigError(f"averaging needs at least two checkpoints, got {len(paths)}")
     out = Path(out)
-    if out.exists() and not overwrite:
+    if out.is_file() and not overwrite:
         raise ConfigError(f"{out} exists (use --force to replace it)")
     payloads = [read_checkpoint_payload(Path(p)) for p in paths]
     first, last = payloads[0], payloads[-1]

@@ -121,8 +121,11 @@ def _lineage(meta: dict) -> list[str]:
         seen.add(init)
         _, checkpoint = load_checkpoint(init)
         training = checkpoint.meta.get("training", {})
-        stages.append(f"`{checkpoint.meta.get('command')}` — best at step "
-                      f"{training.get('step')}, {training.get('wall_s', 0) / 60:.1f} min")
+        sources = checkpoint.meta.get("averaged_from")
+        which = (f"the mean of steps {', '.join(str(s.get('step')) for s in sources)}"
+                 if sources else f"best at step {training.get('step')}")
+        stages.append(f"`{checkpoint.meta.get('command')}` — {which}, "
+                      f"{training.get('wall_s', 0) / 60:.1f} min")
         init = checkpoint.meta.get("init")
     if init and not Path(init).is_file():
         stages.append(f"`{init}` (no longer on disk)")

@@ -106,10 +106,15 @@ def _which_weights(meta: dict, training: dict) -> str:
     sources = meta.get("averaged_from")
     if not sources:
         return f"Best checkpoint at step {training.get('step')} of "
-    steps = ", ".join(str(s.get("step")) for s in sources)
+    steps = _steps(sources)
     paths = " ".join(s.get("path", "?") for s in sources)
     return (f"The mean of the weights at steps {steps} (`cantata train average {paths} "
             "--out ...`) of ")
+
+
+def _steps(sources: list[dict]) -> str:
+    """'1500, 1750, 2000': the steps of the checkpoints an average was made from."""
+    return ", ".join(str(source.get("step")) for source in sources)
 
 
 def _lineage(meta: dict) -> list[str]:
@@ -122,8 +127,8 @@ def _lineage(meta: dict) -> list[str]:
         _, checkpoint = load_checkpoint(init)
         training = checkpoint.meta.get("training", {})
         sources = checkpoint.meta.get("averaged_from")
-        which = (f"the mean of steps {', '.join(str(s.get('step')) for s in sources)}"
-                 if sources else f"best at step {training.get('step')}")
+        which = (f"the mean of steps {_steps(sources)}" if sources
+                 else f"best at step {training.get('step')}")
         stages.append(f"`{checkpoint.meta.get('command')}` — {which}, "
                       f"{training.get('wall_s', 0) / 60:.1f} min")
         init = checkpoint.meta.get("init")

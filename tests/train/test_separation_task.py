@@ -14,7 +14,8 @@ from cantata.data.sources import load_mir1k
 from cantata.errors import ConfigError
 from cantata.models.registry import load_checkpoint
 from cantata.models.separator import MaskUNet, SeparatorConfig, debug_separator
-from cantata.separate.losses import sdr, si_sdr
+from cantata.separate.losses import sdr, si_sdr, windowed_sdr
+from cantata.separate.metrics import bss_eval
 from cantata.testing import noise, sine
 from cantata.train.config import TrainConfig
 from cantata.train.recipes import TEST_SINGERS, VAL_SINGERS, extend_separator, train_separator
@@ -53,6 +54,26 @@ def test_si_sdr_and_sdr():
     assert si_sdr(torch.zeros(16000), torch.zeros(16000)).isfinite()
 
 
+def test_windowed_sdr_is_what_bss_eval_scores_per_window():
+    g = torch.Generator().manual_seed(2)
+    s = torch.randn(1, 2, 4500, generator=g)
+    e = s + torch.linspace(0.05, 1.0, 4500) * torch.randn(1, 2, 4500, generator=g)
+    ours = windowed_sdr(e, s, 1000, max_db=200.0)[0]  # 4 windows, the partial one dropped
+    refs = np.stack([s[0].T.numpy(), (torch.randn(2, 4500, generator=g)).T.numpy()])
+    ests = np.stack([e[0].T.numpy(), refs[1]])
+    theirs = bss_eval(refs, ests, 1000).sdr[0]
+    np.testing.assert_allclose(ours.numpy(), theirs, atol=1e-3)
+    assert ours[0] > ours[-1]  # the noise grows along the signal
+
+
+def test_windowed_sdr_is_capped():
+    s = torch.randn(2, 1, 3000)
+    assert torch.allclose(windowed_sdr(s, s, 1000), torch.tensor(30.0), atol=1e-3)
+    assert windowed_sdr(s.clone(), s, 1000, max_db=10.0).max() < 10.001
+    with pytest.raises(ValueError, match="no 4000-sample window"):
+        windowed_sdr(s, s, 4000)
+
+
 def test_parse_loss():
     assert parse_loss("l1+sisdr") == ("l1", "sisdr")
     with pytest.raises(ConfigError, match="loss must be"):
@@ -63,7 +84,8 @@ def test_parse_loss():
 
 @pytest.mark.parametrize(("mask", "loss"), [
     ("irm", "l1"), ("irm", "mse"), ("irm", "mrstft"), ("irm", "sisdr"), ("psm", "mse"),
-    ("psm", "l1+sisdr"), ("cirm", "mse"), ("cirm", "l1+mrstft")])
+    ("psm", "l1+sisdr"), ("cirm", "mse"), ("cirm", "l1+mrstft"), ("irm", "winsdr"),
+    ("irm", "l1+sisdr+winsdr")])
 def test_every_loss_is_finite_and_has_gradients(mask, loss):
     model = MaskUNet(SeparatorConfig(mask=mask, channels=(4, 8), strides=((4, 2), (2, 2)),
                                      level_convs=0))

@@ -166,8 +166,8 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--musdb", type=Path, metavar="DIR",
                    help="MUSDB18-style folder (only its train tracks are used)")
     p.add_argument("--mask", choices=["irm", "psm", "cirm"], default="irm")
-    p.add_argument("--loss", default="l1", help="l1 (default), mse, mrstft, sisdr, or a sum "
-                                                "such as l1+sisdr")
+    p.add_argument("--loss", default="l1", help="l1 (default), mse, mrstft, sisdr, winsdr, or a "
+                                                "sum such as l1+sisdr")
     p.add_argument("--channels", type=int, choices=[1, 2], default=1,
                    help="train on mono (default) or stereo mixes")
     p.add_argument("--init", type=Path, metavar="SEPARATOR_CKPT",

@@ -11,7 +11,10 @@ Losses, by name, summed with ``+`` (e.g. ``"l1+sisdr"``):
   mixture magnitude of the item (the default);
 - ``"mse"``: mean squared error between the predicted and the ideal mask;
 - ``"mrstft"``: multi-resolution STFT loss on both stems' waveforms;
-- ``"sisdr"``: minus the vocals' SI-SDR in units of 10 dB, over items with vocals.
+- ``"sisdr"``: minus the vocals' SI-SDR in units of 10 dB, over items with vocals;
+- ``"winsdr"``: minus the vocals' plain SDR of each 1 s window in units of 10 dB (capped
+  at 30 dB), averaged over windows with vocals — what BSS Eval v4 scores and takes the
+  median of, so quiet stretches of singing count as much as loud ones.
 """
 
 from __future__ import annotations
@@ -28,10 +31,16 @@ from cantata.data.sources import read_stems
 from cantata.errors import ConfigError
 from cantata.features import istft, stft
 from cantata.models.separator import MaskUNet
-from cantata.separate.losses import magnitude_l1, multi_resolution_stft_loss, sdr, si_sdr
+from cantata.separate.losses import (
+    magnitude_l1,
+    multi_resolution_stft_loss,
+    sdr,
+    si_sdr,
+    windowed_sdr,
+)
 from cantata.separate.masks import apply_masks, complement, ideal_masks
 
-LOSSES: tuple[str, ...] = ("l1", "mse", "mrstft", "sisdr")
+LOSSES: tuple[str, ...] = ("l1", "mse", "mrstft", "sisdr", "winsdr")
 """Loss terms a :class:`SeparationTask` can sum."""
 
 #: a stem quieter than this fraction of the mixture's energy counts as silent in metrics
@@ -74,7 +83,7 @@ class SeparationTask:
                     center=f.center)  # (B, C, F, T)
         mask = model.mask(spec.abs())
         est = apply_masks(spec, complement(mask))  # (B, S, C, F, T)
-        if waveforms or {"mrstft", "sisdr"} & set(self.terms):
+        if waveforms or {"mrstft", "sisdr", "winsdr"} & set(self.terms):
             wavs = istft(est, hop_length=f.hop_length, window=f.window, center=f.center,
                          length=mixture.shape[-1])  # (B, S, C, N)
         ref_spec = stft(refs, n_fft=f.n_fft, hop_length=f.hop_length, window=f.window,
@@ -89,6 +98,9 @@ class SeparationTask:
                 terms[term] = (mask - ideal).abs().pow(2).mean()
             elif term == "mrstft":
                 terms[term] = multi_resolution_stft_loss(wavs, refs)
+            elif term == "winsdr":
+                terms[term] = _window_sdr_loss(wavs[:, 0], refs[:, 0], mixture,
+                                               f.sample_rate)
             else:
                 vocals, reference = wavs[:, 0].flatten(1), refs[:, 0].flatten(1)
                 valid = _audible(reference, mixture.flatten(1)).float()
@@ -127,6 +139,18 @@ class SeparationTask:
             flat = np.concatenate(values)
             metrics[key] = float(np.median(flat)) if flat.size else float("nan")
         return metrics
+
+
+def _window_sdr_loss(estimate: torch.Tensor, reference: torch.Tensor, mixture: torch.Tensor,
+                     sample_rate: int) -> torch.Tensor:
+    """Minus the mean windowed SDR / 10 over audible 1 s windows (shorter items: one
+    window of their length). Shapes: (batch, channels, time) each -> scalar."""
+    window = min(sample_rate, mixture.shape[-1])
+    scores = windowed_sdr(estimate, reference, window)  # (B, W)
+    n = scores.shape[1] * window
+    valid = _audible(*(x[..., :n].unflatten(-1, (-1, window)).transpose(1, 2).flatten(2)
+                       for x in (reference, mixture))).float()  # (B, W)
+    return -(scores * valid).sum() / valid.sum().clamp_min(1) / 10
 
 
 def _audible(reference: torch.Tensor, mixture: torch.Tensor) -> torch.Tensor:

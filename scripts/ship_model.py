@@ -169,13 +169,15 @@ def main() -> None:
     args = parser.parse_args()
     stem = SHIPPED[args.name]
     digest = hashlib.sha256(args.checkpoint.read_bytes()).hexdigest()[:8]
+    quality = args.quality.read_text() if args.quality else ""
+    # the card first: its lineage may run through the weights about to be replaced
+    text = card(args.name, stem, args.checkpoint, args.command, quality)
     for old in WEIGHTS_DIR.glob(f"{stem}-*.pt"):
         old.unlink()
     WEIGHTS_DIR.mkdir(exist_ok=True)
     dest = WEIGHTS_DIR / f"{stem}-{digest}.pt"
     shutil.copyfile(args.checkpoint, dest)
-    quality = args.quality.read_text() if args.quality else ""
-    (WEIGHTS_DIR / f"{stem}.md").write_text(card(args.name, stem, dest, args.command, quality))
+    (WEIGHTS_DIR / f"{stem}.md").write_text(text)
     print(f"shipped {dest} and {stem}.md")
 
 

@@ -49,15 +49,23 @@ def windowed_sdr(estimate: torch.Tensor, reference: torch.Tensor, window: int, *
 
     Shape: (batch, channels, time) each -> (batch, time // window).
     """
-    n = estimate.shape[-1] // window
-    if n < 1:
-        raise ValueError(f"signals of {estimate.shape[-1]} samples hold no {window}-sample window")
-    shape = (*estimate.shape[:2], n, window)
-    est, ref = (x[..., : n * window].reshape(shape) for x in (estimate, reference))
-    target = ref.pow(2).sum((1, 3))
-    error = (ref - est).pow(2).sum((1, 3))
+    est, ref = windows(estimate, window), windows(reference, window)
+    target = ref.pow(2).sum(-1)
+    error = (ref - est).pow(2).sum(-1)
     tau = 10 ** (-max_db / 10)
     return 10 * torch.log10((target + _EPS) / (error + tau * target + _EPS))
+
+
+def windows(signal: torch.Tensor, window: int) -> torch.Tensor:
+    """Consecutive ``window``-sample stretches, all channels of one stretch together; a
+    trailing partial window is dropped.
+
+    Shape: (batch, channels, time) -> (batch, time // window, channels * window).
+    """
+    n = signal.shape[-1] // window
+    if n < 1:
+        raise ValueError(f"signals of {signal.shape[-1]} samples hold no {window}-sample window")
+    return signal[..., : n * window].unflatten(-1, (n, window)).transpose(1, 2).flatten(2)
 
 
 def magnitude_l1(estimate: torch.Tensor, target: torch.Tensor,

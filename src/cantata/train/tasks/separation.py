@@ -37,6 +37,7 @@ from cantata.separate.losses import (
     sdr,
     si_sdr,
     windowed_sdr,
+    windows,
 )
 from cantata.separate.masks import apply_masks, complement, ideal_masks
 
@@ -147,9 +148,7 @@ def _window_sdr_loss(estimate: torch.Tensor, reference: torch.Tensor, mixture: t
     window of their length). Shapes: (batch, channels, time) each -> scalar."""
     window = min(sample_rate, mixture.shape[-1])
     scores = windowed_sdr(estimate, reference, window)  # (B, W)
-    n = scores.shape[1] * window
-    valid = _audible(*(x[..., :n].unflatten(-1, (-1, window)).transpose(1, 2).flatten(2)
-                       for x in (reference, mixture))).float()  # (B, W)
+    valid = _audible(windows(reference, window), windows(mixture, window)).float()  # (B, W)
     return -(scores * valid).sum() / valid.sum().clamp_min(1) / 10
 
 

@@ -8,6 +8,11 @@ writing proceed block by block, so a 1-hour song never sits whole in memory.
 
 With a gate (``Separator.from_pretrained(..., gate=True)``), the singing detector runs
 first and the network is skipped where nobody sings (:mod:`.gating`).
+
+The network hears every input at one level: the mixture is scaled so that its peak
+sits at :data:`TARGET_PEAK` and the stems are scaled back (``normalize=False`` turns this
+off), so separating ``c * x`` gives ``c`` times the stems of ``x``: a quietly mastered
+song separates as well as a loud one.
 """
 
 from __future__ import annotations
@@ -45,6 +50,19 @@ DEFAULT_GATE_DETECTOR = "singing"
 DECODE_BLOCK_S = 10.0
 #: output sample formats by the CLI's ``--bits``
 BITS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+#: the peak the input is scaled to before separation (-6 dBFS: the middle of the training
+#: mixes' -12...0 dBFS peaks)
+TARGET_PEAK = 0.5
+#: the largest such gain (60 dB): near-silent input is not blown up further
+MAX_GAIN = 1000.0
+
+
+def level_gain(peak: float) -> float:
+    """The gain that brings an input peaking at ``peak`` to :data:`TARGET_PEAK` (at most
+    :data:`MAX_GAIN`; 1 for silence or a non-finite peak)."""
+    if not np.isfinite(peak) or peak <= 0.0:
+        return 1.0
+    return min(TARGET_PEAK / peak, MAX_GAIN)
 
 
 class Detector(Protocol):
@@ -97,7 +115,7 @@ class Separator:
 
     def __init__(self, backend: WindowSeparator, *, name: str = "",
                  detector: Detector | None = None, gate_config: GateConfig | None = None,
-                 engine: EngineConfig | None = None) -> None:
+                 engine: EngineConfig | None = None, normalize: bool = True) -> None:
         """Wrap a window separator.
 
         Args:
@@ -108,8 +126,11 @@ class Separator:
             gate_config: what gated mode skips; default :class:`GateConfig`.
             engine: windowing; default :class:`EngineConfig`, its hop aligned to the
                 network's frame grid (:func:`frame_period_s`).
+            normalize: scale each input to a peak of :data:`TARGET_PEAK` before
+                separating it, and the stems back (see the module docstring).
         """
         self.backend, self.name, self.detector = backend, name, detector
+        self.normalize = normalize
         self.gate_config = gate_config or GateConfig()
         self.engine = (engine or EngineConfig()).aligned(frame_period_s(backend))
         if detector is not None and self.gate_config.bypass_stem not in self.stems:
@@ -120,7 +141,8 @@ class Separator:
     def from_pretrained(cls, name_or_path: PathLike = "separator", *, mask: str | None = None,
                         wiener: int = 0, gate: bool | str | Detector | None = None,
                         engine: EngineConfig | None = None,
-                        gate_config: GateConfig | None = None) -> Separator:
+                        gate_config: GateConfig | None = None,
+                        normalize: bool = True) -> Separator:
         """Load a shipped model by name (see ``SHIPPED``), ``"debug"``, or a checkpoint file.
 
         Args:
@@ -132,6 +154,7 @@ class Separator:
             gate: True (the shipped singing detector), a detector name or path, or a
                 detector object: skip the network where it finds no singing.
             engine, gate_config: windowing and gating settings.
+            normalize: separate every input at one peak level (see the class).
 
         Raises:
             ModelLoadError: unknown name, missing weights, or a bad checkpoint.
@@ -139,7 +162,7 @@ class Separator:
         """
         backend = load_backend(name_or_path, mask=mask, wiener=wiener)
         return cls(backend, name=str(name_or_path), detector=resolve_gate(gate),
-                   gate_config=gate_config, engine=engine)
+                   gate_config=gate_config, engine=engine, normalize=normalize)
 
     @property
     def stems(self) -> tuple[str, ...]:
@@ -163,8 +186,11 @@ class Separator:
         """
         wav = src if isinstance(src, Waveform) else audio.load(src)
         plan = self._plan(src, wav.duration_s, wav.sample_rate)
-        out = separate_array(self.backend, wav.samples, sample_rate=wav.sample_rate,
-                             config=self.engine, gate=plan, on_progress=on_progress)
+        gain = level_gain(float(np.abs(wav.samples).max(initial=0.0))) if self.normalize \
+            else 1.0
+        out = separate_array(self.backend, wav.samples * np.float32(gain),
+                             sample_rate=wav.sample_rate, config=self.engine, gate=plan,
+                             on_progress=on_progress) / np.float32(gain)
         stems = {name: Waveform(out[i], wav.sample_rate) for i, name in enumerate(self.stems)}
         return Stems(stems, wav.sample_rate, input=None if isinstance(src, Waveform)
                      else os.fspath(src), skipped_s=plan.skipped_s if plan else 0.0)
@@ -187,7 +213,8 @@ class Separator:
                           on_progress: Callable[[float], None] | None = None) -> StemFiles:
         """Separate a file of any length into ``out_dir/<input stem>/<stem>.<format>``.
 
-        The file is decoded, separated and written block by block (bounded memory).
+        The file is decoded, separated and written block by block (bounded memory); with
+        ``normalize``, a first pass decodes it to find its peak.
         Each stem goes to a temporary file in the destination folder that is renamed into
         place when complete, so no half-written stem ever carries the real name.
 
@@ -221,14 +248,16 @@ class Separator:
                                             "replace it)")
         header = audio.info(path)
         plan = self._plan(path, header.duration_s, header.sample_rate)
-        blocks = (block.samples for block in audio.stream(path, block_s=DECODE_BLOCK_S))
+        gain = np.float32(level_gain(file_peak(path)) if self.normalize else 1.0)
+        blocks = (block.samples * gain
+                  for block in audio.stream(path, block_s=DECODE_BLOCK_S))
         out = separate_stream(self.backend, blocks, sample_rate=header.sample_rate,
                               config=self.engine, gate=plan, on_progress=on_progress)
         index = [self.stems.index(stem) for stem in dests]
         with _StemWriters(dests, sample_rate=header.sample_rate, n_channels=header.n_channels,
                           fmt=fmt, subtype=subtype) as writers:
             for block in out:
-                writers.write(block[index])
+                writers.write(block[index] / gain)
         return StemFiles(dests, os.fspath(path), header.sample_rate, header.n_channels,
                          writers.n_samples / header.sample_rate,
                          plan.skipped_s if plan else 0.0)
@@ -330,6 +359,12 @@ class _StemWriters:
             if not handle.closed:
                 handle.close()
             tmp.unlink(missing_ok=True)
+
+
+def file_peak(path: PathLike) -> float:
+    """The largest absolute sample of an audio file, decoded block by block."""
+    return max((float(np.abs(block.samples).max(initial=0.0))
+                for block in audio.stream(path, block_s=DECODE_BLOCK_S)), default=0.0)
 
 
 def load_backend(name_or_path: PathLike, *, mask: str | None = None,

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from _report import machine, markers, record
-from separation_eval import _limit_threads, mir1k_items, score_item
 from cantata.separate.api import Separator
 from cantata.types import Waveform
+from separation_eval import _limit_threads, mir1k_items, score_item
 
 MARK_BEGIN, MARK_END = markers("separation_level")
 PEAKS_DBFS = (-30.0, -24.0, -18.0, -12.0, -6.0, 0.0)

@@ -198,3 +198,17 @@ def test_extend_separator_copies_the_coarse_net_and_refuses_what_does_not_fit():
         extend_separator(MaskUNet(DEBUG), grown)
     with pytest.raises(ConfigError, match="channels"):
         extend_separator(MaskUNet(replace(DEBUG, channels=(4, 4))), source)
+
+
+def test_extend_separator_widens_the_refinement_without_changing_the_output():
+    source = MaskUNet(replace(DEBUG, refine_channels=2)).eval()
+    for param in source.refine.parameters():  # a trained refinement, not the zero start
+        torch.nn.init.normal_(param, std=0.3)
+    wide = MaskUNet(replace(DEBUG, refine_channels=5)).eval()
+    extend_separator(wide, source)
+    mag = torch.rand(2, 1, 513, 40) * 2
+    with torch.no_grad():
+        torch.testing.assert_close(wide.mask(mag), source.mask(mag), atol=1e-6, rtol=0)
+    assert wide.refine.layers[3].weight[2:].abs().sum() > 0  # new channels are live
+    with pytest.raises(ConfigError, match="do not fit"):
+        extend_separator(MaskUNet(replace(DEBUG, refine_channels=1)), source)

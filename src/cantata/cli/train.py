@@ -173,7 +173,9 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--init", type=Path, metavar="SEPARATOR_CKPT",
                    help="start from a trained separator (its architecture and weights)")
     p.add_argument("--refine-channels", type=int, metavar="N",
-                   help="width of the full-resolution mask refinement (0: none)")
+                   help="width of the full-resolution mask refinement (0: none); with "
+                        "--init, a wider one than the checkpoint's grows it, starting from "
+                        "what it computes")
     p.add_argument("--context-units", type=int, metavar="N",
                    help="units of the bottleneck's bidirectional GRU along time (0: none)")
     p.add_argument("--fold", type=_fold, metavar="BINSxFRAMES",

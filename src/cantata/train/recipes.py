@@ -294,8 +294,9 @@ def train_separator(
         model_config: the architecture (its ``mask`` is replaced by ``mask``; default: the
             ``init`` checkpoint's, else :class:`SeparatorConfig`'s).
         init: a separator checkpoint to start from: its weights, input normalisation and
-            architecture; the new model may add a refinement (``refine_channels``) or a
-            time context (``context_units``), which start as no-ops.
+            architecture; the new model may add or widen a refinement
+            (``refine_channels``) or add a time context (``context_units``), which start as
+            no-ops (see :func:`extend_separator`).
         refine_channels: width of the full-resolution refinement (replaces the
             architecture's).
         context_units: units of the bottleneck's time context (replaces the architecture's).
@@ -340,11 +341,14 @@ def _separator_source(init: str | Path) -> MaskUNet:
 
 def extend_separator(model: MaskUNet, source: MaskUNet, where: str | Path = "--init") -> None:
     """Copy ``source``'s weights and input normalisation into ``model``, which has the
-    same coarse net and may add a refinement or a time context (its new layers keep their
-    initial values, which leave the output as it was).
+    same coarse net and may add a refinement or a time context, or widen the refinement:
+    new layers keep their initial values, and a wider refinement's new channels start
+    disconnected from the output (their weights into the old channels and the output are
+    zero), so ``model`` computes what ``source`` did until training moves it.
 
     Raises:
-        ConfigError: the coarse nets differ, or ``source`` has layers ``model`` lacks.
+        ConfigError: the coarse nets differ, ``source`` has layers ``model`` lacks, or
+            its refinement is wider.
     """
     shared = ("features", "stems", "mask", "mask_limit", "channels", "strides",
               "level_convs", "log_eps")
@@ -352,14 +356,36 @@ def extend_separator(model: MaskUNet, source: MaskUNet, where: str | Path = "--i
     if differ:
         raise ConfigError(f"{where}: the separator differs from the one to train in "
                           f"{', '.join(differ)}")
-    try:
-        missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
-    except RuntimeError as err:
-        raise ConfigError(f"{where}: weights do not fit the separator to train: {err}") from err
-    new = [k for k in missing if not k.startswith(("refine.", "guide.", "context."))]
+    state, new = model.state_dict(), set(model.state_dict())
+    unexpected = []
+    for key, value in source.state_dict().items():
+        if key not in state:
+            unexpected.append(key)
+            continue
+        new.discard(key)
+        target = state[key]
+        if target.shape != value.shape:
+            if not key.startswith("refine.") or target.ndim != value.ndim or any(
+                    t < v for t, v in zip(target.shape, value.shape, strict=True)):
+                raise ConfigError(f"{where}: weights do not fit the separator to train ({key}: "
+                                  f"{tuple(value.shape)} into {tuple(target.shape)})")
+            value = _widened(target, value)
+        state[key] = value
+    new = [k for k in new if not k.startswith(("refine.", "guide.", "context."))]
     if unexpected or new:
         raise ConfigError(f"{where}: weights do not fit the separator to train "
                           f"(unexpected {unexpected}, missing {new})")
+    model.load_state_dict(state)
+
+
+def _widened(target: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """``value`` in the leading slice of (a copy of) ``target``; a conv weight's new input
+    channels get zero weights into its old output channels."""
+    out = target.clone()
+    out[tuple(slice(0, n) for n in value.shape)] = value
+    if out.ndim == 4:  # (out_ch, in_ch, kh, kw)
+        out[: value.shape[0], value.shape[1]:] = 0
+    return out
 
 
 def _separation_data(

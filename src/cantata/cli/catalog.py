@@ -12,9 +12,6 @@ from rich.table import Table
 from cantata.cli.output import Output
 from cantata.cli.scan import DEFAULT_DB
 
-#: `catalog ls` keeps paths up to this many characters on one line
-PATH_WIDTH = 80
-
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("catalog", parents=parents, help="list, show, count and export the "
@@ -61,18 +58,14 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
         out.json([t.to_dict() for t in tracks])
         return 0
     table = Table(title=f"{len(tracks)} tracks", title_justify="left")
-    paths = [shown(t.path) for t in tracks]
     for name, justify in (("id", "right"), ("path", "left"), ("duration", "right"),
                           ("LUFS", "right"), ("vocal", "right"), ("stems", "left"),
                           ("status", "left")):
-        # the path keeps up to PATH_WIDTH columns whole; long error messages wrap first
-        width = min(max(map(len, paths), default=0), PATH_WIDTH) if name == "path" else None
-        table.add_column(name, justify=justify, overflow="fold",  # type: ignore[arg-type]
-                         min_width=width)
-    for t, path in zip(tracks, paths, strict=True):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for t in tracks:
         detect = t.results.get("detect")
         separate = t.results.get("separate")
-        table.add_row(str(t.id), path, _duration(t.duration_s), _num(t.loudness_lufs),
+        table.add_row(str(t.id), shown(t.path), _duration(t.duration_s), _num(t.loudness_lufs),
                       _duration(detect.summary.get("vocal_s")) if detect else "",
                       ", ".join(separate.stems) if separate else "",
                       t.status if t.ok else f"failed: {t.error}")

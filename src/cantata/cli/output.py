@@ -18,6 +18,8 @@ from rich.progress import (
 )
 
 PIPE_WIDTH = 120
+#: the widest a table printed to a pipe may grow to fit its rows unwrapped
+MAX_PIPE_WIDTH = 400
 
 
 class Output:
@@ -39,8 +41,16 @@ class Output:
 
     def show(self, renderable: Any) -> None:
         """A human result (table, text); skipped in JSON mode."""
-        if not self.json_mode:
+        if self.json_mode:
+            return
+        if self.console.is_terminal:
             self.console.print(renderable)
+            return
+        # piped or captured: as wide as the table wants (long paths stay on one line)
+        natural = self.console.measure(renderable, options=self.console.options.update(
+            width=MAX_PIPE_WIDTH)).maximum
+        self.console.width = max(min(natural, MAX_PIPE_WIDTH), PIPE_WIDTH)
+        self.console.print(renderable)
 
     def error(self, message: str) -> None:
         """One line on stderr, prefixed like argparse's own errors."""

@@ -62,7 +62,18 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     model, checkpoint = load_checkpoint(json.loads(capsys.readouterr().out)["best"])
     assert checkpoint.config["refine_channels"] == 4 and checkpoint.config["context_units"] == 3
     assert checkpoint.meta["init"] == summary["best"]
-    assert model.refine is not None and model.context is not None
+    assert model.refine.layers[0].out_channels == 4 and model.context.gru.hidden_size == 3
+    wider = tmp_path / "wider"  # a wider refinement grows from the grown one
+    assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--init",
+                 str(grown / "best.pt"), "--refine-channels", "6",
+                 "--out", str(wider), "--steps", "1", "--batch-size", "2", "--eval-every",
+                 "1", "--workers", "0", "--json"]) == 0
+    model, _ = load_checkpoint(json.loads(capsys.readouterr().out)["best"])
+    assert model.refine.layers[3].weight.shape[:2] == (6, 6)
+    assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--init",
+                 str(wider / "best.pt"), "--refine-channels", "2", "--out",
+                 str(tmp_path / "narrower")]) == 2
+    assert "do not fit" in capsys.readouterr().err
     assert main(["train", "separator", "--mir1k", str(mir1k), "--init", summary["best"],
                  "--out", str(tmp_path / "bad")]) == 2
     assert "differs from the one to train in mask" in capsys.readouterr().err

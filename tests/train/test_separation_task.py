@@ -177,6 +177,15 @@ def test_recipe_trains_and_describes_the_checkpoint(mir1k, tmp_path):
     assert not torch.all(model.input_std == 1)
 
 
+def test_a_final_fit_trains_on_a_validation_singer_and_validates_on_the_rest(mir1k, tmp_path):
+    singers = ["amy", VAL_SINGERS[0]]
+    result = train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, model_config=DEBUG,
+                             train_singers=singers)
+    data = load_checkpoint(result.best_path)[1].meta["data"]
+    assert data["train_singers"] == singers and data["train_clips"] == 2
+    assert data["val_singers"] == list(VAL_SINGERS[1:]) and data["val_examples"] == 1
+
+
 def test_recipe_refuses_held_out_singers_and_bad_options(mir1k, tmp_path):
     with pytest.raises(ConfigError, match="held out"):
         train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, model_config=DEBUG,

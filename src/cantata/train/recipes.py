@@ -124,7 +124,8 @@ def train_singing_detector(
             training vocals the other half (a third of all items), so that lead
             instruments are not taken for voice. The detection benchmark's test tracks
             (:func:`~cantata.data.sources.split_benchmark`) are always left out.
-        train_singers: MIR-1K singers to train on (default: all but validation and test).
+        train_singers: MIR-1K singers to train on (default: all but validation and test;
+            validation singers may be named, for a final fit, test singers may not).
         init: a speech-detector checkpoint to transfer from.
         layers: how many bottom conv layers to move (an int or ``"all"``).
         mode: ``"fixed"``, ``"finetune"`` or ``"none"``.
@@ -279,7 +280,8 @@ def train_separator(
         out_dir: run folder.
         train: optimisation settings.
         mir1k: a MIR-1K-style folder: training singers are mixed on the fly; fixed 0 dB
-            mixes of the ``VAL_SINGERS`` pick the checkpoint; ``TEST_SINGERS`` are never read.
+            mixes of the ``VAL_SINGERS`` not trained on pick the checkpoint (the songs
+            validate when all of them are); ``TEST_SINGERS`` are never read.
         songs: folders of songs with vocals and accompaniment stems (``cantata data synth
             song``); a tenth of them (by group) validate when there is no ``mir1k``.
         instrumentals: folders of vocal-free music for the accompaniment pool
@@ -290,7 +292,8 @@ def train_separator(
         mask: ``"irm"``, ``"psm"`` or ``"cirm"``.
         loss: loss terms joined by ``+`` (see :mod:`cantata.train.tasks.separation`).
         n_channels: 1 (mono) or 2 (stereo) training mixes.
-        train_singers: MIR-1K singers to train on (default: all but validation and test).
+        train_singers: MIR-1K singers to train on (default: all but validation and test;
+            validation singers may be named, for a final fit, test singers may not).
         model_config: the architecture (its ``mask`` is replaced by ``mask``; default: the
             ``init`` checkpoint's, else :class:`SeparatorConfig`'s).
         init: a separator checkpoint to start from: its weights, input normalisation and
@@ -397,16 +400,17 @@ def _separation_data(
     vocals, val_examples, others, meta = [], [], [], {}
     if mir1k is not None:
         clips = load_mir1k(mir1k)
-        held = set(VAL_SINGERS) | set(TEST_SINGERS)
         chosen = [str(s) for s in train_singers] if train_singers else \
-            sorted({ex.group for ex in clips} - held)
-        if set(chosen) & held:
-            raise ConfigError(f"training singers {sorted(set(chosen) & held)} are held out")
+            sorted({ex.group for ex in clips} - set(VAL_SINGERS) - set(TEST_SINGERS))
+        if set(chosen) & set(TEST_SINGERS):
+            raise ConfigError(f"training singers {sorted(set(chosen) & set(TEST_SINGERS))} "
+                              "are held out for testing")
         vocals = [ex for ex in clips if ex.group in chosen]
         if not vocals:
             raise ConfigError(f"no MIR-1K clips of singers {list(chosen)} in {mir1k}")
-        val_examples = [ex for ex in clips if ex.group in VAL_SINGERS]
-        meta.update(mir1k=str(mir1k), train_singers=list(chosen), val_singers=list(VAL_SINGERS),
+        val_singers = [s for s in VAL_SINGERS if s not in chosen]  # a final fit may take them
+        val_examples = [ex for ex in clips if ex.group in val_singers]
+        meta.update(mir1k=str(mir1k), train_singers=list(chosen), val_singers=val_singers,
                     test_singers=list(TEST_SINGERS), train_clips=len(vocals))
     for kind, examples in (("songs", [ex for d in songs for ex in read_manifest(d)]),
                            ("musdb", load_musdb(musdb, subset="train") if musdb else [])):

@@ -124,8 +124,7 @@ def train_singing_detector(
             training vocals the other half (a third of all items), so that lead
             instruments are not taken for voice. The detection benchmark's test tracks
             (:func:`~cantata.data.sources.split_benchmark`) are always left out.
-        train_singers: MIR-1K singers to train on (default: all but validation and test;
-            validation singers may be named, for a final fit, test singers may not).
+        train_singers: MIR-1K singers to train on (default: all but validation and test).
         init: a speech-detector checkpoint to transfer from.
         layers: how many bottom conv layers to move (an int or ``"all"``).
         mode: ``"fixed"``, ``"finetune"`` or ``"none"``.

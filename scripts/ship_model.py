@@ -21,8 +21,9 @@ from pathlib import Path
 from cantata.detect.api import SHIPPED as DETECTORS
 from cantata.detect.api import WEIGHTS_DIR
 from cantata.embed.api import SHIPPED as EMBEDDERS
-from cantata.models.registry import load_checkpoint
+from cantata.models.registry import load_checkpoint, read_checkpoint_payload
 from cantata.separate.api import SHIPPED as SEPARATORS
+from cantata.train.lineage import stage
 
 SHIPPED = {**DETECTORS, **SEPARATORS, **EMBEDDERS, "continuer": "continuer"}
 
@@ -118,26 +119,28 @@ def _steps(sources: list[dict]) -> str:
 
 
 def _lineage(meta: dict) -> list[str]:
-    """Lines naming the runs this one grew from (``--init``), oldest first, while their
-    checkpoints are still on disk."""
-    stages, seen = [], set()
-    init = meta.get("init")
-    while init and init not in seen and Path(init).is_file():
-        seen.add(init)
-        _, checkpoint = load_checkpoint(init)
-        training = checkpoint.meta.get("training", {})
-        sources = checkpoint.meta.get("averaged_from")
-        which = (f"the mean of steps {_steps(sources)}" if sources
-                 else f"best at step {training.get('step')}")
-        stages.append(f"`{checkpoint.meta.get('command')}` — {which}, "
-                      f"{training.get('wall_s', 0) / 60:.1f} min")
-        init = checkpoint.meta.get("init")
-    if init and not Path(init).is_file():
-        stages.append(f"`{init}` (no longer on disk)")
+    """Lines naming the runs this one grew from (``--init``), oldest first: the lineage the
+    checkpoint records, else (older checkpoints) the ``--init`` chain while it is on disk."""
+    stages = meta.get("lineage")
+    if stages is None:
+        stages, init = [], meta.get("init")
+        while init and Path(init).is_file() and len(stages) < 100:
+            init_meta = read_checkpoint_payload(init)["meta"]
+            stages.insert(0, stage(init_meta))
+            init = init_meta.get("init")
+        if init:
+            stages.insert(0, {"init": init})
     if not stages:
         return []
     return ["", "Grown from earlier runs (each `--init` the next), oldest first:", "",
-            *(f"{i}. {line}" for i, line in enumerate(reversed(stages), 1))]
+            *(f"{i}. {_stage_line(entry)}" for i, entry in enumerate(stages, 1))]
+
+
+def _stage_line(entry: dict) -> str:
+    if "init" in entry:
+        return f"`{entry['init']}` (its history was not recorded and it is no longer on disk)"
+    return (f"`{entry.get('command')}` — {entry.get('weights')}, "
+            f"{(entry.get('wall_s') or 0) / 60:.1f} min")
 
 
 def _validation_line(metrics: dict, *, kind: str, n_pairs: int | None = None) -> str:

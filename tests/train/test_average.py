@@ -9,6 +9,7 @@ from cantata.errors import ConfigError
 from cantata.models.registry import load_checkpoint, save_checkpoint
 from cantata.models.separator import MaskUNet, debug_separator
 from cantata.train.average import average_checkpoints
+from cantata.train.lineage import stage
 
 
 def _saved(path, seed, step, mask="irm"):
@@ -32,6 +33,7 @@ def test_the_mean_of_the_weights_and_buffers(tmp_path):
         torch.testing.assert_close(tensor, expected)
     assert [a["step"] for a in checkpoint.meta["averaged_from"]] == [100, 200, 300]
     assert checkpoint.meta["training"] == {"step": 300}  # the inputs' metrics are not its own
+    assert stage(checkpoint.meta)["weights"] == "the mean of steps 100, 200, 300"
 
 
 def test_refuses_one_input_other_models_and_overwriting(tmp_path):

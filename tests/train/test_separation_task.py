@@ -221,3 +221,19 @@ def test_extend_separator_widens_the_refinement_without_changing_the_output():
     assert wide.refine.layers[3].weight[2:].abs().sum() > 0  # new channels are live
     with pytest.raises(ConfigError, match="do not fit"):
         extend_separator(MaskUNet(replace(DEBUG, refine_channels=1)), source)
+
+
+def test_a_run_from_init_records_the_runs_it_grew_from(mir1k, tmp_path):
+    first = train_separator(out_dir=tmp_path / "a", train=TINY, mir1k=mir1k,
+                            model_config=DEBUG, command="cantata train separator --out a")
+    second = train_separator(out_dir=tmp_path / "b", train=TINY, mir1k=mir1k,
+                             init=first.best_path, command="cantata train separator --out b")
+    third = train_separator(out_dir=tmp_path / "c", train=TINY, mir1k=mir1k,
+                            init=second.best_path)
+    first.best_path.unlink()  # the lineage outlives the checkpoints it names
+    lineage = load_checkpoint(third.best_path)[1].meta["lineage"]
+    assert [stage["command"] for stage in lineage] == ["cantata train separator --out a",
+                                                       "cantata train separator --out b"]
+    assert lineage[0]["weights"] == "best at step 2" and lineage[0]["steps"] == 2
+    assert lineage[0]["wall_s"] > 0
+    assert len(load_checkpoint(second.best_path)[1].meta["lineage"]) == 1

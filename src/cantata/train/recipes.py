@@ -39,6 +39,7 @@ from cantata.models.registry import build, load_checkpoint
 from cantata.models.separator import MaskUNet, SeparatorConfig
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
+from cantata.train.lineage import lineage_of
 from cantata.train.loop import FitResult, fit
 from cantata.train.tasks.continuation import ContinuationTask, EmbeddingSequences
 from cantata.train.tasks.detection import (
@@ -328,7 +329,7 @@ def train_separator(
     meta = {"features": features.to_dict(), "sample_rate": features.sample_rate,
             "stems": list(model_config.stems), "mask": mask, "loss": loss,
             "channels": n_channels, "data": data_meta, "command": command,
-            "init": str(init) if init else None}
+            "init": str(init) if init else None, "lineage": lineage_of(init)}
     return fit(model, SeparationTask(loss), train_data, val_data, train, out_dir=out_dir,
                checkpoint_name="separator", model_config=model_config, meta=meta,
                on_progress=on_progress)

@@ -71,8 +71,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _train_config(args: argparse.Namespace) -> Any:
+    """The loop's settings; also readies this process for training (kept freed memory)."""
+    from cantata.allocator import keep_freed_memory
     from cantata.train.config import TrainConfig
 
+    keep_freed_memory()
     return TrainConfig(max_steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                        eval_every=args.eval_every, patience=args.patience, seed=args.seed,
                        num_workers=args.workers, lr_schedule="cosine",

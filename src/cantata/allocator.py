@@ -9,7 +9,7 @@ reused: training steps ran 1.3-1.9x faster.
 
 The ``cantata train`` commands do this; library users may call :func:`keep_freed_memory`
 themselves. Inference does not: the heap then only grows, and separating 20 minutes of
-stereo with Wiener filtering peaked at 1.59 GB instead of 1.19.
+stereo with Wiener filtering peaked at 1.70 GB instead of 1.21.
 """
 
 from __future__ import annotations

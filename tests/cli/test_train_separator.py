@@ -27,8 +27,12 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
         sf.write(str(clip / "vocals.wav"), sine(300 + 40 * i, duration_s=3.5).samples[0], 16000)
         sf.write(str(clip / "accompaniment.wav"), noise(duration_s=3.5, seed=i).samples[0],
                  16000)
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    sf.write(str(voices / "alice_01.wav"), sine(600, duration_s=2.0).samples[0], 16000)
     out = tmp_path / "run"
-    assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--loss",
+    assert main(["train", "separator", "--mir1k", str(mir1k), "--vocals", str(voices),
+                 "--mask", "psm", "--loss",
                  "l1+sisdr", "--channels", "2", "--out", str(out), "--steps", "4",
                  "--batch-size", "2", "--eval-every", "2", "--workers", "0",
                  "--keep-checkpoints", "--json"]) == 0
@@ -40,6 +44,7 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     assert checkpoint.config["channels"] == list(debug.channels)
     assert checkpoint.meta["command"].startswith("cantata ")
     assert checkpoint.meta["mask"] == "psm" and checkpoint.meta["channels"] == 2
+    assert checkpoint.meta["data"]["train_vocals"] == 1
     separator = SpectralSeparator.from_checkpoint(summary["best"])
     x = np.random.default_rng(0).standard_normal((2, 44100)).astype(np.float32) * 0.1
     stems = separator.separate_window(x, 44100)

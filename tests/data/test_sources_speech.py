@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from cantata.data.sources import load_speech_folder
+from cantata.data.sources import load_speech_folder, load_vocals_folder, read_stem
 from cantata.errors import ConfigError
 from cantata.testing import noise
 
@@ -61,3 +61,16 @@ def test_bad_layouts(tmp_path, case):
     (tmp_path / "notes.txt").write_text("no audio here")
     with pytest.raises(ConfigError, match="speech|audio"):
         load_speech_folder(root)
+
+
+def test_a_cappella_folder_gives_vocal_stems_grouped_by_singer(tmp_path):
+    write_audio(tmp_path / "takes" / "alice" / "take1.wav")
+    write_audio(tmp_path / "takes" / "FA01_02.flac")
+    examples = load_vocals_folder(tmp_path / "takes")
+    assert [ex.group for ex in examples] == ["FA01", "alice"]
+    assert all(ex.audio is None and set(ex.stems) == {"vocals"} for ex in examples)
+    assert read_stem(examples[0], "vocals").duration_s == pytest.approx(0.4)
+    assert examples[0].source == "vocals:takes"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no audio files found in the vocals folder"):
+        load_vocals_folder(tmp_path / "empty")

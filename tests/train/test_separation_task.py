@@ -186,6 +186,19 @@ def test_a_final_fit_trains_on_a_validation_singer_and_validates_on_the_rest(mir
     assert data["val_singers"] == list(VAL_SINGERS[1:]) and data["val_examples"] == 1
 
 
+def test_a_cappella_folders_add_voices_mixed_over_the_other_accompaniment(mir1k, tmp_path):
+    voices = tmp_path / "voices"
+    for name in ("FA01_01", "FA01_02", "MC13_01"):
+        voices.mkdir(exist_ok=True)
+        sf.write(str(voices / f"{name}.flac"), sine(500, duration_s=1.5).samples[0], 16000)
+    result = train_separator(out_dir=tmp_path / "run", train=TINY, mir1k=mir1k,
+                             vocals=[voices], model_config=DEBUG)
+    data = load_checkpoint(result.best_path)[1].meta["data"]
+    assert data["vocals"] == [str(voices)] and data["train_vocals"] == 3
+    assert data["train_vocal_groups"] == 2 and data["train_clips"] == 1
+    assert data["val_examples"] == len(VAL_SINGERS)  # a cappella never validates
+
+
 def test_recipe_refuses_held_out_singers_and_bad_options(mir1k, tmp_path):
     with pytest.raises(ConfigError, match="held out"):
         train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, model_config=DEBUG,

@@ -168,6 +168,9 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     _add_song_data(p)
     p.add_argument("--musdb", type=Path, metavar="DIR",
                    help="MUSDB18-style folder (only its train tracks are used)")
+    p.add_argument("--vocals", type=Path, action="append", default=[], metavar="DIR",
+                   help="folder of vocal-only recordings (a cappella stems, clean speech), "
+                        "mixed over the other sources' accompaniment; repeatable")
     p.add_argument("--mask", choices=["irm", "psm", "cirm"], default="irm")
     p.add_argument("--loss", default="l1", help="l1 (default), mse, mrstft, sisdr, winsdr, or a "
                                                 "sum such as l1+sisdr")
@@ -207,7 +210,8 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
     with _progress(out, args.steps, _separation_line) as on_event:
         result = train_separator(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
-            instrumentals=args.instrumentals, musdb=args.musdb, mask=args.mask, loss=args.loss,
+            instrumentals=args.instrumentals, musdb=args.musdb, vocals=args.vocals,
+            mask=args.mask, loss=args.loss,
             n_channels=args.channels, train_singers=singers, init=args.init,
             refine_channels=args.refine_channels, context_units=args.context_units,
             first_fold=args.fold, command=_command(),

@@ -19,7 +19,13 @@ import torch
 
 from cantata.data.mixing import DynamicMixDataset, MixConfig
 from cantata.data.records import read_manifest
-from cantata.data.sources import load_instrumentals, load_mir1k, load_musdb, split_benchmark
+from cantata.data.sources import (
+    load_instrumentals,
+    load_mir1k,
+    load_musdb,
+    load_vocals_folder,
+    split_benchmark,
+)
 from cantata.data.sources.instrumentals import SAMPLE_PACKS
 from cantata.data.split import split_by_group
 from cantata.detect.transfer import Mode, transfer
@@ -268,8 +274,9 @@ SEPARATOR_SNR_DB = (-6.0, 6.0)
 def train_separator(
     *, out_dir: str | Path, train: TrainConfig, mir1k: str | Path | None = None,
     songs: Sequence[str | Path] = (), instrumentals: Sequence[str | Path] = (),
-    musdb: str | Path | None = None, mask: str = "irm", loss: str = "l1", n_channels: int = 1,
-    train_singers: Sequence[str] | None = None, model_config: SeparatorConfig | None = None,
+    musdb: str | Path | None = None, vocals: Sequence[str | Path] = (), mask: str = "irm",
+    loss: str = "l1", n_channels: int = 1, train_singers: Sequence[str] | None = None,
+    model_config: SeparatorConfig | None = None,
     init: str | Path | None = None, refine_channels: int | None = None,
     context_units: int | None = None, first_fold: tuple[int, int] | None = None,
     command: str | None = None, on_progress: ProgressCallback | None = None,
@@ -289,6 +296,10 @@ def train_separator(
             :func:`training_instrumentals`).
         musdb: a MUSDB18-style folder; only its ``train`` tracks are used (a tenth of
             them, by artist, validate when there is neither ``mir1k`` nor ``songs``).
+        vocals: folders of vocal-only recordings (a cappella stems, clean speech; see
+            :func:`~cantata.data.sources.load_vocals_folder`), added to the training
+            vocals and always mixed over the accompaniment of another source; they
+            never validate.
         mask: ``"irm"``, ``"psm"`` or ``"cirm"``.
         loss: loss terms joined by ``+`` (see :mod:`cantata.train.tasks.separation`).
         n_channels: 1 (mono) or 2 (stereo) training mixes.
@@ -322,7 +333,8 @@ def train_separator(
     if source is not None:
         extend_separator(model, source, init)
     train_data, val_data, data_meta = _separation_data(
-        mir1k, songs, instrumentals, musdb, train_singers, model_config, n_channels, train)
+        mir1k, songs, instrumentals, musdb, vocals, train_singers, model_config, n_channels,
+        train)
     if source is None:
         fit_separator_stats(model, train_data, n_items=STATS_ITEMS)
     features = model_config.features
@@ -393,8 +405,9 @@ def _widened(target: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
 
 def _separation_data(
     mir1k: str | Path | None, songs: Sequence[str | Path], instrumentals: Sequence[str | Path],
-    musdb: str | Path | None, train_singers: Sequence[str] | None, config: SeparatorConfig,
-    n_channels: int, train: TrainConfig,
+    musdb: str | Path | None, a_cappella: Sequence[str | Path],
+    train_singers: Sequence[str] | None, config: SeparatorConfig, n_channels: int,
+    train: TrainConfig,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(train mixes, validation mixes, description) for :func:`train_separator`."""
     vocals, val_examples, others, meta = [], [], [], {}
@@ -428,6 +441,11 @@ def _separation_data(
     if backing is not None:
         meta.update(instrumentals=[str(d) for d in instrumentals],
                     train_instrumentals=len(backing) - len(vocals))
+    if a_cappella:
+        extra = [ex for d in a_cappella for ex in load_vocals_folder(d)]
+        backing, vocals = backing or vocals, vocals + extra
+        meta.update(vocals=[str(d) for d in a_cappella], train_vocals=len(extra),
+                    train_vocal_groups=len({ex.group for ex in extra}))
     rate = config.features.sample_rate
     mix = MixConfig(segment_s=SEPARATOR_SEGMENT_S, sample_rate=rate, n_channels=n_channels,
                     snr_db=SEPARATOR_SNR_DB, p_pitch_tempo=0.1,

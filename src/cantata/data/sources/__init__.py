@@ -17,9 +17,10 @@ from cantata.data.sources.manifest_csv import load_label_manifest
 from cantata.data.sources.mir1k import load_mir1k
 from cantata.data.sources.musdb import load_musdb
 from cantata.data.sources.stems import has_stem, read_stem, read_stems
+from cantata.data.sources.vocals import load_vocals_folder
 
 __all__ = [
     "INSTRUMENTAL_PACKAGES", "has_stem", "load_ikala", "load_instrumentals", "load_jamendo",
-    "load_label_manifest", "load_mir1k", "load_musdb", "load_speech_folder", "read_stem",
-    "read_stems", "split_benchmark",
+    "load_label_manifest", "load_mir1k", "load_musdb", "load_speech_folder",
+    "load_vocals_folder", "read_stem", "read_stems", "split_benchmark",
 ]

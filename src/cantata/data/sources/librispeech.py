@@ -30,7 +30,8 @@ SPEAKER_SEPARATOR = re.compile(r"[_-]")
 
 
 def load_speech_folder(root: PathLike, *, with_labels: bool = False,
-                       activity: ActivityConfig = DEFAULT_ACTIVITY) -> list[Example]:
+                       activity: ActivityConfig = DEFAULT_ACTIVITY,
+                       kind: str = "speech") -> list[Example]:
     """One Example per speech recording under ``root``, sorted by id.
 
     Args:
@@ -38,6 +39,7 @@ def load_speech_folder(root: PathLike, *, with_labels: bool = False,
         with_labels: add "speech" regions from the recording's energy
             (:func:`~cantata.data.labels.stem_activity`; decodes every file).
         activity: thresholds for ``with_labels``.
+        kind: what the folder holds, for error messages.
 
     Returns:
         Examples with id ``<root name>/<relative path without suffix>``, group = speaker,
@@ -46,10 +48,10 @@ def load_speech_folder(root: PathLike, *, with_labels: bool = False,
     Raises:
         ConfigError: missing folder or no audio files in it.
     """
-    root = require_dir(root, "speech")
+    root = require_dir(root, kind)
     files = audio_files(root)
     if not files:
-        raise ConfigError(f"{root}: no audio files found in the speech folder")
+        raise ConfigError(f"{root}: no audio files found in the {kind} folder")
     texts = transcripts(root)
     examples = []
     for path in files:
@@ -62,7 +64,7 @@ def load_speech_folder(root: PathLike, *, with_labels: bool = False,
             group=speaker_of(path, root), source=root.name,
             meta={"text": text} if text is not None else {},
         ))
-    logger.info("speech at %s: %d files, %d speakers", root, len(examples),
+    logger.info("%s at %s: %d files, %d speakers", kind, root, len(examples),
                 len({ex.group for ex in examples}))
     return sorted(examples, key=lambda ex: ex.id)
 

@@ -171,6 +171,9 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--vocals", type=Path, action="append", default=[], metavar="DIR",
                    help="folder of vocal-only recordings (a cappella stems, clean speech), "
                         "mixed over the other sources' accompaniment; repeatable")
+    p.add_argument("--pitch-tempo", type=float, metavar="P",
+                   help="probability that a training stem is shifted by up to +-2 semitones "
+                        "and +-10%% tempo (default 0.1)")
     p.add_argument("--mask", choices=["irm", "psm", "cirm"], default="irm")
     p.add_argument("--loss", default="l1", help="l1 (default), mse, mrstft, sisdr, winsdr, or a "
                                                 "sum such as l1+sisdr")
@@ -211,7 +214,7 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
         result = train_separator(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
             instrumentals=args.instrumentals, musdb=args.musdb, vocals=args.vocals,
-            mask=args.mask, loss=args.loss,
+            p_pitch_tempo=args.pitch_tempo, mask=args.mask, loss=args.loss,
             n_channels=args.channels, train_singers=singers, init=args.init,
             refine_channels=args.refine_channels, context_units=args.context_units,
             first_fold=args.fold, command=_command(),

@@ -269,6 +269,8 @@ def _meta(labels: Sequence[str], **extra: Any) -> dict[str, Any]:
 #: on-the-fly mixes for the separator: 3 s crops around 0 dB vocal-to-accompaniment
 SEPARATOR_SEGMENT_S = 3.0
 SEPARATOR_SNR_DB = (-6.0, 6.0)
+#: probability that a stem crop is pitch- and tempo-shifted (see MixConfig)
+SEPARATOR_P_PITCH_TEMPO = 0.1
 
 
 def train_separator(
@@ -276,6 +278,7 @@ def train_separator(
     songs: Sequence[str | Path] = (), instrumentals: Sequence[str | Path] = (),
     musdb: str | Path | None = None, vocals: Sequence[str | Path] = (), mask: str = "irm",
     loss: str = "l1", n_channels: int = 1, train_singers: Sequence[str] | None = None,
+    p_pitch_tempo: float | None = None,
     model_config: SeparatorConfig | None = None,
     init: str | Path | None = None, refine_channels: int | None = None,
     context_units: int | None = None, first_fold: tuple[int, int] | None = None,
@@ -300,6 +303,9 @@ def train_separator(
             :func:`~cantata.data.sources.load_vocals_folder`), added to the training
             vocals and always mixed over the accompaniment of another source; they
             never validate.
+        p_pitch_tempo: probability that a training stem crop is shifted by up to +-2
+            semitones and +-10 % tempo (Rubber Band, formants moving with the pitch;
+            default :data:`SEPARATOR_P_PITCH_TEMPO`).
         mask: ``"irm"``, ``"psm"`` or ``"cirm"``.
         loss: loss terms joined by ``+`` (see :mod:`cantata.train.tasks.separation`).
         n_channels: 1 (mono) or 2 (stereo) training mixes.
@@ -319,6 +325,8 @@ def train_separator(
         command: the command line that ran this, kept in the checkpoint for its model card.
     """
     parse_loss(loss)
+    if p_pitch_tempo is not None and not 0.0 <= p_pitch_tempo <= 1.0:
+        raise ConfigError(f"the pitch/tempo probability must be in [0, 1], got {p_pitch_tempo}")
     source = _separator_source(init) if init is not None else None
     model_config = replace(model_config or (source.config if source else SeparatorConfig()),
                            mask=mask)
@@ -334,7 +342,7 @@ def train_separator(
         extend_separator(model, source, init)
     train_data, val_data, data_meta = _separation_data(
         mir1k, songs, instrumentals, musdb, vocals, train_singers, model_config, n_channels,
-        train)
+        train, SEPARATOR_P_PITCH_TEMPO if p_pitch_tempo is None else p_pitch_tempo)
     if source is None:
         fit_separator_stats(model, train_data, n_items=STATS_ITEMS)
     features = model_config.features
@@ -407,7 +415,7 @@ def _separation_data(
     mir1k: str | Path | None, songs: Sequence[str | Path], instrumentals: Sequence[str | Path],
     musdb: str | Path | None, a_cappella: Sequence[str | Path],
     train_singers: Sequence[str] | None, config: SeparatorConfig, n_channels: int,
-    train: TrainConfig,
+    train: TrainConfig, p_pitch_tempo: float,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(train mixes, validation mixes, description) for :func:`train_separator`."""
     vocals, val_examples, others, meta = [], [], [], {}
@@ -448,14 +456,15 @@ def _separation_data(
                     train_vocal_groups=len({ex.group for ex in extra}))
     rate = config.features.sample_rate
     mix = MixConfig(segment_s=SEPARATOR_SEGMENT_S, sample_rate=rate, n_channels=n_channels,
-                    snr_db=SEPARATOR_SNR_DB, p_pitch_tempo=0.1,
+                    snr_db=SEPARATOR_SNR_DB, p_pitch_tempo=p_pitch_tempo,
                     label_hop_s=config.features.hop_length / rate)
     train_data = DynamicMixDataset(vocals, mix, length=train.max_steps * train.batch_size,
                                    seed=train.seed, accompaniments=backing)
     val_data = FixedMixes(val_examples, sample_rate=rate, n_channels=n_channels,
                           window_s=EVAL_WINDOW_S)
     meta.update(val_examples=len(val_examples), val_windows=len(val_data),
-                segment_s=SEPARATOR_SEGMENT_S, snr_db=list(SEPARATOR_SNR_DB))
+                segment_s=SEPARATOR_SEGMENT_S, snr_db=list(SEPARATOR_SNR_DB),
+                p_pitch_tempo=p_pitch_tempo)
     return train_data, val_data, meta
 
 

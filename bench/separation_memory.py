@@ -6,7 +6,8 @@ Usage:
 
 Makes a stereo 44.1 kHz file of ``--minutes`` (the shipped example song, looped; mp3 by
 default), then separates it to two 16-bit wav stems in a fresh Python process with 2 torch
-threads and reads that process's peak resident memory (``VmHWM``, Linux). The same is
+threads, keeping freed memory as ``cantata separate`` does without ``--wiener``
+(:mod:`cantata.allocator`), and reads that process's peak resident memory (``VmHWM``, Linux). The same is
 measured for a 4-minute file and for loading the model alone, so the table shows what
 grows with the length of the file (nothing should), and the long file once more with one
 iteration of multichannel Wiener filtering (``--wiener 1``).
@@ -41,6 +42,9 @@ torch.set_num_threads(2)
 from cantata.errors import ModelLoadError
 from cantata.separate.api import Separator
 model, path, out, wiener = sys.argv[1:5]
+if wiener == "0":  # what cantata separate does
+    from cantata.allocator import keep_freed_memory
+    keep_freed_memory()
 try:
     separator = Separator.from_pretrained(model, wiener=int(wiener))
 except ModelLoadError:

@@ -8,7 +8,9 @@ All on one 4-minute stereo 44.1 kHz mp3 (the shipped example song, looped), 2 to
 threads, best of ``--repeats``, in multiples of real time:
 
 1. decoding alone (the floor of anything that reads mp3);
-2. ``cantata separate`` with ``--model`` (decode + separate + write two 16-bit wav stems);
+2. ``cantata separate`` with ``--model`` (decode + separate + write two 16-bit wav stems),
+   keeping freed memory as the command does (:mod:`cantata.allocator`), and the same with
+   glibc's default allocator, as a library call or ``--wiener`` runs it;
 3. an untrained Open-Unmix-sized network (3-layer BiLSTM, hidden 512, over 2049-bin
    magnitudes at 44.1 kHz, n_fft 4096, hop 1024, about 8.9 M parameters, with Open-Unmix's
    input and output affine layers): STFT + network + ISTFT on the decoded audio, one target
@@ -16,12 +18,18 @@ threads, best of ``--repeats``, in multiples of real time:
 4. ``cantata separate --wiener 1`` (one iteration of multichannel Wiener filtering);
 5. ``cantata separate --gate`` on the song and on a 4-minute instrumental (the other
    example, looped), with the share of the duration it skipped.
+
+glibc's allocator settings cannot be undone within a process, so the jobs run in two fresh
+child processes, one per setting (this script again, with ``--part``).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,6 +39,7 @@ from torch import nn
 
 from _report import best_of, machine, markers, record
 from cantata import audio
+from cantata.allocator import keep_freed_memory
 from cantata.errors import ModelLoadError
 from cantata.separate.api import Separator
 from cantata.testing import write_compressed
@@ -54,12 +63,12 @@ def looped_mp3(example: str, out: Path, seconds: int = DURATION_S) -> Path:
 def load_separator(model: str, **kwargs: object) -> tuple[Separator, str]:
     """The separator ``model``; the debug model, with a note, when it is not shipped yet."""
     try:
-        return Separator.from_pretrained(model, **kwargs), model  # type: ignore[arg-type]
+        return Separator.from_pretrained(model, **kwargs), model
     except ModelLoadError as err:
         if model != "separator":
             raise
-        print(f"note: {err}\nnote: measuring the debug model instead")
-        return Separator.from_pretrained("debug", **kwargs), "debug"  # type: ignore[arg-type]
+        print(f"note: {err}\nnote: measuring the debug model instead", file=sys.stderr)
+        return Separator.from_pretrained("debug", **kwargs), "debug"
 
 
 class OpenUnmixLike(nn.Module):
@@ -113,45 +122,75 @@ def open_unmix_job(samples: np.ndarray) -> tuple[nn.Module, object]:
     return model, job
 
 
-def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
-    """The table rows, and the model measured (debug when ``separator`` is not shipped)."""
+def timings(part: str, model: str, gate_model: str, repeats: int) -> dict[str, float]:
+    """Seconds per job in this process: ``part`` "kept" first keeps freed memory, as
+    ``cantata separate`` does without ``--wiener``; "default" keeps glibc's defaults, as
+    ``cantata separate --wiener N`` and library calls do."""
+    if part == "kept":
+        assert keep_freed_memory(), "keep_freed_memory did not apply (unset MALLOC_*?)"
     torch.set_num_threads(2)
     separator, model = load_separator(model)
-    gated, _ = load_separator(model, gate=gate_model)
-    filtered, _ = load_separator(model, wiener=1)
+    times = {f"model:{model}": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         song = looped_mp3(SONG, Path(tmp) / "song.mp3")
-        instrumental = looped_mp3(INSTRUMENTAL, Path(tmp) / "instrumental.mp3")
         out = Path(tmp) / "stems"
 
         def separate(sep: Separator, path: Path) -> float:
             return sep.separate_to_files(path, out, overwrite=True).skipped_s
 
-        decode = best_of(repeats, lambda: [b for b in audio.stream(song, block_s=10)])
-        plain = best_of(repeats, lambda: separate(separator, song))
-        wiener = best_of(repeats, lambda: separate(filtered, song))
+        times["plain"] = best_of(repeats, lambda: separate(separator, song))
+        if part == "default":
+            filtered, _ = load_separator(model, wiener=1)
+            times["wiener"] = best_of(repeats, lambda: separate(filtered, song))
+            return times
+        instrumental = looped_mp3(INSTRUMENTAL, Path(tmp) / "instrumental.mp3")
+        times["decode"] = best_of(repeats, lambda: [b for b in audio.stream(song, block_s=10)])
         reference, job = open_unmix_job(audio.load(song).samples)
-        umx = best_of(repeats, job)
-        n_params = sum(p.numel() for p in reference.parameters()) / 1e6
-        results = [f"| decode only (mp3 -> 44.1 kHz stereo, streamed) | {DURATION_S / decode:.0f}x "
-                   f"| |",
-                   f"| `cantata separate --model {model}` (decode + separate + write 2 x "
-                   f"16-bit wav) | **{DURATION_S / plain:.1f}x** | |",
-                   f"| `cantata separate --wiener 1` (the same + one iteration of "
-                   f"multichannel Wiener filtering) | {DURATION_S / wiener:.1f}x | |",
-                   f"| Open-Unmix-sized network, untrained ({n_params:.1f} M parameters, one "
-                   f"target): STFT + network + ISTFT | {DURATION_S / umx:.1f}x | |"]
+        times["umx"] = best_of(repeats, job)
+        times["umx_params"] = sum(p.numel() for p in reference.parameters()) / 1e6
+        gated, _ = load_separator(model, gate=gate_model)
+        times["instrumental"] = best_of(repeats, lambda: separate(separator, instrumental))
         for name, path in (("song", song), ("instrumental", instrumental)):
-            base = plain if path == song else best_of(repeats, lambda p=path: separate(
-                separator, p))
-            skipped = separate(gated, path)
-            with_gate = best_of(repeats, lambda p=path: separate(gated, p))
-            if path != song:
-                results.append(f"| `cantata separate` on the instrumental | "
-                               f"{DURATION_S / base:.1f}x | |")
-            results.append(f"| `cantata separate --gate` on the {name} ({gate_model} detector; "
-                           f"{100 * skipped / DURATION_S:.0f} % skipped) | "
-                           f"{DURATION_S / with_gate:.1f}x | {base / with_gate:.2f}x |")
+            times[f"skipped_{name}"] = separate(gated, path)
+            times[f"gate_{name}"] = best_of(repeats, lambda p=path: separate(gated, p))
+    return times
+
+
+def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
+    """The table rows, and the model measured (debug when ``separator`` is not shipped);
+    each allocator setting is measured in a fresh process."""
+    t = {}
+    for part in ("default", "kept"):
+        done = subprocess.run([sys.executable, __file__, "--part", part, "--model", model,
+                               "--gate-model", gate_model, "--repeats", str(repeats)],
+                              stdout=subprocess.PIPE, text=True, check=True)
+        t[part] = json.loads(done.stdout.splitlines()[-1])
+    kept, default = t["kept"], t["default"]
+    model = next(k for k in kept if k.startswith("model:")).split(":", 1)[1]
+
+    def speed(seconds: float) -> float:
+        return DURATION_S / seconds
+
+    results = [
+        f"| decode only (mp3 -> 44.1 kHz stereo, streamed) | {speed(kept['decode']):.0f}x | |",
+        f"| `cantata separate --model {model}` (decode + separate + write 2 x 16-bit wav) | "
+        f"**{speed(kept['plain']):.1f}x** | |",
+        f"| the same with glibc's default allocator (a library call; "
+        f"`cantata.allocator`) | {speed(default['plain']):.1f}x | |",
+        f"| `cantata separate --wiener 1` (the same + one iteration of multichannel Wiener "
+        f"filtering; glibc's default allocator) | {speed(default['wiener']):.1f}x | |",
+        f"| Open-Unmix-sized network, untrained ({kept['umx_params']:.1f} M parameters, "
+        f"one target): STFT + network + ISTFT | {speed(kept['umx']):.1f}x | |",
+        f"| `cantata separate --gate` on the song ({gate_model} detector; "
+        f"{100 * kept['skipped_song'] / DURATION_S:.0f} % skipped) | "
+        f"{speed(kept['gate_song']):.1f}x | "
+        f"{kept['plain'] / kept['gate_song']:.2f}x |",
+        f"| `cantata separate` on the instrumental | {speed(kept['instrumental']):.1f}x | |",
+        f"| `cantata separate --gate` on the instrumental ({gate_model} detector; "
+        f"{100 * kept['skipped_instrumental'] / DURATION_S:.0f} % skipped) | "
+        f"{speed(kept['gate_instrumental']):.1f}x | "
+        f"{kept['instrumental'] / kept['gate_instrumental']:.2f}x |",
+    ]
     return results, model
 
 
@@ -161,7 +200,11 @@ def main() -> None:
     parser.add_argument("--gate-model", default="singing")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--record", help="write the table into this markdown file")
+    parser.add_argument("--part", choices=["kept", "default"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.part:  # a child process of rows()
+        print(json.dumps(timings(args.part, args.model, args.gate_model, args.repeats)))
+        return
     table, model = rows(args.model, args.gate_model, args.repeats)
     section = "\n".join([
         MARK_BEGIN,
@@ -169,7 +212,8 @@ def main() -> None:
         "",
         f"`python bench/separation_speed.py --model {model} --gate-model "
         f"{args.gate_model}`: a 4-minute stereo 44.1 kHz mp3, best of {args.repeats}, 2 torch "
-        "threads, multiples of real time.",
+        "threads, multiples of real time; each allocator setting in a fresh process, the way "
+        "`cantata separate` runs (freed memory kept, except with `--wiener`).",
         "",
         "| job | speed | gate speed-up |",
         "|---|---:|---:|",

@@ -9,8 +9,8 @@ threads, best of ``--repeats``, in multiples of real time:
 
 1. decoding alone (the floor of anything that reads mp3);
 2. ``cantata separate`` with ``--model`` (decode + separate + write two 16-bit wav stems),
-   keeping freed memory as the command does (:mod:`cantata.allocator`), and the same with
-   glibc's default allocator, as a library call or ``--wiener`` runs it;
+   and the same keeping freed memory (:mod:`cantata.allocator`, an opt-in: faster, but the
+   peak memory grows; see ``separation_memory.py``);
 3. an untrained Open-Unmix-sized network (3-layer BiLSTM, hidden 512, over 2049-bin
    magnitudes at 44.1 kHz, n_fft 4096, hop 1024, about 8.9 M parameters, with Open-Unmix's
    input and output affine layers): STFT + network + ISTFT on the decoded audio, one target
@@ -123,9 +123,9 @@ def open_unmix_job(samples: np.ndarray) -> tuple[nn.Module, object]:
 
 
 def timings(part: str, model: str, gate_model: str, repeats: int) -> dict[str, float]:
-    """Seconds per job in this process: ``part`` "kept" first keeps freed memory, as
-    ``cantata separate`` does without ``--wiener``; "default" keeps glibc's defaults, as
-    ``cantata separate --wiener N`` and library calls do."""
+    """Seconds per job in this process: ``part`` "default" keeps glibc's allocator
+    defaults, as ``cantata separate`` runs; "kept" first keeps freed memory
+    (:mod:`cantata.allocator`), which users may opt into, and times the plain job only."""
     if part == "kept":
         assert keep_freed_memory(), "keep_freed_memory did not apply (unset MALLOC_*?)"
     torch.set_num_threads(2)
@@ -139,10 +139,10 @@ def timings(part: str, model: str, gate_model: str, repeats: int) -> dict[str, f
             return sep.separate_to_files(path, out, overwrite=True).skipped_s
 
         times["plain"] = best_of(repeats, lambda: separate(separator, song))
-        if part == "default":
-            filtered, _ = load_separator(model, wiener=1)
-            times["wiener"] = best_of(repeats, lambda: separate(filtered, song))
+        if part == "kept":
             return times
+        filtered, _ = load_separator(model, wiener=1)
+        times["wiener"] = best_of(repeats, lambda: separate(filtered, song))
         instrumental = looped_mp3(INSTRUMENTAL, Path(tmp) / "instrumental.mp3")
         times["decode"] = best_of(repeats, lambda: [b for b in audio.stream(song, block_s=10)])
         reference, job = open_unmix_job(audio.load(song).samples)
@@ -165,31 +165,31 @@ def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
                                "--gate-model", gate_model, "--repeats", str(repeats)],
                               stdout=subprocess.PIPE, text=True, check=True)
         t[part] = json.loads(done.stdout.splitlines()[-1])
-    kept, default = t["kept"], t["default"]
-    model = next(k for k in kept if k.startswith("model:")).split(":", 1)[1]
+    default, kept = t["default"], t["kept"]
+    model = next(k for k in default if k.startswith("model:")).split(":", 1)[1]
 
     def speed(seconds: float) -> float:
         return DURATION_S / seconds
 
     results = [
-        f"| decode only (mp3 -> 44.1 kHz stereo, streamed) | {speed(kept['decode']):.0f}x | |",
+        f"| decode only (mp3 -> 44.1 kHz stereo, streamed) | {speed(default['decode']):.0f}x | |",
         f"| `cantata separate --model {model}` (decode + separate + write 2 x 16-bit wav) | "
-        f"**{speed(kept['plain']):.1f}x** | |",
-        f"| the same with glibc's default allocator (a library call; "
-        f"`cantata.allocator`) | {speed(default['plain']):.1f}x | |",
+        f"**{speed(default['plain']):.1f}x** | |",
+        f"| the same keeping freed memory (opt-in, `cantata.allocator`; more memory) | "
+        f"{speed(kept['plain']):.1f}x | |",
         f"| `cantata separate --wiener 1` (the same + one iteration of multichannel Wiener "
-        f"filtering; glibc's default allocator) | {speed(default['wiener']):.1f}x | |",
-        f"| Open-Unmix-sized network, untrained ({kept['umx_params']:.1f} M parameters, "
-        f"one target): STFT + network + ISTFT | {speed(kept['umx']):.1f}x | |",
+        f"filtering) | {speed(default['wiener']):.1f}x | |",
+        f"| Open-Unmix-sized network, untrained ({default['umx_params']:.1f} M parameters, "
+        f"one target): STFT + network + ISTFT | {speed(default['umx']):.1f}x | |",
         f"| `cantata separate --gate` on the song ({gate_model} detector; "
-        f"{100 * kept['skipped_song'] / DURATION_S:.0f} % skipped) | "
-        f"{speed(kept['gate_song']):.1f}x | "
-        f"{kept['plain'] / kept['gate_song']:.2f}x |",
-        f"| `cantata separate` on the instrumental | {speed(kept['instrumental']):.1f}x | |",
+        f"{100 * default['skipped_song'] / DURATION_S:.0f} % skipped) | "
+        f"{speed(default['gate_song']):.1f}x | "
+        f"{default['plain'] / default['gate_song']:.2f}x |",
+        f"| `cantata separate` on the instrumental | {speed(default['instrumental']):.1f}x | |",
         f"| `cantata separate --gate` on the instrumental ({gate_model} detector; "
-        f"{100 * kept['skipped_instrumental'] / DURATION_S:.0f} % skipped) | "
-        f"{speed(kept['gate_instrumental']):.1f}x | "
-        f"{kept['instrumental'] / kept['gate_instrumental']:.2f}x |",
+        f"{100 * default['skipped_instrumental'] / DURATION_S:.0f} % skipped) | "
+        f"{speed(default['gate_instrumental']):.1f}x | "
+        f"{default['instrumental'] / default['gate_instrumental']:.2f}x |",
     ]
     return results, model
 
@@ -212,8 +212,7 @@ def main() -> None:
         "",
         f"`python bench/separation_speed.py --model {model} --gate-model "
         f"{args.gate_model}`: a 4-minute stereo 44.1 kHz mp3, best of {args.repeats}, 2 torch "
-        "threads, multiples of real time; each allocator setting in a fresh process, the way "
-        "`cantata separate` runs (freed memory kept, except with `--wiener`).",
+        "threads, multiples of real time; each allocator setting in a fresh process.",
         "",
         "| job | speed | gate speed-up |",
         "|---|---:|---:|",

@@ -8,11 +8,12 @@ was kernel time (``bench/allocator.py``). With mmap and trimming off, freed bloc
 reused: training steps ran 1.3-1.9x faster, at the price of a higher resident peak (the
 heap keeps its high-water mark: one separator step 2.46 GB instead of 1.94).
 
-The ``cantata train`` commands do this, and ``cantata separate`` without ``--wiener``
-(separating 4 minutes of stereo ran 1.6x faster, and the peak for an hour stayed under
-1 GB); library users may call :func:`keep_freed_memory` themselves. Not with Wiener
-filtering, whose peak grew: separating 20 minutes of stereo with ``--wiener 1`` peaked at
-1.70 GB instead of 1.21.
+The ``cantata train`` commands do this; library users may call :func:`keep_freed_memory`
+themselves. ``cantata separate`` does not: separating 4 minutes of stereo ran 1.5-1.7x
+faster, but an hour of stereo peaked at 1.36 and 1.14 GB in two runs instead of 0.95 and
+0.99 (under the 1.5 GB bar, but with little margin and much spread), and with Wiener
+filtering 20 minutes peaked at 1.70 GB instead of 1.21. Users who want that speed can
+set the variables of :data:`ENVIRONMENT` themselves.
 """
 
 from __future__ import annotations

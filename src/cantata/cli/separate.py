@@ -50,11 +50,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    from cantata.allocator import keep_freed_memory
     from cantata.separate.api import Separator, output_subtype
-
-    if args.wiener == 0:  # 1.6x faster; with Wiener filtering the peak would grow 40 %
-        keep_freed_memory()
 
     files = expand_inputs(args.inputs)
     stems = [s.strip() for s in args.stems.split(",")] if args.stems else None

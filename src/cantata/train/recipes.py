@@ -325,7 +325,8 @@ def train_separator(
         command: the command line that ran this, kept in the checkpoint for its model card.
     """
     parse_loss(loss)
-    if p_pitch_tempo is not None and not 0.0 <= p_pitch_tempo <= 1.0:
+    p_pitch_tempo = SEPARATOR_P_PITCH_TEMPO if p_pitch_tempo is None else p_pitch_tempo
+    if not 0.0 <= p_pitch_tempo <= 1.0:
         raise ConfigError(f"the pitch/tempo probability must be in [0, 1], got {p_pitch_tempo}")
     source = _separator_source(init) if init is not None else None
     model_config = replace(model_config or (source.config if source else SeparatorConfig()),
@@ -342,7 +343,7 @@ def train_separator(
         extend_separator(model, source, init)
     train_data, val_data, data_meta = _separation_data(
         mir1k, songs, instrumentals, musdb, vocals, train_singers, model_config, n_channels,
-        train, SEPARATOR_P_PITCH_TEMPO if p_pitch_tempo is None else p_pitch_tempo)
+        train, p_pitch_tempo)
     if source is None:
         fit_separator_stats(model, train_data, n_items=STATS_ITEMS)
     features = model_config.features
@@ -451,7 +452,9 @@ def _separation_data(
                     train_instrumentals=len(backing) - len(vocals))
     if a_cappella:
         extra = [ex for d in a_cappella for ex in load_vocals_folder(d)]
-        backing, vocals = backing or vocals, vocals + extra
+        if backing is None:  # the paired examples' accompaniment: a cappella has none
+            backing = list(vocals)
+        vocals = vocals + extra
         meta.update(vocals=[str(d) for d in a_cappella], train_vocals=len(extra),
                     train_vocal_groups=len({ex.group for ex in extra}))
     rate = config.features.sample_rate

@@ -9,8 +9,10 @@ threads, best of ``--repeats``, in multiples of real time:
 
 1. decoding alone (the floor of anything that reads mp3);
 2. ``cantata separate`` with ``--model`` (decode + separate + write two 16-bit wav stems),
-   and the same keeping freed memory (:mod:`cantata.allocator`, an opt-in: faster, but the
-   peak memory grows; see ``separation_memory.py``);
+   the same keeping freed memory (:mod:`cantata.allocator`, an opt-in: faster, but the
+   peak memory grows; see ``separation_memory.py``), and the same with the network's batch
+   norm left as separate layers (what ran before :mod:`cantata.models.fusion` folded it
+   into the convolutions);
 3. an untrained Open-Unmix-sized network (3-layer BiLSTM, hidden 512, over 2049-bin
    magnitudes at 44.1 kHz, n_fft 4096, hop 1024, about 8.9 M parameters, with Open-Unmix's
    input and output affine layers): STFT + network + ISTFT on the decoded audio, one target
@@ -41,7 +43,9 @@ from _report import best_of, machine, markers, record
 from cantata import audio
 from cantata.allocator import keep_freed_memory
 from cantata.errors import ModelLoadError
-from cantata.separate.api import Separator
+from cantata.models.registry import load_checkpoint
+from cantata.models.separator import debug_separator
+from cantata.separate.api import SHIPPED, Separator, shipped_path
 from cantata.testing import write_compressed
 from cantata.types import Waveform
 
@@ -69,6 +73,14 @@ def load_separator(model: str, **kwargs: object) -> tuple[Separator, str]:
             raise
         print(f"note: {err}\nnote: measuring the debug model instead", file=sys.stderr)
         return Separator.from_pretrained("debug", **kwargs), "debug"
+
+
+def unfold_batch_norm(separator: Separator, model: str) -> None:
+    """Run ``separator`` on its network as trained, batch norm as separate layers (as
+    before :mod:`cantata.models.fusion`)."""
+    net = debug_separator() if model == "debug" else load_checkpoint(
+        shipped_path(model) if model in SHIPPED else model)[0]
+    separator.backend.model = net.eval()  # type: ignore[attr-defined]
 
 
 class OpenUnmixLike(nn.Module):
@@ -141,6 +153,9 @@ def timings(part: str, model: str, gate_model: str, repeats: int) -> dict[str, f
         times["plain"] = best_of(repeats, lambda: separate(separator, song))
         if part == "kept":
             return times
+        unfolded, _ = load_separator(model)
+        unfold_batch_norm(unfolded, model)
+        times["unfolded"] = best_of(repeats, lambda: separate(unfolded, song))
         filtered, _ = load_separator(model, wiener=1)
         times["wiener"] = best_of(repeats, lambda: separate(filtered, song))
         instrumental = looped_mp3(INSTRUMENTAL, Path(tmp) / "instrumental.mp3")
@@ -177,6 +192,8 @@ def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
         f"**{speed(default['plain']):.1f}x** | |",
         f"| the same keeping freed memory (opt-in, `cantata.allocator`; more memory) | "
         f"{speed(kept['plain']):.1f}x | |",
+        f"| the same with batch norm as separate layers (not folded into the convolutions) | "
+        f"{speed(default['unfolded']):.1f}x | |",
         f"| `cantata separate --wiener 1` (the same + one iteration of multichannel Wiener "
         f"filtering) | {speed(default['wiener']):.1f}x | |",
         f"| Open-Unmix-sized network, untrained ({default['umx_params']:.1f} M parameters, "

@@ -6,8 +6,9 @@ full resolution, then strided convolutions halve both axes per level; the decode
 upsamples with 1x1 convolutions and depth-to-space, adds the encoder's skips, and the
 output unfolds back to one mask value per bin and frame. Optionally a few lean
 convolutions at full resolution then refine that mask from the input's fine spectral
-detail (harmonic peaks narrower than a folded block), and a bidirectional GRU along time
-at the bottleneck lets the mask draw on the whole excerpt. Batch norm throughout. It
+detail (harmonic peaks narrower than a folded block), residual blocks deepen the
+bottleneck (many weights, little compute: it has 1/256 of the bins and frames), and a
+bidirectional GRU along time at the bottleneck lets the mask draw on the whole excerpt. Batch norm throughout. It
 predicts the mask of the first stem (vocals); the second stem (accompaniment) takes the
 complement, so the stems sum to the mixture. Each channel of a multichannel input is an
 item of its own, so one net serves mono and stereo.
@@ -59,6 +60,8 @@ class SeparatorConfig:
         context_units: units per direction of a bidirectional GRU running along time at
             the bottleneck, one sequence per frequency row, so the mask can draw on the
             whole excerpt (0: none).
+        bottleneck_blocks: residual blocks (two 3x3 convolutions) after the last level's
+            downsampling, before the time context (0: none).
     """
 
     features: FeatureConfig = SEPARATOR_FEATURES
@@ -72,6 +75,7 @@ class SeparatorConfig:
     refine_channels: int = 0
     refine_guides: int = 2
     context_units: int = 0
+    bottleneck_blocks: int = 0
 
     def __post_init__(self) -> None:
         check_kind(self.mask)
@@ -86,8 +90,10 @@ class SeparatorConfig:
             raise ConfigError(f"strides must be (freq, time) pairs >= 1, got {self.strides}")
         if self.mask_limit < 1 or self.log_eps <= 0 or self.level_convs < 0:
             raise ConfigError("need mask_limit >= 1, log_eps > 0 and level_convs >= 0")
-        if min(self.refine_channels, self.refine_guides, self.context_units) < 0:
-            raise ConfigError("need refine_channels, refine_guides and context_units >= 0")
+        if min(self.refine_channels, self.refine_guides, self.context_units,
+               self.bottleneck_blocks) < 0:
+            raise ConfigError("need refine_channels, refine_guides, context_units and "
+                              "bottleneck_blocks >= 0")
 
     @property
     def n_freq(self) -> int:
@@ -180,6 +186,24 @@ class Refine(nn.Module):
         return self.layers(x)
 
 
+class ResidualBlock(nn.Module):
+    """``x + (conv, BN, LeakyReLU, conv, BN)(x)`` with 3x3 convolutions; the last norm's
+    scale and shift start at zero, so a new block leaves the net's output as it was.
+
+    Shape: (N, C, F, T) -> (N, C, F, T).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            *_conv_bn(channels, channels, 3, (1, 1)),
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+        nn.init.zeros_(self.layers[-1].weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.layers(x)
+
+
 class TimeContext(nn.Module):
     """A residual bidirectional GRU along time for every frequency row; the output
     projection starts at zero, so a new context leaves the net's output as it was.
@@ -224,6 +248,8 @@ class MaskUNet(nn.Module):
                                 for k in range(len(ch) - 1, 0, -1))
         self.n_out = 2 if config.mask == "cirm" else 1
         self.head = nn.Conv2d(ch[0], self.n_out * strides[0][0] * strides[0][1], 1)
+        self.bottleneck = nn.Sequential(*(ResidualBlock(ch[-1])
+                                          for _ in range(config.bottleneck_blocks)))
         self.context = TimeContext(ch[-1], config.context_units) if config.context_units \
             else None
         self.guide: nn.Module | None = None
@@ -265,6 +291,7 @@ class MaskUNet(nn.Module):
         for down in self.down:
             y = down(y)
             skips.append(y)
+        y = self.bottleneck(y)
         if self.context is not None:
             y = self.context(y)
         for up, skip in zip(self.up, reversed(skips[:-1]), strict=True):

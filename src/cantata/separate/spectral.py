@@ -20,6 +20,7 @@ import torch
 from cantata.audio import resample
 from cantata.errors import ConfigError, ModelLoadError, ShapeError
 from cantata.features import istft, stft
+from cantata.models.fusion import fuse_conv_bn
 from cantata.models.registry import load_checkpoint
 from cantata.models.separator import MaskUNet
 from cantata.separate.masks import apply_masks, complement, regrid, to_irm
@@ -36,7 +37,8 @@ class SpectralSeparator:
     """A loaded mask separator applied to windows of audio.
 
     Args:
-        model: a :class:`~cantata.models.separator.MaskUNet` (put in eval mode).
+        model: a :class:`~cantata.models.separator.MaskUNet`; an eval-mode copy with
+            batch norm folded into the convolutions runs (:mod:`cantata.models.fusion`).
         mask: None to apply the model's own masks, or ``"irm"`` to apply real masks in
             [0, 1] whatever the model predicts (psm clipped, cirm by magnitude): the
             mixture's phase is then kept.
@@ -61,7 +63,7 @@ class SpectralSeparator:
         if isinstance(wiener, bool) or not isinstance(wiener, int) or wiener < 0:
             raise ConfigError(f"wiener iterations must be an int >= 0, got {wiener!r}")
         self.wiener = wiener
-        self.model = model.eval()
+        self.model = fuse_conv_bn(model)
         self.features = model.config.features
         self.stems: tuple[str, ...] = model.config.stems
         self.model_rate: int = self.features.sample_rate

@@ -8,10 +8,10 @@ output unfolds back to one mask value per bin and frame. Optionally a few lean
 convolutions at full resolution then refine that mask from the input's fine spectral
 detail (harmonic peaks narrower than a folded block), residual blocks deepen the
 bottleneck (many weights, little compute: it has 1/256 of the bins and frames), and a
-bidirectional GRU along time at the bottleneck lets the mask draw on the whole excerpt. Batch norm throughout. It
-predicts the mask of the first stem (vocals); the second stem (accompaniment) takes the
-complement, so the stems sum to the mixture. Each channel of a multichannel input is an
-item of its own, so one net serves mono and stereo.
+bidirectional GRU along time at the bottleneck lets the mask draw on the whole excerpt.
+Batch norm throughout. It predicts the mask of the first stem (vocals); the second stem
+(accompaniment) takes the complement, so the stems sum to the mixture. Each channel of a
+multichannel input is an item of its own, so one net serves mono and stereo.
 
 Shapes: magnitude (batch, channels, freq, frames) -> mask (batch, channels, freq, frames)
 (complex for ``"cirm"``); :meth:`MaskUNet.estimate` maps a complex mixture STFT to the

@@ -281,7 +281,8 @@ def train_separator(
     p_pitch_tempo: float | None = None,
     model_config: SeparatorConfig | None = None,
     init: str | Path | None = None, refine_channels: int | None = None,
-    context_units: int | None = None, bottleneck_blocks: int | None = None, first_fold: tuple[int, int] | None = None,
+    context_units: int | None = None, bottleneck_blocks: int | None = None,
+    first_fold: tuple[int, int] | None = None,
     command: str | None = None, on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train the mask U-Net separator on vocals mixed over accompaniment on the fly.

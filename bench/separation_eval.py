@@ -20,7 +20,10 @@ Systems: the mixture and half the mixture as estimates, HPSS, REPET-SIM, the ora
 masks (upper bounds that see the true stems), and every ``--models`` entry through
 ``cantata.separate.api.Separator``. Scores: BSS Eval v4 SDR / SIR / SAR per 1 s window, the
 median over a clip's windows (silent windows ignored), then the median over clips; SI-SDR
-per clip, then the median over clips.
+per clip, then the median over clips. Beside each vocals SDR median, its 95 % clip-bootstrap
+interval; with several ``--models``, each against the first on the same clips (paired: the
+mean per-clip difference is far more precise than a difference of medians); and each
+model's median per held-out MIR-1K singer.
 """
 
 from __future__ import annotations
@@ -62,17 +65,20 @@ STEREO_SEED = 44100  # offsets into the held-out soundtracks of the stereo set
 STEREO_SET = "held-out vocals over held-out stereo soundtracks, 44.1 kHz, 0 dB"
 STEMS = ("vocals", "accompaniment")
 COLUMNS = ("vocals SDR", "vocals SI-SDR", "vocals SIR", "vocals SAR", "acc. SDR", "acc. SI-SDR")
+BOOTSTRAP = 2000  # resamples of a set's clips for the interval of a median
 
 
 @dataclass(frozen=True)
 class Item:
-    """One clip: the mixture and its true stems, each (channels, time) float32."""
+    """One clip: the mixture and its true stems, each (channels, time) float32; ``group``
+    is its singer where known."""
 
     name: str
     mix: np.ndarray
     vocals: np.ndarray
     accompaniment: np.ndarray
     sample_rate: int
+    group: str = ""
 
 
 System = Callable[[Item], dict[str, np.ndarray]]
@@ -102,7 +108,7 @@ def mir1k_items(root: str, limit: int | None) -> list[Item]:
     for ex in examples:
         stems = {k: w.to_mono().samples for k, w in read_stems(ex, sample_rate=RATE).items()}
         v, a = mix_0db(stems["vocals"], stems["accompaniment"])
-        items.append(Item(ex.id, v + a, v, a, RATE))
+        items.append(Item(ex.id, v + a, v, a, RATE, ex.group))
     return items
 
 
@@ -213,7 +219,7 @@ def score_item(item: Item, estimates: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def score(system: System, items: list[Item]) -> tuple[np.ndarray, float, float]:
-    """Medians over clips of the six columns, separation seconds, scoring seconds."""
+    """The six columns of every clip (clips, 6), separation seconds, scoring seconds."""
     per_item, sep_s, eval_s = [], 0.0, 0.0
     for item in items:
         start = time.perf_counter()
@@ -221,7 +227,32 @@ def score(system: System, items: list[Item]) -> tuple[np.ndarray, float, float]:
         mid = time.perf_counter()
         per_item.append(score_item(item, estimates))
         sep_s, eval_s = sep_s + mid - start, eval_s + time.perf_counter() - mid
-    return _nanmedian(np.array(per_item)), sep_s, eval_s
+    return np.array(per_item), sep_s, eval_s
+
+
+def median_interval(values: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    """95 % bootstrap interval of the median of ``values`` (clips, NaN ignored): how far
+    the median could move on another draw of as many clips like them. Clips of one singer
+    are alike, so for new singers this is a lower bound on the uncertainty."""
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return np.nan, np.nan
+    draws = np.random.default_rng(seed).integers(0, len(values), (BOOTSTRAP, len(values)))
+    low, high = np.percentile(np.median(values[draws], axis=1), [2.5, 97.5])
+    return float(low), float(high)
+
+
+def paired(per_clip: np.ndarray, reference: np.ndarray, seed: int = 0) -> tuple[float, ...]:
+    """One system against another on the same clips, by vocals SDR (column 0): the mean
+    per-clip difference and its standard error, the share of clips it is higher on, the
+    difference of the medians and the bootstrap standard deviation of that difference."""
+    diff = per_clip[:, 0] - reference[:, 0]
+    keep = ~np.isnan(diff)
+    a, b, diff = per_clip[keep, 0], reference[keep, 0], diff[keep]
+    draws = np.random.default_rng(seed).integers(0, len(diff), (BOOTSTRAP, len(diff)))
+    medians = np.median(a[draws], axis=1) - np.median(b[draws], axis=1)
+    return (float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))),
+            float(np.mean(diff > 0)), float(np.median(a) - np.median(b)), float(medians.std()))
 
 
 def _nanmedian(values: np.ndarray) -> np.ndarray:
@@ -268,18 +299,34 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
     systems.update({f"`{m}`": model_system(m) for m in models})
     systems["oracle IRM, power ratio (upper bound)"] = oracle(2.0)
     systems["oracle IRM, magnitude ratio (upper bound)"] = oracle(1.0)
-    rows = []
+    rows, pair_rows, singer_rows = [], [], []
     with _limit_threads(threads):
         for set_name, items in sets.items():
             minutes = sum(it.mix.shape[-1] / it.sample_rate for it in items) / 60
+            label = f"{set_name} ({len(items)}, {minutes:.1f} min)"
+            per_system = {}
             for sys_name, system in systems.items():
-                medians, sep_s, eval_s = score(system, items)
+                per_clip, sep_s, eval_s = score(system, items)
+                per_system[sys_name] = per_clip
                 print(f"{set_name} / {sys_name}: separation {sep_s:.1f} s, scoring {eval_s:.1f} s",
                       file=sys.stderr)
-                cells = [_cell(v) for v in medians]
+                cells = [_cell(v) for v in _nanmedian(per_clip)]
                 cells[0] = f"**{cells[0]}**"
-                rows.append(f"| {set_name} ({len(items)}, {minutes:.1f} min) | {sys_name} | "
-                            + " | ".join(cells) + " |")
+                low, high = median_interval(per_clip[:, 0])
+                cells.insert(1, "–" if np.isnan(low) else f"{low:.1f}–{high:.1f}")
+                rows.append(f"| {label} | {sys_name} | " + " | ".join(cells) + " |")
+            names = [f"`{m}`" for m in models]
+            if set_name.startswith("MIR-1K"):
+                singers = np.array([item.group for item in items])
+                for name in names:
+                    singer_rows.append(f"| {name} | " + " | ".join(
+                        f"{np.nanmedian(per_system[name][singers == s, 0]):.2f}"
+                        for s in TEST_SINGERS) + " |")
+            for other in names[1:]:
+                mean, se, better, median_diff, median_sd = paired(per_system[other],
+                                                                  per_system[names[0]])
+                pair_rows.append(f"| {label} | {other} | {names[0]} | {mean:+.2f} ± {se:.2f} | "
+                                 f"{better:.0%} | {median_diff:+.2f} ± {median_sd:.2f} |")
     command = ("`python bench/separation_eval.py"
                + (f" --models {','.join(models)}" if models else "") + f" --songs {n_songs}"
                + (f" --stereo {n_stereo}" if n_stereo else "")
@@ -302,9 +349,25 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
         "ones, then median over clips; SI-SDR: per clip, then median. Oracle rows use the "
         f"true stems (n_fft 2048), so they bound mask-based separators.{no_musdb}",
         "",
-        "| set (clips, length) | system | " + " | ".join(COLUMNS) + " |",
-        "|---|---|" + "---:|" * len(COLUMNS),
+        f"The 95 % interval is the clip bootstrap's ({BOOTSTRAP} resamples) of the vocals SDR "
+        "median: how far it could move on another draw of as many clips like these.",
+        "",
+        "| set (clips, length) | system | " + " | ".join(COLUMNS[:1]) + " | 95 % interval | "
+        + " | ".join(COLUMNS[1:]) + " |",
+        "|---|---|" + "---:|" * (len(COLUMNS) + 1),
         *rows,
+        *(["", "Paired, on the same clips (vocals SDR, dB): the mean per-clip difference ± its "
+           "standard error, the share of clips the system scores higher on, and the difference "
+           "of the medians ± its bootstrap standard deviation.",
+           "",
+           "| set | system | against | mean difference | clips higher | median difference |",
+           "|---|---|---|---:|---:|---:|", *pair_rows] if pair_rows else []),
+        *(["", "Vocals SDR, the median over each held-out MIR-1K singer's clips (dB): singers "
+           "differ far more than models do, so a new set of singers moves the pooled median "
+           "more than the interval above says.",
+           "",
+           "| system | " + " | ".join(TEST_SINGERS) + " |",
+           "|---|" + "---:|" * len(TEST_SINGERS), *singer_rows] if singer_rows else []),
         MARK_END,
     ])
 

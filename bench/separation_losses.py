@@ -31,7 +31,15 @@ import numpy as np
 from _report import machine, markers, record
 from cantata.train.config import TrainConfig
 from cantata.train.recipes import train_separator
-from separation_eval import COLUMNS, _cell, _limit_threads, mir1k_items, model_system, score
+from separation_eval import (
+    COLUMNS,
+    _cell,
+    _limit_threads,
+    _nanmedian,
+    mir1k_items,
+    model_system,
+    score,
+)
 
 MARK_BEGIN, MARK_END = markers("separation_losses")
 VARIANTS = ("l1", "mse", "mrstft", "sisdr", "l1+sisdr", "l1+mrstft", "psm:l1+sisdr",
@@ -59,7 +67,7 @@ def report(variants: list[str], mir1k: str, steps: int, batch_size: int, clips: 
         for variant in variants:
             folder = Path(tmp) / variant.replace("+", "_").replace(":", "-")
             ckpt, val, minutes = run_variant(variant, folder, mir1k, steps, batch_size, seed)
-            medians, _, _ = score(model_system(str(ckpt)), items)
+            medians = _nanmedian(score(model_system(str(ckpt)), items)[0])
             print(f"{variant}: val {val:.2f}, test {np.round(medians, 2)}, {minutes:.1f} min",
                   file=sys.stderr)
             cells = [_cell(v) for v in medians]

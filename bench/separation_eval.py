@@ -237,8 +237,8 @@ def median_interval(values: np.ndarray, seed: int = 0) -> tuple[float, float]:
     values = values[~np.isnan(values)]
     if len(values) < 2:
         return np.nan, np.nan
-    draws = np.random.default_rng(seed).integers(0, len(values), (BOOTSTRAP, len(values)))
-    low, high = np.percentile(np.median(values[draws], axis=1), [2.5, 97.5])
+    low, high = np.percentile(np.median(values[_resamples(len(values), seed)], axis=1),
+                              [2.5, 97.5])
     return float(low), float(high)
 
 
@@ -249,10 +249,15 @@ def paired(per_clip: np.ndarray, reference: np.ndarray, seed: int = 0) -> tuple[
     diff = per_clip[:, 0] - reference[:, 0]
     keep = ~np.isnan(diff)
     a, b, diff = per_clip[keep, 0], reference[keep, 0], diff[keep]
-    draws = np.random.default_rng(seed).integers(0, len(diff), (BOOTSTRAP, len(diff)))
+    draws = _resamples(len(diff), seed)
     medians = np.median(a[draws], axis=1) - np.median(b[draws], axis=1)
     return (float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))),
             float(np.mean(diff > 0)), float(np.median(a) - np.median(b)), float(medians.std()))
+
+
+def _resamples(n: int, seed: int) -> np.ndarray:
+    """Clip indices of ``BOOTSTRAP`` resamples with replacement: (BOOTSTRAP, n)."""
+    return np.random.default_rng(seed).integers(0, n, (BOOTSTRAP, n))
 
 
 def _nanmedian(values: np.ndarray) -> np.ndarray:
@@ -300,6 +305,7 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
     systems["oracle IRM, power ratio (upper bound)"] = oracle(2.0)
     systems["oracle IRM, magnitude ratio (upper bound)"] = oracle(1.0)
     rows, pair_rows, singer_rows = [], [], []
+    names = [f"`{m}`" for m in models]
     with _limit_threads(threads):
         for set_name, items in sets.items():
             minutes = sum(it.mix.shape[-1] / it.sample_rate for it in items) / 60
@@ -315,7 +321,6 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
                 low, high = median_interval(per_clip[:, 0])
                 cells.insert(1, "–" if np.isnan(low) else f"{low:.1f}–{high:.1f}")
                 rows.append(f"| {label} | {sys_name} | " + " | ".join(cells) + " |")
-            names = [f"`{m}`" for m in models]
             if set_name.startswith("MIR-1K"):
                 singers = np.array([item.group for item in items])
                 for name in names:

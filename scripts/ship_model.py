@@ -2,12 +2,13 @@
 
 Usage:
     python scripts/ship_model.py RUN_DIR/best.pt --as singing|separator|embedder|...
-        [--quality FILE.md] [--command "cantata train ..."]
+        [--quality FILE.md] [--command "cantata train ..."] [--half]
 
 The weights land as ``src/cantata/weights/<stem>-<sha8>.pt`` (older files of the same
 stem are removed) and the card as ``<stem>.md``: what the model is, the data, the
 command, the training time, and its measured quality (validation metrics from the
-checkpoint, plus any benchmark table given with ``--quality``).
+checkpoint, plus any benchmark table given with ``--quality``). ``--half`` stores the
+weights as float16 (half the bytes; measure the halved file, which is what ships).
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import argparse
 import hashlib
 import json
 import shutil
+import tempfile
 from pathlib import Path
+
+import torch
 
 from cantata.detect.api import SHIPPED as DETECTORS
 from cantata.detect.api import WEIGHTS_DIR
 from cantata.embed.api import SHIPPED as EMBEDDERS
-from cantata.models.registry import load_checkpoint, read_checkpoint_payload
+from cantata.models.registry import halve_checkpoint, load_checkpoint, read_checkpoint_payload
 from cantata.separate.api import SHIPPED as SEPARATORS
 from cantata.train.lineage import stage
 
@@ -34,10 +38,12 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
     metrics = training.get("metrics", {})
     n_params = sum(p.numel() for p in model.parameters())
     size_kb = ckpt_path.stat().st_size / 1024
+    stored = read_checkpoint_payload(ckpt_path)["state_dict"].values()
+    half = " (weights stored as float16)" if any(t.dtype == torch.float16 for t in stored) else ""
     lines = [
         f"# `{name}` — {stem}",
         "",
-        f"Registry name `{checkpoint.name}`, {n_params:,} parameters, {size_kb:.0f} kB. "
+        f"Registry name `{checkpoint.name}`, {n_params:,} parameters, {size_kb:.0f} kB{half}. "
         + (f"Labels: {', '.join(meta['labels'])}. " if meta.get("labels") else "")
         + f"Code version {meta.get('code_version')}.",
         "",
@@ -169,8 +175,16 @@ def main() -> None:
     parser.add_argument("--as", dest="name", required=True, choices=sorted(SHIPPED))
     parser.add_argument("--quality", type=Path, help="markdown with measured quality to include")
     parser.add_argument("--command", help="the training command, if the checkpoint lacks it")
+    parser.add_argument("--half", action="store_true", help="store the weights as float16")
     args = parser.parse_args()
     stem = SHIPPED[args.name]
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.half:
+            args.checkpoint = halve_checkpoint(args.checkpoint, Path(tmp) / "half.pt")
+        ship(args, stem)
+
+
+def ship(args: argparse.Namespace, stem: str) -> None:
     digest = hashlib.sha256(args.checkpoint.read_bytes()).hexdigest()[:8]
     quality = args.quality.read_text() if args.quality else ""
     # the card first: its lineage may run through the weights about to be replaced

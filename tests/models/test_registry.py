@@ -20,11 +20,14 @@ from cantata.models.registry import (
     build,
     config_from_dict,
     config_to_dict,
+    halve_checkpoint,
     load_checkpoint,
+    read_checkpoint_payload,
     register,
     registered,
     save_checkpoint,
 )
+from cantata.models.separator import debug_separator
 
 NAME = "test-registry-toy"
 
@@ -176,6 +179,25 @@ def test_save_load_round_trip_gives_identical_outputs(model: ToyNet, tmp_path: P
     sha = ckpt.meta["git_sha"]
     assert sha is None or re.fullmatch(r"[0-9a-f]{40}", sha)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", ckpt.meta["saved_at"])
+
+
+def test_halved_checkpoint_stores_float16_weights_and_loads_as_float32(tmp_path: Path) -> None:
+    net = debug_separator()
+    net.input_std.fill_(1e-9)  # a buffer float16 would flush to zero
+    path = save_checkpoint(tmp_path / "sep.pt", net, name="separator", config=net.config,
+                           meta=META)
+    half = halve_checkpoint(path, tmp_path / "half.pt")
+    stored, params = read_checkpoint_payload(half)["state_dict"], dict(net.named_parameters())
+    assert {stored[k].dtype for k in params} == {torch.float16}
+    for key, value in net.state_dict().items():
+        if key not in params:
+            assert stored[key].dtype == value.dtype and torch.equal(stored[key], value)
+    loaded, ckpt = load_checkpoint(half)
+    assert {p.dtype for p in loaded.parameters()} == {torch.float32}
+    for key, value in params.items():
+        torch.testing.assert_close(loaded.state_dict()[key], value.detach().half().float(),
+                                   rtol=0, atol=0)
+    assert ckpt.meta == read_checkpoint_payload(path)["meta"]
 
 
 def test_directory_target_names_file_by_content_hash(model: ToyNet, tmp_path: Path) -> None:

@@ -178,22 +178,23 @@ def main() -> None:
     parser.add_argument("--half", action="store_true", help="store the weights as float16")
     args = parser.parse_args()
     stem = SHIPPED[args.name]
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.half:
-            args.checkpoint = halve_checkpoint(args.checkpoint, Path(tmp) / "half.pt")
-        ship(args, stem)
-
-
-def ship(args: argparse.Namespace, stem: str) -> None:
-    digest = hashlib.sha256(args.checkpoint.read_bytes()).hexdigest()[:8]
     quality = args.quality.read_text() if args.quality else ""
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = halve_checkpoint(args.checkpoint, Path(tmp) / "half.pt") if args.half \
+            else args.checkpoint
+        ship(checkpoint, args.name, stem, args.command, quality)
+
+
+def ship(checkpoint: Path, name: str, stem: str, command: str | None, quality: str) -> None:
+    """Copy ``checkpoint`` into the weights folder under its hash and write its card."""
+    digest = hashlib.sha256(checkpoint.read_bytes()).hexdigest()[:8]
     # the card first: its lineage may run through the weights about to be replaced
-    text = card(args.name, stem, args.checkpoint, args.command, quality)
+    text = card(name, stem, checkpoint, command, quality)
     for old in WEIGHTS_DIR.glob(f"{stem}-*.pt"):
         old.unlink()
     WEIGHTS_DIR.mkdir(exist_ok=True)
     dest = WEIGHTS_DIR / f"{stem}-{digest}.pt"
-    shutil.copyfile(args.checkpoint, dest)
+    shutil.copyfile(checkpoint, dest)
     (WEIGHTS_DIR / f"{stem}.md").write_text(text)
     print(f"shipped {dest} and {stem}.md")
 

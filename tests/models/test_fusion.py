@@ -12,7 +12,7 @@ def _trained_looking_separator() -> MaskUNet:
     torch.manual_seed(0)
     model = MaskUNet(SeparatorConfig(channels=(4, 8), strides=((2, 2), (2, 2)),
                                      refine_channels=4, context_units=4,
-                                     bottleneck_blocks=1))
+                                     bottleneck_blocks=1, decoder_blocks=1))
     for norm in model.modules():
         if isinstance(norm, nn.BatchNorm2d):
             norm.running_mean.uniform_(-1, 1)

@@ -76,10 +76,10 @@ def test_input_normalisation_changes_the_output_and_is_saved(tmp_path):
 
 
 @pytest.mark.parametrize("mask", ["irm", "cirm"])
-def test_refinement_context_and_bottleneck_start_as_no_ops_and_then_learn(mask):
+def test_refinement_context_and_residual_blocks_start_as_no_ops_and_then_learn(mask):
     base = MaskUNet(SeparatorConfig(mask=mask, **TINY)).eval()
     grown = MaskUNet(SeparatorConfig(mask=mask, refine_channels=4, context_units=3,
-                                     bottleneck_blocks=2, **TINY))
+                                     bottleneck_blocks=2, decoder_blocks=1, **TINY))
     grown.load_state_dict(base.state_dict(), strict=False)
     spec = _spec(2, 2, 7 * 256 + 3)
     with torch.no_grad():
@@ -90,10 +90,12 @@ def test_refinement_context_and_bottleneck_start_as_no_ops_and_then_learn(mask):
     assert grown.refine.layers[-1].weight.grad.abs().sum() > 0
     assert grown.context.out.weight.grad.abs().sum() > 0
     assert grown.bottleneck[1].layers[-1].weight.grad.abs().sum() > 0  # the zero scale
+    assert all(blocks[0].layers[-1].weight.grad.abs().sum() > 0 for blocks in grown.up_blocks)
     with torch.no_grad():
         grown.refine.layers[-1].weight.fill_(0.1)
         grown.context.out.weight.fill_(0.1)
         grown.bottleneck[1].layers[-1].weight.fill_(0.1)
+        grown.up_blocks[-1][0].layers[-1].weight.fill_(0.1)
         changed = grown.eval()(spec.abs())
     assert changed.shape == base(spec.abs()).shape
     assert not torch.allclose(changed, base(spec.abs()))

@@ -212,7 +212,8 @@ def test_recipe_refuses_held_out_singers_and_bad_options(mir1k, tmp_path):
 def test_extend_separator_copies_the_coarse_net_and_refuses_what_does_not_fit():
     source = MaskUNet(DEBUG)
     source.set_input_stats(torch.full((513,), -2.0), torch.full((513,), 3.0))
-    grown = MaskUNet(replace(DEBUG, refine_channels=4, context_units=2, bottleneck_blocks=1))
+    grown = MaskUNet(replace(DEBUG, refine_channels=4, context_units=2, bottleneck_blocks=1,
+                             decoder_blocks=1))
     extend_separator(grown, source)
     assert torch.equal(grown.input_mean, source.input_mean)
     assert torch.equal(grown.first[0].weight, source.first[0].weight)

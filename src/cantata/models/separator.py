@@ -7,8 +7,9 @@ upsamples with 1x1 convolutions and depth-to-space, adds the encoder's skips, an
 output unfolds back to one mask value per bin and frame. Optionally a few lean
 convolutions at full resolution then refine that mask from the input's fine spectral
 detail (harmonic peaks narrower than a folded block), residual blocks deepen the
-bottleneck (many weights, little compute: it has 1/256 of the bins and frames), and a
-bidirectional GRU along time at the bottleneck lets the mask draw on the whole excerpt.
+bottleneck (many weights, little compute: it has 1/256 of the bins and frames) and the
+decoder's levels, and a bidirectional GRU along time at the bottleneck lets the mask
+draw on the whole excerpt.
 Batch norm throughout. It predicts the mask of the first stem (vocals); the second stem
 (accompaniment) takes the complement, so the stems sum to the mixture. Each channel of a
 multichannel input is an item of its own, so one net serves mono and stereo.
@@ -62,6 +63,9 @@ class SeparatorConfig:
             whole excerpt (0: none).
         bottleneck_blocks: residual blocks (two 3x3 convolutions) after the last level's
             downsampling, before the time context (0: none).
+        decoder_blocks: residual blocks after each decoder level's upsampling (0: none);
+            every level costs about as much as one bottleneck block, since the channels
+            double as the bins and frames halve.
     """
 
     features: FeatureConfig = SEPARATOR_FEATURES
@@ -76,6 +80,7 @@ class SeparatorConfig:
     refine_guides: int = 2
     context_units: int = 0
     bottleneck_blocks: int = 0
+    decoder_blocks: int = 0
 
     def __post_init__(self) -> None:
         check_kind(self.mask)
@@ -91,9 +96,9 @@ class SeparatorConfig:
         if self.mask_limit < 1 or self.log_eps <= 0 or self.level_convs < 0:
             raise ConfigError("need mask_limit >= 1, log_eps > 0 and level_convs >= 0")
         if min(self.refine_channels, self.refine_guides, self.context_units,
-               self.bottleneck_blocks) < 0:
-            raise ConfigError("need refine_channels, refine_guides, context_units and "
-                              "bottleneck_blocks >= 0")
+               self.bottleneck_blocks, self.decoder_blocks) < 0:
+            raise ConfigError("need refine_channels, refine_guides, context_units, "
+                              "bottleneck_blocks and decoder_blocks >= 0")
 
     @property
     def n_freq(self) -> int:
@@ -246,6 +251,9 @@ class MaskUNet(nn.Module):
                                   for k in range(1, len(ch)))
         self.up = nn.ModuleList(Up(ch[k], ch[k - 1], strides[k])
                                 for k in range(len(ch) - 1, 0, -1))
+        self.up_blocks = nn.ModuleList(
+            nn.Sequential(*(ResidualBlock(ch[k - 1]) for _ in range(config.decoder_blocks)))
+            for k in range(len(ch) - 1, 0, -1))
         self.n_out = 2 if config.mask == "cirm" else 1
         self.head = nn.Conv2d(ch[0], self.n_out * strides[0][0] * strides[0][1], 1)
         self.bottleneck = nn.Sequential(*(ResidualBlock(ch[-1])
@@ -294,8 +302,8 @@ class MaskUNet(nn.Module):
         y = self.bottleneck(y)
         if self.context is not None:
             y = self.context(y)
-        for up, skip in zip(self.up, reversed(skips[:-1]), strict=True):
-            y = up(y, skip)
+        for up, blocks, skip in zip(self.up, self.up_blocks, reversed(skips[:-1]), strict=True):
+            y = blocks(up(y, skip))
         logits = unfold(self.head(y), patch)  # (N, n_out, F', T')
         if self.refine is not None and self.guide is not None:
             guides = unfold(self.guide(y), patch)  # (N, guides, F', T')

@@ -282,7 +282,7 @@ def train_separator(
     model_config: SeparatorConfig | None = None,
     init: str | Path | None = None, refine_channels: int | None = None,
     context_units: int | None = None, bottleneck_blocks: int | None = None,
-    first_fold: tuple[int, int] | None = None,
+    decoder_blocks: int | None = None, first_fold: tuple[int, int] | None = None,
     command: str | None = None, on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train the mask U-Net separator on vocals mixed over accompaniment on the fly.
@@ -317,12 +317,14 @@ def train_separator(
         init: a separator checkpoint to start from: its weights, input normalisation and
             architecture; the new model may add or widen a refinement
             (``refine_channels``), add a time context (``context_units``) or bottleneck
-            blocks (``bottleneck_blocks``), which start as
-            no-ops (see :func:`extend_separator`).
+            blocks (``bottleneck_blocks``) or decoder blocks (``decoder_blocks``), which
+            start as no-ops (see :func:`extend_separator`).
         refine_channels: width of the full-resolution refinement (replaces the
             architecture's).
         context_units: units of the bottleneck's time context (replaces the architecture's).
         bottleneck_blocks: residual blocks at the bottleneck (replaces the architecture's).
+        decoder_blocks: residual blocks after each decoder level (replaces the
+            architecture's).
         first_fold: (bins, frames) the first level folds into channels (replaces the
             architecture's first stride; an ``init`` checkpoint must have the same).
         command: the command line that ran this, kept in the checkpoint for its model card.
@@ -340,6 +342,8 @@ def train_separator(
         model_config = replace(model_config, context_units=context_units)
     if bottleneck_blocks is not None:
         model_config = replace(model_config, bottleneck_blocks=bottleneck_blocks)
+    if decoder_blocks is not None:
+        model_config = replace(model_config, decoder_blocks=decoder_blocks)
     if first_fold is not None:
         model_config = replace(model_config,
                                strides=(tuple(first_fold), *model_config.strides[1:]))
@@ -370,8 +374,8 @@ def _separator_source(init: str | Path) -> MaskUNet:
 
 def extend_separator(model: MaskUNet, source: MaskUNet, where: str | Path = "--init") -> None:
     """Copy ``source``'s weights and input normalisation into ``model``, which has the
-    same coarse net and may add a refinement, a time context or bottleneck blocks, or
-    widen the refinement:
+    same coarse net and may add a refinement, a time context, bottleneck or decoder
+    blocks, or widen the refinement:
     new layers keep their initial values, and a wider refinement's new channels start
     disconnected from the output (their weights into the old channels and the output are
     zero), so ``model`` computes what ``source`` did until training moves it.
@@ -401,7 +405,8 @@ def extend_separator(model: MaskUNet, source: MaskUNet, where: str | Path = "--i
                                   f"{tuple(value.shape)} into {tuple(target.shape)})")
             value = _widened(target, value)
         state[key] = value
-    new = [k for k in new if not k.startswith(("refine.", "guide.", "context.", "bottleneck."))]
+    new = [k for k in new if not k.startswith(("refine.", "guide.", "context.", "bottleneck.",
+                                               "up_blocks."))]
     if unexpected or new:
         raise ConfigError(f"{where}: weights do not fit the separator to train "
                           f"(unexpected {unexpected}, missing {new})")

@@ -64,8 +64,9 @@ class SeparatorConfig:
         bottleneck_blocks: residual blocks (two 3x3 convolutions) after the last level's
             downsampling, before the time context (0: none).
         decoder_blocks: residual blocks after each decoder level's upsampling (0: none);
-            every level costs about as much as one bottleneck block, since the channels
-            double as the bins and frames halve.
+            a block at any level has the multiply-adds of a bottleneck block (the
+            channels double as the bins and frames halve), but the finer levels' blocks
+            take longer on CPUs.
     """
 
     features: FeatureConfig = SEPARATOR_FEATURES

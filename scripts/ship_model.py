@@ -2,13 +2,16 @@
 
 Usage:
     python scripts/ship_model.py RUN_DIR/best.pt --as singing|separator|embedder|...
-        [--quality FILE.md] [--command "cantata train ..."] [--half]
+        [--quality FILE.md] [--command "cantata train ..."] [--half] [--phase-steps N]
 
 The weights land as ``src/cantata/weights/<stem>-<sha8>.pt`` (older files of the same
 stem are removed) and the card as ``<stem>.md``: what the model is, the data, the
 command, the training time, and its measured quality (validation metrics from the
 checkpoint, plus any benchmark table given with ``--quality``). ``--half`` stores the
 weights as float16 (half the bytes; measure the halved file, which is what ships).
+``--phase-steps N`` sets a separator's consistency steps for the vocals' phase
+(:mod:`cantata.separate.phase`), a setting of its output, not of its weights; the card
+says that it was set at shipping.
 """
 
 from __future__ import annotations
@@ -87,6 +90,11 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         + f"{training.get('train_config', {}).get('max_steps')}; wall time "
         f"{training.get('wall_s', 0) / 60:.1f} min on the project's 2-core CPU machine.",
         *_lineage(meta),
+        *([] if meta.get("phase_steps_set") is None else [
+            "", f"Set when shipping (`scripts/ship_model.py --phase-steps "
+                f"{meta['phase_steps_set']}`, no training): {meta['phase_steps_set']} "
+                "consistency step(s) for the vocals' phase (`cantata.separate.phase`); the "
+                "weights above were trained without it."]),
         "",
         "## Quality",
         "",
@@ -176,13 +184,29 @@ def main() -> None:
     parser.add_argument("--quality", type=Path, help="markdown with measured quality to include")
     parser.add_argument("--command", help="the training command, if the checkpoint lacks it")
     parser.add_argument("--half", action="store_true", help="store the weights as float16")
+    parser.add_argument("--phase-steps", type=int, metavar="N",
+                        help="set a separator's consistency steps for the vocals' phase")
     args = parser.parse_args()
     stem = SHIPPED[args.name]
     quality = args.quality.read_text() if args.quality else ""
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = halve_checkpoint(args.checkpoint, Path(tmp) / "half.pt") if args.half \
             else args.checkpoint
+        if args.phase_steps is not None:
+            checkpoint = with_phase_steps(checkpoint, args.phase_steps, Path(tmp) / "phase.pt")
         ship(checkpoint, args.name, stem, args.command, quality)
+
+
+def with_phase_steps(src: Path, steps: int, dest: Path) -> Path:
+    """A copy of separator checkpoint ``src`` whose config has ``steps`` phase steps."""
+    payload = read_checkpoint_payload(src)
+    if payload["name"] != "separator" or steps < 0:
+        raise SystemExit(f"{src}: --phase-steps needs a separator checkpoint and N >= 0")
+    payload["config"] = {**payload["config"], "phase_steps": steps}
+    payload["meta"] = {**payload["meta"], "phase_steps_set": steps}
+    torch.save(payload, dest)
+    load_checkpoint(dest)  # the config must still build
+    return dest
 
 
 def ship(checkpoint: Path, name: str, stem: str, command: str | None, quality: str) -> None:

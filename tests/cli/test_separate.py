@@ -142,6 +142,7 @@ def test_export_onnx_separator(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["max_abs_diff"] < 1e-4
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert sidecar["stems"] == ["vocals", "accompaniment"] and sidecar["mask"] == "cirm"
+    assert sidecar["phase_steps"] == 0
     assert sidecar["features"]["n_fft"] == model.config.features.n_fft
     magnitude = np.random.default_rng(0).random((1, 2, model.config.n_freq, 100), np.float32)
     mask = OnnxModel(out)(magnitude)

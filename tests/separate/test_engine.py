@@ -161,12 +161,14 @@ def song_like(rate, n_channels, seconds=6.0):
     return (gated_tone + mixture(n_channels, len(t)) * 0.1).astype(np.float32)
 
 
+@pytest.mark.parametrize("phase_steps", [0, 1])
 @pytest.mark.parametrize(("rate", "n_channels"), [(16000, 1), (44100, 2)])
-def test_chunked_matches_whole_with_the_debug_model(rate, n_channels):
+def test_chunked_matches_whole_with_the_debug_model(rate, n_channels, phase_steps):
     from cantata.separate.api import Separator
 
     separator = Separator.from_pretrained("debug", engine=EngineConfig(
         window_s=2.0, overlap_s=0.5, edge_s=0.125))
+    separator.backend.phase_steps = phase_steps
     assert separator.engine.window_s < 2.0  # hop shortened onto the frame grid
     x = song_like(rate, n_channels)
     whole = separator.backend.separate_window(x, rate)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from cantata.errors import ConfigError, ModelLoadError, ShapeError
+from cantata.features import istft, stft
 from cantata.models.registry import build, save_checkpoint
-from cantata.models.separator import debug_separator
+from cantata.models.separator import MaskUNet, debug_separator
+from cantata.separate.phase import consistent_phase
 from cantata.separate.spectral import SpectralSeparator, native_grid
 
 RATES = (16000, 22050, 44100)
@@ -111,6 +115,38 @@ def test_batches_equal_single_windows():
     assert batch.shape == (2, 2, 2, x.shape[-1])
     for i in range(2):
         np.testing.assert_allclose(batch[i], sep.separate_window(x[i], 44100), atol=1e-5)
+
+
+def _with_phase_steps(model: MaskUNet, steps: int) -> MaskUNet:
+    out = MaskUNet(replace(model.config, phase_steps=steps))
+    out.load_state_dict(model.state_dict())
+    return out.eval()
+
+
+@pytest.mark.parametrize("rate", [16000, 44100])
+def test_phase_steps_reshape_the_vocals_phase_and_keep_the_sum(rate):
+    model = debug_separator()
+    x = _tones(rate, (440.0, 3000.0), channels=2)
+    plain = SpectralSeparator(model).separate_window(x, rate)
+    stepped = SpectralSeparator(_with_phase_steps(model, 1)).separate_window(x, rate)
+    np.testing.assert_allclose(stepped.sum(axis=0), x, atol=1e-4)
+    assert np.abs(stepped - plain).max() > 1e-3
+    if rate == 16000:  # the vocals are the masked STFT under its consistent phase
+        f = model.config.features
+        kw = {"hop_length": f.hop_length, "window": f.window, "center": f.center,
+              "length": x.shape[1]}
+        spec = stft(torch.from_numpy(x), n_fft=f.n_fft, hop_length=f.hop_length)
+        with torch.no_grad():
+            masked = spec * model.mask(spec.abs()[None])[0]
+        expected = istft(consistent_phase(masked, 1, **kw), **kw).numpy()
+        np.testing.assert_allclose(stepped[0], expected, atol=1e-4)
+
+
+def test_phase_steps_leave_a_constant_mask_alone():
+    sep = _constant(0.0)  # half the mixture: a consistent spectrogram already
+    sep.phase_steps = 2
+    x = _tones(44100, (300.0, 5000.0), channels=2)
+    np.testing.assert_allclose(sep.separate_window(x, 44100)[0], 0.5 * x, atol=1e-4)
 
 
 def test_a_cirm_model_and_the_irm_override():

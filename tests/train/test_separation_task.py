@@ -97,6 +97,19 @@ def test_every_loss_is_finite_and_has_gradients(mask, loss):
     assert model.head.weight.grad is not None and model.head.weight.grad.abs().sum() > 0
 
 
+def test_phase_steps_train_through_the_consistent_phase():
+    config = SeparatorConfig(channels=(4, 8), strides=((4, 2), (2, 2)), level_convs=0)
+    plain, stepped = MaskUNet(config), MaskUNet(replace(config, phase_steps=1))
+    stepped.load_state_dict(plain.state_dict())
+    batch, task = _batch(4000, channels=1), SeparationTask("l1+sisdr")
+    out = task.forward(stepped, batch, waveforms=True)
+    torch.testing.assert_close(out["estimates"].sum(1), batch["mixture"], atol=1e-5, rtol=0)
+    assert float(out["sisdr"]) != float(task.forward(plain, batch)["sisdr"])
+    out["loss"].backward()
+    assert torch.isfinite(stepped.head.weight.grad).all()
+    assert stepped.head.weight.grad.abs().sum() > 0
+
+
 def test_training_lowers_the_loss():
     torch.manual_seed(0)
     model = MaskUNet(DEBUG)

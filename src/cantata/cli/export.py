@@ -89,13 +89,14 @@ def _export_separator(model: str, dest: Path) -> tuple[Path, float]:
     path = export_onnx(net, example, dest, input_names=("magnitude",), output_names=("mask",),
                        dynamic_axes=axes, sidecar={
         "model": str(model), "features": config.features.to_dict(),
-        "stems": list(config.stems), "mask": config.mask,
+        "stems": list(config.stems), "mask": config.mask, "phase_steps": config.phase_steps,
         "input": "|STFT| of the mixture at features.sample_rate (features.n_fft, "
                  "hop_length, window), (batch, channels, freq, frames)",
         "output": f"the {config.stems[0]} mask, (batch, channels, parts, freq, frames): parts "
                   "= 1 for irm and psm (real), 2 for cirm (real, imaginary); multiply the "
-                  f"mixture STFT by it for {config.stems[0]}; {config.stems[1]} is the "
-                  "mixture minus that"})
+                  f"mixture STFT by it for {config.stems[0]}, then phase_steps times put "
+                  "its magnitudes under the phase of STFT(ISTFT(it)); "
+                  f"{config.stems[1]} is the mixture minus that"})
     diff = check_parity(net, path, example, atol=PARITY_ATOL)
     diff_long = check_parity(net, path, torch.rand(3, 1, config.n_freq, 777, generator=g),
                              atol=PARITY_ATOL)

@@ -193,6 +193,9 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--decoder-blocks", type=int, metavar="N",
                    help="residual blocks after each decoder level (0: none); with --init, "
                         "new ones start as the identity")
+    p.add_argument("--phase-steps", type=int, metavar="N",
+                   help="consistency steps for the vocals' phase, trained through and kept "
+                        "with the model (default: the --init checkpoint's, else 0)")
     p.add_argument("--fold", type=_fold, metavar="BINSxFRAMES",
                    help="what the first level folds into channels (default 4x2; 2x2 keeps "
                         "twice the frequency detail for about 1.4x the time)")
@@ -224,7 +227,7 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
             n_channels=args.channels, train_singers=singers, init=args.init,
             refine_channels=args.refine_channels, context_units=args.context_units,
             bottleneck_blocks=args.bottleneck_blocks, decoder_blocks=args.decoder_blocks,
-            first_fold=args.fold, command=_command(),
+            phase_steps=args.phase_steps, first_fold=args.fold, command=_command(),
             on_progress=on_event)
     return _report(out, result, "vocals SI-SDR {:.2f} dB")
 

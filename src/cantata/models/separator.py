@@ -67,6 +67,9 @@ class SeparatorConfig:
             a block at any level has the multiply-adds of a bottleneck block (the
             channels double as the bins and frames halve), but the finer levels' blocks
             take longer on CPUs.
+        phase_steps: consistency steps given to the vocals' masked STFT before it is
+            resynthesised (:mod:`cantata.separate.phase`; 0: the mixture's phase); the
+            accompaniment is then the mixture minus the vocals.
     """
 
     features: FeatureConfig = SEPARATOR_FEATURES
@@ -82,6 +85,7 @@ class SeparatorConfig:
     context_units: int = 0
     bottleneck_blocks: int = 0
     decoder_blocks: int = 0
+    phase_steps: int = 0
 
     def __post_init__(self) -> None:
         check_kind(self.mask)
@@ -97,9 +101,9 @@ class SeparatorConfig:
         if self.mask_limit < 1 or self.log_eps <= 0 or self.level_convs < 0:
             raise ConfigError("need mask_limit >= 1, log_eps > 0 and level_convs >= 0")
         if min(self.refine_channels, self.refine_guides, self.context_units,
-               self.bottleneck_blocks, self.decoder_blocks) < 0:
+               self.bottleneck_blocks, self.decoder_blocks, self.phase_steps) < 0:
             raise ConfigError("need refine_channels, refine_guides, context_units, "
-                              "bottleneck_blocks and decoder_blocks >= 0")
+                              "bottleneck_blocks, decoder_blocks and phase_steps >= 0")
 
     @property
     def n_freq(self) -> int:

@@ -6,8 +6,9 @@ and hop durations as the model's, the masks are interpolated onto its bins and f
 and bins above the model's band take the mean mask of the model's top band (per frame),
 so the high frequencies go to the stems instead of being cut. Optionally the masked
 stems are refined by multichannel Wiener filtering (:mod:`cantata.separate.wiener`) on
-that STFT. Only the first stem is resynthesised; the second is the input minus the first
-(the complementary mask through a linear ISTFT), so the stems sum to the input exactly.
+that STFT, and the first stem's phase made consistent with its magnitudes (the model's
+``phase_steps``, :mod:`cantata.separate.phase`). Only the first stem is resynthesised;
+the second is the input minus the first, so the stems sum to the input exactly.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from cantata.models.fusion import fuse_conv_bn
 from cantata.models.registry import load_checkpoint
 from cantata.models.separator import MaskUNet
 from cantata.separate.masks import apply_masks, complement, regrid, to_irm
+from cantata.separate.phase import consistent_phase
 from cantata.separate.wiener import wiener
 from cantata.types import Waveform
 
@@ -68,6 +70,7 @@ class SpectralSeparator:
         self.stems: tuple[str, ...] = model.config.stems
         self.model_rate: int = self.features.sample_rate
         self.mask = mask or model.config.mask
+        self.phase_steps = model.config.phase_steps
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], *, mask: str | None = None,
@@ -131,8 +134,9 @@ class SpectralSeparator:
                 mask = self._regrid(mask, spec.shape[-2], spec.shape[-1], n_fft, hop, rate)
             masked = spec * mask if not self.wiener else \
                 wiener(spec, apply_masks(spec, complement(mask)), self.wiener)[:, 0]
-            first = istft(masked, hop_length=hop, window=f.window, center=f.center,
-                          length=n)  # (B, C, N)
+            kw = {"hop_length": hop, "window": f.window, "center": f.center, "length": n}
+            masked = consistent_phase(masked, self.phase_steps, **kw)
+            first = istft(masked, **kw)  # (B, C, N)
             # the ISTFT is linear: the complement's stem is the input minus the first one
             out = torch.stack([first, x - first], dim=1)  # (B, S, C, N)
         return out.numpy()

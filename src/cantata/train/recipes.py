@@ -282,8 +282,9 @@ def train_separator(
     model_config: SeparatorConfig | None = None,
     init: str | Path | None = None, refine_channels: int | None = None,
     context_units: int | None = None, bottleneck_blocks: int | None = None,
-    decoder_blocks: int | None = None, first_fold: tuple[int, int] | None = None,
-    command: str | None = None, on_progress: ProgressCallback | None = None,
+    decoder_blocks: int | None = None, phase_steps: int | None = None,
+    first_fold: tuple[int, int] | None = None, command: str | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> FitResult:
     """Train the mask U-Net separator on vocals mixed over accompaniment on the fly.
 
@@ -325,6 +326,8 @@ def train_separator(
         bottleneck_blocks: residual blocks at the bottleneck (replaces the architecture's).
         decoder_blocks: residual blocks after each decoder level (replaces the
             architecture's).
+        phase_steps: consistency steps for the vocals' phase, trained through
+            (:mod:`cantata.separate.phase`; replaces the architecture's).
         first_fold: (bins, frames) the first level folds into channels (replaces the
             architecture's first stride; an ``init`` checkpoint must have the same).
         command: the command line that ran this, kept in the checkpoint for its model card.
@@ -344,6 +347,8 @@ def train_separator(
         model_config = replace(model_config, bottleneck_blocks=bottleneck_blocks)
     if decoder_blocks is not None:
         model_config = replace(model_config, decoder_blocks=decoder_blocks)
+    if phase_steps is not None:
+        model_config = replace(model_config, phase_steps=phase_steps)
     if first_fold is not None:
         model_config = replace(model_config,
                                strides=(tuple(first_fold), *model_config.strides[1:]))

@@ -30,7 +30,7 @@ from cantata.data.records import Example
 from cantata.data.sources import read_stems
 from cantata.errors import ConfigError
 from cantata.features import istft, stft
-from cantata.models.separator import MaskUNet
+from cantata.models.separator import MaskUNet, SeparatorConfig
 from cantata.separate.losses import (
     magnitude_l1,
     multi_resolution_stft_loss,
@@ -40,6 +40,7 @@ from cantata.separate.losses import (
     windows,
 )
 from cantata.separate.masks import apply_masks, complement, ideal_masks
+from cantata.separate.phase import consistent_phase
 
 LOSSES: tuple[str, ...] = ("l1", "mse", "mrstft", "sisdr", "winsdr")
 """Loss terms a :class:`SeparationTask` can sum."""
@@ -85,8 +86,7 @@ class SeparationTask:
         mask = model.mask(spec.abs())
         est = apply_masks(spec, complement(mask))  # (B, S, C, F, T)
         if waveforms or {"mrstft", "sisdr", "winsdr"} & set(self.terms):
-            wavs = istft(est, hop_length=f.hop_length, window=f.window, center=f.center,
-                         length=mixture.shape[-1])  # (B, S, C, N)
+            wavs = _resynthesise(est, mixture, model.config)  # (B, S, C, N)
         ref_spec = stft(refs, n_fft=f.n_fft, hop_length=f.hop_length, window=f.window,
                         center=f.center) if {"l1", "mse"} & set(self.terms) else None
         terms: dict[str, torch.Tensor] = {}
@@ -140,6 +140,20 @@ class SeparationTask:
             flat = np.concatenate(values)
             metrics[key] = float(np.median(flat)) if flat.size else float("nan")
         return metrics
+
+
+def _resynthesise(est: torch.Tensor, mixture: torch.Tensor, config: SeparatorConfig
+                  ) -> torch.Tensor:
+    """The stems' waveforms as the separator puts them out: (B, S, C, F, T) masked STFTs
+    and the (B, C, N) mixture -> (B, S, C, N). With ``config.phase_steps`` the first stem
+    gets a consistent phase and the second is the mixture minus the first."""
+    f = config.features
+    kw = {"hop_length": f.hop_length, "window": f.window, "center": f.center,
+          "length": mixture.shape[-1]}
+    if not config.phase_steps:
+        return istft(est, **kw)
+    first = istft(consistent_phase(est[:, 0], config.phase_steps, **kw), **kw)
+    return torch.stack([first, mixture - first], dim=1)
 
 
 def _window_sdr_loss(estimate: torch.Tensor, reference: torch.Tensor, mixture: torch.Tensor,

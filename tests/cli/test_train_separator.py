@@ -64,9 +64,8 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--init",
                  summary["best"], "--refine-channels", "4", "--context-units", "3",
                  "--bottleneck-blocks", "1", "--decoder-blocks", "1", "--phase-steps", "1",
-                 "--out", str(grown),
-                 "--steps", "2",
-                 "--batch-size", "2", "--eval-every", "2", "--workers", "0", "--json"]) == 0
+                 "--out", str(grown), "--steps", "2", "--batch-size", "2", "--eval-every", "2",
+                 "--workers", "0", "--json"]) == 0
     model, checkpoint = load_checkpoint(json.loads(capsys.readouterr().out)["best"])
     assert checkpoint.config["refine_channels"] == 4 and checkpoint.config["context_units"] == 3
     assert checkpoint.meta["init"] == summary["best"]

@@ -137,7 +137,8 @@ class SpectralSeparator:
             kw = {"hop_length": hop, "window": f.window, "center": f.center, "length": n}
             masked = consistent_phase(masked, self.phase_steps, **kw)
             first = istft(masked, **kw)  # (B, C, N)
-            # the ISTFT is linear: the complement's stem is the input minus the first one
+            # the second stem is the input minus the first (without phase steps, what the
+            # complementary mask gives through the linear ISTFT)
             out = torch.stack([first, x - first], dim=1)  # (B, S, C, N)
         return out.numpy()
 

@@ -145,13 +145,12 @@ class SeparationTask:
 def _resynthesise(est: torch.Tensor, mixture: torch.Tensor, config: SeparatorConfig
                   ) -> torch.Tensor:
     """The stems' waveforms as the separator puts them out: (B, S, C, F, T) masked STFTs
-    and the (B, C, N) mixture -> (B, S, C, N). With ``config.phase_steps`` the first stem
-    gets a consistent phase and the second is the mixture minus the first."""
+    and the (B, C, N) mixture -> (B, S, C, N). The first stem gets ``config.phase_steps``
+    consistency steps; the second is the mixture minus the first (without steps, what its
+    complementary mask gives through the linear ISTFT)."""
     f = config.features
     kw = {"hop_length": f.hop_length, "window": f.window, "center": f.center,
           "length": mixture.shape[-1]}
-    if not config.phase_steps:
-        return istft(est, **kw)
     first = istft(consistent_phase(est[:, 0], config.phase_steps, **kw), **kw)
     return torch.stack([first, mixture - first], dim=1)
 

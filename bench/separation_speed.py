@@ -8,11 +8,13 @@ All on one 4-minute stereo 44.1 kHz mp3 (the shipped example song, looped), 2 to
 threads, best of ``--repeats``, in multiples of real time:
 
 1. decoding alone (the floor of anything that reads mp3);
-2. ``cantata separate`` with ``--model`` (decode + separate + write two 16-bit wav stems),
-   the same keeping freed memory (:mod:`cantata.allocator`, an opt-in: faster, but the
-   peak memory grows; see ``separation_memory.py``), and the same with the network's batch
-   norm left as separate layers (what ran before :mod:`cantata.models.fusion` folded it
-   into the convolutions);
+2. ``cantata separate`` with ``--model`` (decode + separate + write two 16-bit wav stems;
+   with the window buffers kept, :func:`cantata.allocator.keep_window_buffers`, as the
+   command does), the same with glibc's allocator defaults (what ran before), the same
+   keeping all freed memory (:func:`cantata.allocator.keep_freed_memory`, an opt-in:
+   faster, but the peak memory grows; see ``separation_memory.py``), and the same with the
+   network's batch norm left as separate layers (what ran before
+   :mod:`cantata.models.fusion` folded it into the convolutions);
 3. an untrained Open-Unmix-sized network (3-layer BiLSTM, hidden 512, over 2049-bin
    magnitudes at 44.1 kHz, n_fft 4096, hop 1024, about 8.9 M parameters, with Open-Unmix's
    input and output affine layers): STFT + network + ISTFT on the decoded audio, one target
@@ -21,8 +23,8 @@ threads, best of ``--repeats``, in multiples of real time:
 5. ``cantata separate --gate`` on the song and on a 4-minute instrumental (the other
    example, looped), with the share of the duration it skipped.
 
-glibc's allocator settings cannot be undone within a process, so the jobs run in two fresh
-child processes, one per setting (this script again, with ``--part``).
+glibc's allocator settings cannot be undone within a process, so the jobs run in three
+fresh child processes, one per setting (this script again, with ``--part``).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from torch import nn
 
 from _report import best_of, machine, markers, record
 from cantata import audio
-from cantata.allocator import keep_freed_memory
+from cantata.allocator import keep_freed_memory, keep_window_buffers
 from cantata.errors import ModelLoadError
 from cantata.models.registry import load_checkpoint
 from cantata.models.separator import debug_separator
@@ -135,9 +137,12 @@ def open_unmix_job(samples: np.ndarray) -> tuple[nn.Module, object]:
 
 
 def timings(part: str, model: str, gate_model: str, repeats: int) -> dict[str, float]:
-    """Seconds per job in this process: ``part`` "default" keeps glibc's allocator
-    defaults, as ``cantata separate`` runs; "kept" first keeps freed memory
-    (:mod:`cantata.allocator`), which users may opt into, and times the plain job only."""
+    """Seconds per job in this process: ``part`` "window" keeps the window buffers, as
+    ``cantata separate`` runs, and times every job; "glibc" keeps glibc's allocator
+    defaults and "kept" keeps all freed memory (:mod:`cantata.allocator`), which users may
+    opt into: both time the plain job only."""
+    if part == "window":
+        assert keep_window_buffers(), "keep_window_buffers did not apply (unset MALLOC_*?)"
     if part == "kept":
         assert keep_freed_memory(), "keep_freed_memory did not apply (unset MALLOC_*?)"
     torch.set_num_threads(2)
@@ -151,7 +156,7 @@ def timings(part: str, model: str, gate_model: str, repeats: int) -> dict[str, f
             return sep.separate_to_files(path, out, overwrite=True).skipped_s
 
         times["plain"] = best_of(repeats, lambda: separate(separator, song))
-        if part == "kept":
+        if part != "window":
             return times
         unfolded, _ = load_separator(model)
         unfold_batch_norm(unfolded, model)
@@ -175,12 +180,12 @@ def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
     """The table rows, and the model measured (debug when ``separator`` is not shipped);
     each allocator setting is measured in a fresh process."""
     t = {}
-    for part in ("default", "kept"):
+    for part in ("window", "glibc", "kept"):
         done = subprocess.run([sys.executable, __file__, "--part", part, "--model", model,
                                "--gate-model", gate_model, "--repeats", str(repeats)],
                               stdout=subprocess.PIPE, text=True, check=True)
         t[part] = json.loads(done.stdout.splitlines()[-1])
-    default, kept = t["default"], t["kept"]
+    default, glibc, kept = t["window"], t["glibc"], t["kept"]
     model = next(k for k in default if k.startswith("model:")).split(":", 1)[1]
 
     def speed(seconds: float) -> float:
@@ -190,7 +195,9 @@ def rows(model: str, gate_model: str, repeats: int) -> tuple[list[str], str]:
         f"| decode only (mp3 -> 44.1 kHz stereo, streamed) | {speed(default['decode']):.0f}x | |",
         f"| `cantata separate --model {model}` (decode + separate + write 2 x 16-bit wav) | "
         f"**{speed(default['plain']):.1f}x** | |",
-        f"| the same keeping freed memory (opt-in, `cantata.allocator`; more memory) | "
+        f"| the same with glibc's allocator defaults (as before 2026-12-06) | "
+        f"{speed(glibc['plain']):.1f}x | |",
+        f"| the same keeping all freed memory (opt-in, `cantata.allocator`; more memory) | "
         f"{speed(kept['plain']):.1f}x | |",
         f"| the same with batch norm as separate layers (not folded into the convolutions) | "
         f"{speed(default['unfolded']):.1f}x | |",
@@ -217,7 +224,7 @@ def main() -> None:
     parser.add_argument("--gate-model", default="singing")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--record", help="write the table into this markdown file")
-    parser.add_argument("--part", choices=["kept", "default"], help=argparse.SUPPRESS)
+    parser.add_argument("--part", choices=["window", "glibc", "kept"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:  # a child process of rows()
         print(json.dumps(timings(args.part, args.model, args.gate_model, args.repeats)))

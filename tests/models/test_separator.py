@@ -7,8 +7,9 @@ import torch
 
 from cantata.errors import ConfigError, ShapeError
 from cantata.features import FeatureConfig, stft
+from cantata.models import separator
 from cantata.models.registry import MODEL_MODULES, build, load_checkpoint, save_checkpoint
-from cantata.models.separator import MaskUNet, SeparatorConfig, debug_separator
+from cantata.models.separator import MaskUNet, Refine, SeparatorConfig, debug_separator
 
 TINY = {"channels": (4, 8), "strides": ((4, 2), (2, 2)), "level_convs": 0}
 
@@ -102,6 +103,22 @@ def test_refinement_context_and_residual_blocks_start_as_no_ops_and_then_learn(m
     with torch.no_grad():
         torch.testing.assert_close(grown.estimate(spec).sum(dim=1), spec, atol=1e-5,
                                    rtol=1e-5)
+
+
+def test_refinement_in_slices_equals_it_in_one_piece(monkeypatch):
+    torch.manual_seed(0)
+    refine = Refine(3, 4, 1).eval()
+    for conv in (m for m in refine.layers if isinstance(m, torch.nn.Conv2d)):
+        torch.nn.init.normal_(conv.weight, std=0.5)
+    x = torch.randn(2, 3, 9, 61)
+    whole = refine(x).detach()  # with gradients: one piece
+    monkeypatch.setattr(separator, "SLICE_BYTES", 1)  # slices of 8 frames
+    calls = []
+    refine.layers.register_forward_hook(lambda module, args, out: calls.append(out.shape[-1]))
+    with torch.no_grad():
+        sliced = refine(x)
+    assert refine.halo == 2 and len(calls) == 8 and max(calls) == 8 + 2 * 2
+    torch.testing.assert_close(sliced, whole, rtol=1e-6, atol=1e-6)
 
 
 def test_registered_and_lazily_importable():

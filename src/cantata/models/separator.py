@@ -37,6 +37,9 @@ from cantata.separate.masks import apply_masks, check_kind, complement
 #: the STFT every separator sees: 16 kHz, 64 ms windows, 16 ms hop
 SEPARATOR_FEATURES = FeatureConfig(kind="stft_mag", sample_rate=16000, n_fft=1024,
                                    hop_length=256)
+#: Bytes per activation of a refinement slice without gradients: below glibc's largest
+#: mmap threshold (32 MiB), so the buffers can be reused from the heap
+SLICE_BYTES = 24 * 2**20
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ class SeparatorConfig:
 def _conv_bn(in_ch: int, out_ch: int, kernel: int, stride: tuple[int, int]) -> nn.Sequential:
     padding = 1 if kernel > 1 else 0
     return nn.Sequential(nn.Conv2d(in_ch, out_ch, kernel, stride, padding, bias=False),
-                         nn.BatchNorm2d(out_ch), nn.LeakyReLU(0.2))
+                         nn.BatchNorm2d(out_ch), nn.LeakyReLU(0.2, inplace=True))
 
 
 def fold(x: torch.Tensor, factor: tuple[int, int]) -> torch.Tensor:
@@ -147,7 +150,7 @@ class Down(nn.Module):
         super().__init__()
         down = nn.Sequential(
             nn.Conv2d(in_ch, out_ch, (stride[0] + 2, stride[1] + 2), stride, 1, bias=False),
-            nn.BatchNorm2d(out_ch), nn.LeakyReLU(0.2))
+            nn.BatchNorm2d(out_ch), nn.LeakyReLU(0.2, inplace=True))
         self.layers = nn.Sequential(down, *(_conv_bn(out_ch, out_ch, 3, (1, 1))
                                             for _ in range(n_convs)))
 
@@ -167,7 +170,7 @@ class Up(nn.Module):
         self.stride = stride
         self.up = nn.Conv2d(in_ch, out_ch * stride[0] * stride[1], 1)
         self.conv = nn.Sequential(nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=False),
-                                  nn.BatchNorm2d(out_ch), nn.ReLU())
+                                  nn.BatchNorm2d(out_ch), nn.ReLU(inplace=True))
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         return self.conv(unfold(self.up(x), self.stride) + skip)
@@ -178,22 +181,40 @@ class Refine(nn.Module):
     and a 1x1 output conv that starts at zero, so a new refinement leaves the coarse mask
     as it was (a trained coarse net can be extended and fine-tuned).
 
+    Without gradients it runs on slices of at most :data:`SLICE_BYTES` per activation
+    along time, each with ``halo`` frames of context on either side, so the result is
+    the same as in one piece: its 16-channel full-resolution activations (128 MB each
+    for 30 s of stereo) would otherwise be fresh memory from the kernel at every window
+    (see :func:`cantata.allocator.keep_window_buffers`).
+
     Shape: (N, in_ch, F, T) -> (N, out_ch, F, T), a correction to the mask logits.
     """
 
     def __init__(self, in_ch: int, width: int, out_ch: int) -> None:
         super().__init__()
+        self.width, self.out_ch = width, out_ch
         self.layers = nn.Sequential(
             nn.Conv2d(in_ch, width, (5, 3), padding=(2, 1), bias=False),
-            nn.BatchNorm2d(width), nn.LeakyReLU(0.2),
+            nn.BatchNorm2d(width), nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(width, width, (5, 3), padding=(2, 1), bias=False),
-            nn.BatchNorm2d(width), nn.LeakyReLU(0.2),
+            nn.BatchNorm2d(width), nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(width, out_ch, 1))
+        self.halo = sum(m.kernel_size[1] // 2 for m in self.layers if isinstance(m, nn.Conv2d))
         nn.init.zeros_(self.layers[-1].weight)
         nn.init.zeros_(self.layers[-1].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
+        n, _, freq, frames = x.shape
+        step = max(8, SLICE_BYTES // (n * self.width * freq * x.element_size()))
+        if torch.is_grad_enabled() or torch.jit.is_tracing() or frames <= step + 2 * self.halo:
+            return self.layers(x)
+        out = x.new_empty((n, self.out_ch, freq, frames))
+        for start in range(0, frames, step):
+            stop = min(frames, start + step)
+            first, last = max(0, start - self.halo), min(frames, stop + self.halo)
+            y = self.layers(x[..., first:last])
+            out[..., start:stop] = y[..., start - first:stop - first]
+        return out
 
 
 class ResidualBlock(nn.Module):

@@ -119,6 +119,10 @@ def test_refinement_in_slices_equals_it_in_one_piece(monkeypatch):
         sliced = refine(x)
     assert refine.halo == 2 and len(calls) == 8 and max(calls) == 8 + 2 * 2
     torch.testing.assert_close(sliced, whole, rtol=1e-6, atol=1e-6)
+    calls.clear()
+    with torch.no_grad():
+        refine.train()(x)  # batch statistics: one piece
+    assert calls == [61]
 
 
 def test_registered_and_lazily_importable():

@@ -181,11 +181,11 @@ class Refine(nn.Module):
     and a 1x1 output conv that starts at zero, so a new refinement leaves the coarse mask
     as it was (a trained coarse net can be extended and fine-tuned).
 
-    Without gradients it runs on slices of at most :data:`SLICE_BYTES` per activation
-    along time, each with ``halo`` frames of context on either side, so the result is
-    the same as in one piece: its 16-channel full-resolution activations (128 MB each
-    for 30 s of stereo) would otherwise be fresh memory from the kernel at every window
-    (see :func:`cantata.allocator.keep_window_buffers`).
+    In eval mode without gradients it runs on slices along time of at most
+    :data:`SLICE_BYTES` per activation, each with ``halo`` frames of context on either
+    side, so the result is the same as in one piece: its 16-channel full-resolution
+    activations (128 MB each for 30 s of stereo) would otherwise be fresh memory from the
+    kernel at every window (see :func:`cantata.allocator.keep_window_buffers`).
 
     Shape: (N, in_ch, F, T) -> (N, out_ch, F, T), a correction to the mask logits.
     """
@@ -206,8 +206,9 @@ class Refine(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, _, freq, frames = x.shape
         step = max(8, SLICE_BYTES // (n * self.width * freq * x.element_size()))
-        if torch.is_grad_enabled() or torch.jit.is_tracing() or frames <= step + 2 * self.halo:
-            return self.layers(x)
+        if self.training or torch.is_grad_enabled() or torch.jit.is_tracing() \
+                or frames <= step + 2 * self.halo:
+            return self.layers(x)  # batch norm's statistics (training) need one piece
         out = x.new_empty((n, self.out_ch, freq, frames))
         for start in range(0, frames, step):
             stop = min(frames, start + step)

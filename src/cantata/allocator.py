@@ -27,13 +27,17 @@ import platform
 M_TRIM_THRESHOLD = -1  # from glibc's malloc.h
 M_MMAP_THRESHOLD = -3
 M_MMAP_MAX = -4
-#: The settings of :func:`keep_freed_memory` as environment variables, which glibc reads
-#: when a process starts: child processes (scan workers, data-loading workers) inherit them.
-ENVIRONMENT = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**31 - 1)}
-#: The settings of :func:`keep_window_buffers`: glibc's largest mmap threshold, 32 MiB,
-#: fixed (by default it only grows there as buffers are freed), and 256 MiB of trim slack.
-WINDOW_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
-                      "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}
+#: the environment variable glibc reads, at a process's start, for each ``mallopt`` option
+VARIABLES = {M_TRIM_THRESHOLD: "MALLOC_TRIM_THRESHOLD_",
+             M_MMAP_THRESHOLD: "MALLOC_MMAP_THRESHOLD_", M_MMAP_MAX: "MALLOC_MMAP_MAX_"}
+#: :func:`keep_freed_memory`: no mmap, no trimming
+FREED_MEMORY = {M_MMAP_MAX: 0, M_TRIM_THRESHOLD: 2**31 - 1}
+#: :func:`keep_window_buffers`: glibc's largest mmap threshold, 32 MiB, fixed (by default
+#: it only grows there as buffers are freed), and 256 MiB of trim slack
+WINDOW_BUFFERS = {M_MMAP_THRESHOLD: 32 * 2**20, M_TRIM_THRESHOLD: 256 * 2**20}
+#: The settings of :func:`keep_freed_memory` as environment variables: child processes
+#: (scan workers, data-loading workers) inherit them.
+ENVIRONMENT = {VARIABLES[option]: str(value) for option, value in FREED_MEMORY.items()}
 
 
 def keep_freed_memory() -> bool:
@@ -42,7 +46,7 @@ def keep_freed_memory() -> bool:
     Returns whether it did: not on another C library, and not when the environment already
     tunes glibc's allocator (any ``MALLOC_*`` variable), which then wins.
     """
-    return _tune({M_MMAP_MAX: 0, M_TRIM_THRESHOLD: 2**31 - 1}, ENVIRONMENT)
+    return _tune(FREED_MEMORY)
 
 
 def keep_window_buffers() -> bool:
@@ -53,12 +57,12 @@ def keep_window_buffers() -> bool:
 
     Returns whether it did, under the same conditions as :func:`keep_freed_memory`.
     """
-    return _tune({M_MMAP_THRESHOLD: 32 * 2**20, M_TRIM_THRESHOLD: 256 * 2**20},
-                 WINDOW_ENVIRONMENT)
+    return _tune(WINDOW_BUFFERS)
 
 
-def _tune(options: dict[int, int], environment: dict[str, str]) -> bool:
-    """``mallopt`` each of ``options`` and export ``environment``; whether all applied."""
+def _tune(options: dict[int, int]) -> bool:
+    """``mallopt`` each of ``options`` and export them as environment variables; whether
+    all applied."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     if any(name.startswith("MALLOC_") for name in os.environ):
@@ -69,5 +73,5 @@ def _tune(options: dict[int, int], environment: dict[str, str]) -> bool:
         return False
     if not all(libc.mallopt(option, value) for option, value in options.items()):
         return False
-    os.environ.update(environment)
+    os.environ.update({VARIABLES[option]: str(value) for option, value in options.items()})
     return True

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     from cantata.allocator import keep_window_buffers
     from cantata.separate.api import Separator, output_subtype
 
-    keep_window_buffers()  # window after window reuses its buffers (1.5x faster here)
+    keep_window_buffers()  # window after window reuses its buffers (docs/separation.md)
     files = expand_inputs(args.inputs)
     stems = [s.strip() for s in args.stems.split(",")] if args.stems else None
     output_subtype(args.format, args.bits)  # flac + 32f fails here, before any work

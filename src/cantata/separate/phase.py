@@ -6,6 +6,9 @@ averages the frames' disagreements into artefacts. One consistency step (MISI, G
 & Sen 2010, for one stem) resynthesises the masked spectrogram, takes the phase of that
 signal's STFT and puts it under the masked magnitudes again: the phase moves towards
 one that the magnitudes can have, while the magnitudes stay the mask's.
+
+:func:`two_stems` is how a separator (and its training) turns the first stem's masked
+STFT into both stems' waveforms.
 """
 
 from __future__ import annotations
@@ -43,3 +46,17 @@ def consistent_phase(spec: torch.Tensor, steps: int, *, hop_length: int, window:
         unit = resynth * torch.rsqrt(resynth.real.square() + resynth.imag.square() + EPS ** 2)
         spec = magnitude * unit
     return spec
+
+
+def two_stems(first: torch.Tensor, mixture: torch.Tensor, steps: int, *, hop_length: int,
+              window: str, center: bool) -> torch.Tensor:
+    """Both stems' waveforms: the first resynthesised after ``steps`` consistency steps,
+    the second the mixture minus the first (without steps, what the complementary mask
+    gives through the linear ISTFT), so they sum to the mixture exactly.
+
+    Shape: ``first`` (B, C, F, T) complex, ``mixture`` (B, C, N) -> (B, 2, C, N).
+    """
+    kw = {"hop_length": hop_length, "window": window, "center": center,
+          "length": mixture.shape[-1]}
+    wav = istft(consistent_phase(first, steps, **kw), **kw)
+    return torch.stack([wav, mixture - wav], dim=1)

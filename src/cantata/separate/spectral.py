@@ -20,12 +20,12 @@ import torch
 
 from cantata.audio import resample
 from cantata.errors import ConfigError, ModelLoadError, ShapeError
-from cantata.features import istft, stft
+from cantata.features import stft
 from cantata.models.fusion import fuse_conv_bn
 from cantata.models.registry import load_checkpoint
 from cantata.models.separator import MaskUNet
 from cantata.separate.masks import apply_masks, complement, regrid, to_irm
-from cantata.separate.phase import consistent_phase
+from cantata.separate.phase import two_stems
 from cantata.separate.wiener import wiener
 from cantata.types import Waveform
 
@@ -134,12 +134,8 @@ class SpectralSeparator:
                 mask = self._regrid(mask, spec.shape[-2], spec.shape[-1], n_fft, hop, rate)
             masked = spec * mask if not self.wiener else \
                 wiener(spec, apply_masks(spec, complement(mask)), self.wiener)[:, 0]
-            kw = {"hop_length": hop, "window": f.window, "center": f.center, "length": n}
-            masked = consistent_phase(masked, self.phase_steps, **kw)
-            first = istft(masked, **kw)  # (B, C, N)
-            # the second stem is the input minus the first (without phase steps, what the
-            # complementary mask gives through the linear ISTFT)
-            out = torch.stack([first, x - first], dim=1)  # (B, S, C, N)
+            out = two_stems(masked, x, self.phase_steps, hop_length=hop, window=f.window,
+                            center=f.center)  # (B, S, C, N)
         return out.numpy()
 
     def _regrid(self, mask: torch.Tensor, n_bins: int, n_frames: int, n_fft: int, hop: int,

@@ -29,8 +29,8 @@ from cantata.data.augment import to_channels
 from cantata.data.records import Example
 from cantata.data.sources import read_stems
 from cantata.errors import ConfigError
-from cantata.features import istft, stft
-from cantata.models.separator import MaskUNet, SeparatorConfig
+from cantata.features import stft
+from cantata.models.separator import MaskUNet
 from cantata.separate.losses import (
     magnitude_l1,
     multi_resolution_stft_loss,
@@ -40,7 +40,7 @@ from cantata.separate.losses import (
     windows,
 )
 from cantata.separate.masks import apply_masks, complement, ideal_masks
-from cantata.separate.phase import consistent_phase
+from cantata.separate.phase import two_stems
 
 LOSSES: tuple[str, ...] = ("l1", "mse", "mrstft", "sisdr", "winsdr")
 """Loss terms a :class:`SeparationTask` can sum."""
@@ -86,7 +86,9 @@ class SeparationTask:
         mask = model.mask(spec.abs())
         est = apply_masks(spec, complement(mask))  # (B, S, C, F, T)
         if waveforms or {"mrstft", "sisdr", "winsdr"} & set(self.terms):
-            wavs = _resynthesise(est, mixture, model.config)  # (B, S, C, N)
+            wavs = two_stems(est[:, 0], mixture, model.config.phase_steps,
+                             hop_length=f.hop_length, window=f.window,
+                             center=f.center)  # (B, S, C, N), as the separator puts them out
         ref_spec = stft(refs, n_fft=f.n_fft, hop_length=f.hop_length, window=f.window,
                         center=f.center) if {"l1", "mse"} & set(self.terms) else None
         terms: dict[str, torch.Tensor] = {}
@@ -140,19 +142,6 @@ class SeparationTask:
             flat = np.concatenate(values)
             metrics[key] = float(np.median(flat)) if flat.size else float("nan")
         return metrics
-
-
-def _resynthesise(est: torch.Tensor, mixture: torch.Tensor, config: SeparatorConfig
-                  ) -> torch.Tensor:
-    """The stems' waveforms as the separator puts them out: (B, S, C, F, T) masked STFTs
-    and the (B, C, N) mixture -> (B, S, C, N). The first stem gets ``config.phase_steps``
-    consistency steps; the second is the mixture minus the first (without steps, what its
-    complementary mask gives through the linear ISTFT)."""
-    f = config.features
-    kw = {"hop_length": f.hop_length, "window": f.window, "center": f.center,
-          "length": mixture.shape[-1]}
-    first = istft(consistent_phase(est[:, 0], config.phase_steps, **kw), **kw)
-    return torch.stack([first, mixture - first], dim=1)
 
 
 def _window_sdr_loss(estimate: torch.Tensor, reference: torch.Tensor, mixture: torch.Tensor,

@@ -9,7 +9,8 @@ reused: training steps ran 1.3-1.9x faster, at the price of a higher resident pe
 heap keeps its high-water mark: one separator step 2.46 GB instead of 1.94).
 
 The ``cantata train`` commands do this (:func:`keep_freed_memory`); library users may
-call it themselves. ``cantata separate`` keeps less (:func:`keep_window_buffers`): with
+call it themselves. ``cantata separate`` keeps less (:func:`keep_window_buffers`; so do
+``cantata serve`` and a ``cantata scan`` that separates): with
 everything kept, separating 4 minutes of stereo ran 1.5-1.7x faster, but an hour of stereo
 peaked at 1.36 and 1.14 GB in two runs instead of 0.95 and 0.99 (under the 1.5 GB bar,
 but with little margin and much spread), and with Wiener filtering 20 minutes peaked at

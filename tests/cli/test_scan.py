@@ -89,3 +89,12 @@ def test_bad_input_is_one_clear_line(library, tmp_path, capsys, args, message):
     args = [a.format(lib=library, tmp=tmp_path) for a in args]
     code, _, err = cli(capsys, *args)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_scan_that_separates_keeps_window_buffers(library, tmp_path, capsys, monkeypatch):
+    calls = []
+    monkeypatch.setattr("cantata.allocator.keep_window_buffers", lambda: calls.append(1))
+    cli(capsys, "scan", library, "--db", tmp_path / "a.db", "--analyzers", "detect=debug")
+    assert calls == []
+    cli(capsys, "scan", library, "--db", tmp_path / "b.db", "--analyzers", "separate=debug")
+    assert calls == [1]

@@ -49,6 +49,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
+    from cantata.allocator import keep_window_buffers
     from cantata.analyzers import resolve
     from cantata.catalog import Catalog
     from cantata.errors import ConfigError
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     specs = resolve(args.analyzers)
+    if any(spec.name == "separate" for spec in specs):
+        keep_window_buffers()  # as `cantata separate`; the workers inherit it
     with Catalog(args.db) as catalog, _ScanProgress(out) as progress:
         summary = scan(args.library, catalog, specs, backend=args.backend, jobs=args.jobs,
                        files_dir=args.files_dir, retry_failed=args.retry_failed,

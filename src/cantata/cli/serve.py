@@ -49,6 +49,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: Output) -> int:
     import uvicorn
 
+    from cantata.allocator import keep_window_buffers
     from cantata.errors import ConfigError
     from cantata.serve import BatchingConfig, ServeConfig, create_app
 
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
                          separate_model=args.separate_model, batching=batching,
                          max_upload_mb=args.max_upload_mb, max_duration_s=args.max_duration,
                          timeout_s=args.timeout)
+    keep_window_buffers()  # /v1/separate runs window after window, as `cantata separate`
     app = create_app(config)
     if not out.quiet:
         shown = f"http://{args.host}:{args.port}/"

@@ -95,3 +95,15 @@ def test_stereo_covariances_match_the_general_outer_product():
     v, spatial = _local_gaussian_model(y)
     outer = torch.einsum("...cft,...dft->...fcd", y, y.conj())
     torch.testing.assert_close(spatial, outer / v.sum(-1)[..., None, None], rtol=1e-5, atol=1e-6)
+
+
+def test_filtering_in_frame_blocks_changes_nothing(monkeypatch):
+    from cantata.separate import wiener as module
+
+    stems = _panned_pair(seed=2)
+    mix = stems.sum(0)
+    initial = torch.stack([0.6 * mix, 0.4 * mix]) + 0.1 * stems
+    monkeypatch.setattr(module, "_BLOCK_FRAMES", 10_000)
+    whole = wiener(mix, initial, iterations=2)
+    monkeypatch.setattr(module, "_BLOCK_FRAMES", 7)  # 150 frames: 21 full blocks and a part
+    torch.testing.assert_close(wiener(mix, initial, iterations=2), whole)

@@ -7,8 +7,9 @@ Usage:
                                     [--record docs/separation.md]
 
 Sets:
-  (a) held-out MIR-1K singers (recipes.TEST_SINGERS), 16 kHz mono, each clip mixed at 0 dB
-      (vocals and accompaniment scaled to equal energy before summing);
+  (a) held-out MIR-1K singers (recipes.TEST_SINGERS less any a ``--models`` checkpoint
+      records as trained on), 16 kHz mono, each clip mixed at 0 dB (vocals and
+      accompaniment scaled to equal energy before summing);
   (b) held-out synthetic songs (a fresh factory seed no model was trained on), 16 kHz mono,
       mixed as the factory mixes them;
   (c) stereo at 44.1 kHz (``--stereo N`` clips): held-out MIR-1K vocals in the centre of
@@ -102,8 +103,30 @@ def mix_0db(vocals: np.ndarray, accompaniment: np.ndarray) -> tuple[np.ndarray, 
     return (gain * v).astype(np.float32), (gain * a).astype(np.float32)
 
 
-def mir1k_items(root: str, limit: int | None) -> list[Item]:
-    examples = evenly([ex for ex in load_mir1k(root) if ex.group in TEST_SINGERS], limit)
+def held_out_singers(models: list[str]) -> tuple[str, ...]:
+    """``TEST_SINGERS`` less the MIR-1K singers any of ``models`` (names or checkpoints,
+    ``+`` options allowed) records as trained on (``cantata train separator
+    --test-singers`` can free test singers for training)."""
+    from cantata.models.registry import read_checkpoint_payload
+    from cantata.separate.api import SHIPPED, shipped_path
+
+    trained = set()
+    for model in models:
+        base = model.split("+")[0]
+        path = shipped_path(base) if base in SHIPPED else Path(base)
+        if path.is_file():
+            data = read_checkpoint_payload(path)["meta"].get("data") or {}
+            trained.update(data.get("train_singers") or [])
+    singers = tuple(s for s in TEST_SINGERS if s not in trained)
+    if not singers:
+        raise SystemExit(f"every held-out MIR-1K singer {list(TEST_SINGERS)} was trained on "
+                         "by one of the models")
+    return singers
+
+
+def mir1k_items(root: str, limit: int | None,
+                singers: tuple[str, ...] = TEST_SINGERS) -> list[Item]:
+    examples = evenly([ex for ex in load_mir1k(root) if ex.group in singers], limit)
     items = []
     for ex in examples:
         stems = {k: w.to_mono().samples for k, w in read_stems(ex, sample_rate=RATE).items()}
@@ -112,7 +135,8 @@ def mir1k_items(root: str, limit: int | None) -> list[Item]:
     return items
 
 
-def stereo_items(mir1k: str, limit: int | None) -> list[Item]:
+def stereo_items(mir1k: str, limit: int | None,
+                 singers: tuple[str, ...] = TEST_SINGERS) -> list[Item]:
     """Held-out MIR-1K vocals in the centre of held-out stereo soundtracks, 44.1 kHz, 0 dB.
 
     Clip i's vocals (upsampled, the same in both channels) go over an excerpt of as long of
@@ -125,7 +149,7 @@ def stereo_items(mir1k: str, limit: int | None) -> list[Item]:
 
     tracks = split_benchmark(load_instrumentals())[1]
     rng = np.random.default_rng(STEREO_SEED)
-    examples = evenly([ex for ex in load_mir1k(mir1k) if ex.group in TEST_SINGERS], limit)
+    examples = evenly([ex for ex in load_mir1k(mir1k) if ex.group in singers], limit)
     items = []
     for i, ex in enumerate(examples):
         vocals = read_stems(ex, sample_rate=STEREO_RATE)["vocals"].to_mono().samples
@@ -287,12 +311,13 @@ def _limit_threads(n: int):
 
 def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
            musdb: str | None, threads: int = 1, n_stereo: int = 0) -> str:
+    singers = held_out_singers(models)
     with tempfile.TemporaryDirectory(prefix="cantata-sep-") as tmp:
-        sets = {"MIR-1K held-out singers, 0 dB": mir1k_items(mir1k, limit),
+        sets = {"MIR-1K held-out singers, 0 dB": mir1k_items(mir1k, limit, singers),
                 "synthetic songs (held out)": song_items(min(n_songs, limit or n_songs),
                                                          Path(tmp))}
     if n_stereo:
-        sets[STEREO_SET] = stereo_items(mir1k, min(n_stereo, limit or n_stereo))
+        sets[STEREO_SET] = stereo_items(mir1k, min(n_stereo, limit or n_stereo), singers)
     if musdb:
         sets["MUSDB18 test, 30 s excerpts"] = musdb_items(musdb, limit)
     systems: dict[str, System] = {
@@ -322,11 +347,11 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
                 cells.insert(1, "–" if np.isnan(low) else f"{low:.1f}–{high:.1f}")
                 rows.append(f"| {label} | {sys_name} | " + " | ".join(cells) + " |")
             if set_name.startswith("MIR-1K"):
-                singers = np.array([item.group for item in items])
+                groups = np.array([item.group for item in items])
                 for name in names:
                     singer_rows.append(f"| {name} | " + " | ".join(
-                        f"{np.nanmedian(per_system[name][singers == s, 0]):.2f}"
-                        for s in TEST_SINGERS) + " |")
+                        f"{np.nanmedian(per_system[name][groups == s, 0]):.2f}"
+                        for s in singers) + " |")
             for other in names[1:]:
                 mean, se, better, median_diff, median_sd = paired(per_system[other],
                                                                   per_system[names[0]])
@@ -336,13 +361,16 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
                + (f" --models {','.join(models)}" if models else "") + f" --songs {n_songs}"
                + (f" --stereo {n_stereo}" if n_stereo else "")
                + (f" --limit {limit}" if limit else "") + (" --musdb DIR" if musdb else "") + "`")
+    freed = [s for s in TEST_SINGERS if s not in singers]
+    trained_on = (f" ({', '.join(freed)} left out: a model was trained on them)"
+                  if freed else "")
     no_musdb = ("" if musdb else " No professional stereo multitrack set is in the developer "
                 "data; pass `--musdb DIR` (MUSDB18 or MUSDB18-HQ) to add one.")
     return "\n".join([
         MARK_BEGIN,
         f"### Separation quality, dB ({dt.date.today()}, {machine()})",
         "",
-        f"{command}. Held-out MIR-1K singers: {', '.join(TEST_SINGERS)} (vocals and "
+        f"{command}. Held-out MIR-1K singers: {', '.join(singers)}{trained_on} (vocals and "
         "accompaniment scaled to equal energy, 16 kHz mono); synthetic songs: factory seed "
         f"{SONG_SEED}, 16 kHz mono, vocals 3 dB below to 9 dB above the accompaniment, a -80 dB "
         "noise floor added where a stem is not digitally silent (see `song_items`). "
@@ -371,8 +399,8 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
            "differ far more than models do, so a new set of singers moves the pooled median "
            "more than the interval above says.",
            "",
-           "| system | " + " | ".join(TEST_SINGERS) + " |",
-           "|---|" + "---:|" * len(TEST_SINGERS), *singer_rows] if singer_rows else []),
+           "| system | " + " | ".join(singers) + " |",
+           "|---|" + "---:|" * len(singers), *singer_rows] if singer_rows else []),
         MARK_END,
     ])
 

@@ -64,11 +64,12 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--init",
                  summary["best"], "--refine-channels", "4", "--context-units", "3",
                  "--bottleneck-blocks", "1", "--decoder-blocks", "1", "--phase-steps", "1",
-                 "--out", str(grown), "--steps", "2", "--batch-size", "2", "--eval-every", "2",
-                 "--workers", "0", "--json"]) == 0
+                 "--test-singers", "abjones", "--out", str(grown), "--steps", "2",
+                 "--batch-size", "2", "--eval-every", "2", "--workers", "0", "--json"]) == 0
     model, checkpoint = load_checkpoint(json.loads(capsys.readouterr().out)["best"])
     assert checkpoint.config["refine_channels"] == 4 and checkpoint.config["context_units"] == 3
     assert checkpoint.meta["init"] == summary["best"]
+    assert checkpoint.meta["data"]["test_singers"] == ["abjones"]
     assert model.refine.layers[0].out_channels == 4 and model.context.gru.hidden_size == 3
     assert checkpoint.config["bottleneck_blocks"] == 1 and len(model.bottleneck) == 1
     assert checkpoint.config["decoder_blocks"] == 1 and checkpoint.config["phase_steps"] == 1

@@ -199,6 +199,15 @@ def test_a_final_fit_trains_on_a_validation_singer_and_validates_on_the_rest(mir
     assert data["val_singers"] == list(VAL_SINGERS[1:]) and data["val_examples"] == 1
 
 
+def test_fewer_test_singers_free_one_for_training_and_are_recorded(mir1k, tmp_path):
+    singers = ["amy", TEST_SINGERS[0]]
+    result = train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, model_config=DEBUG,
+                             train_singers=singers, test_singers=TEST_SINGERS[1:])
+    data = load_checkpoint(result.best_path)[1].meta["data"]
+    assert data["train_singers"] == singers and data["train_clips"] == 2
+    assert data["test_singers"] == list(TEST_SINGERS[1:])
+
+
 def test_a_cappella_folders_add_voices_mixed_over_the_other_accompaniment(mir1k, tmp_path):
     voices = tmp_path / "voices"
     for name in ("FA01_01", "FA01_02", "MC13_01"):

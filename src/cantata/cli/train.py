@@ -174,6 +174,9 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--pitch-tempo", type=float, metavar="P",
                    help="probability that a training stem is shifted by up to +-2 semitones "
                         "and +-10%% tempo (default 0.1)")
+    p.add_argument("--test-singers", metavar="LIST",
+                   help="comma-separated MIR-1K singers held out for testing, never read "
+                        "(default abjones,bobon,heycat; name fewer to train on more)")
     p.add_argument("--mask", choices=["irm", "psm", "cirm"], default="irm")
     p.add_argument("--loss", default="l1", help="l1 (default), mse, mrstft, sisdr, winsdr, or a "
                                                 "sum such as l1+sisdr")
@@ -219,12 +222,14 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
     from cantata.train.recipes import train_separator
 
     singers = args.train_singers.split(",") if args.train_singers else None
+    held_out = {} if args.test_singers is None else \
+        {"test_singers": [s for s in args.test_singers.split(",") if s]}
     with _progress(out, args.steps, _separation_line) as on_event:
         result = train_separator(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
             instrumentals=args.instrumentals, musdb=args.musdb, vocals=args.vocals,
             p_pitch_tempo=args.pitch_tempo, mask=args.mask, loss=args.loss,
-            n_channels=args.channels, train_singers=singers, init=args.init,
+            n_channels=args.channels, train_singers=singers, **held_out, init=args.init,
             refine_channels=args.refine_channels, context_units=args.context_units,
             bottleneck_blocks=args.bottleneck_blocks, decoder_blocks=args.decoder_blocks,
             phase_steps=args.phase_steps, first_fold=args.fold, command=_command(),

@@ -278,7 +278,7 @@ def train_separator(
     songs: Sequence[str | Path] = (), instrumentals: Sequence[str | Path] = (),
     musdb: str | Path | None = None, vocals: Sequence[str | Path] = (), mask: str = "irm",
     loss: str = "l1", n_channels: int = 1, train_singers: Sequence[str] | None = None,
-    p_pitch_tempo: float | None = None,
+    test_singers: Sequence[str] = TEST_SINGERS, p_pitch_tempo: float | None = None,
     model_config: SeparatorConfig | None = None,
     init: str | Path | None = None, refine_channels: int | None = None,
     context_units: int | None = None, bottleneck_blocks: int | None = None,
@@ -293,7 +293,7 @@ def train_separator(
         train: optimisation settings.
         mir1k: a MIR-1K-style folder: training singers are mixed on the fly; fixed 0 dB
             mixes of the ``VAL_SINGERS`` not trained on pick the checkpoint (the songs
-            validate when all of them are); ``TEST_SINGERS`` are never read.
+            validate when all of them are); ``test_singers`` are never read.
         songs: folders of songs with vocals and accompaniment stems (``cantata data synth
             song``); a tenth of them (by group) validate when there is no ``mir1k``.
         instrumentals: folders of vocal-free music for the accompaniment pool
@@ -313,6 +313,9 @@ def train_separator(
         n_channels: 1 (mono) or 2 (stereo) training mixes.
         train_singers: MIR-1K singers to train on (default: all but validation and test;
             validation singers may be named, for a final fit, test singers may not).
+        test_singers: MIR-1K singers held out for testing, recorded in the checkpoint
+            (default ``TEST_SINGERS``; fewer leave more singers to train on, and
+            ``bench/separation_eval.py`` then scores only the ones left out).
         model_config: the architecture (its ``mask`` is replaced by ``mask``; default: the
             ``init`` checkpoint's, else :class:`SeparatorConfig`'s).
         init: a separator checkpoint to start from: its weights, input normalisation and
@@ -356,8 +359,8 @@ def train_separator(
     if source is not None:
         extend_separator(model, source, init)
     train_data, val_data, data_meta = _separation_data(
-        mir1k, songs, instrumentals, musdb, vocals, train_singers, model_config, n_channels,
-        train, p_pitch_tempo)
+        mir1k, songs, instrumentals, musdb, vocals, train_singers, test_singers, model_config,
+        n_channels, train, p_pitch_tempo)
     if source is None:
         fit_separator_stats(model, train_data, n_items=STATS_ITEMS)
     features = model_config.features
@@ -431,17 +434,17 @@ def _widened(target: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
 def _separation_data(
     mir1k: str | Path | None, songs: Sequence[str | Path], instrumentals: Sequence[str | Path],
     musdb: str | Path | None, a_cappella: Sequence[str | Path],
-    train_singers: Sequence[str] | None, config: SeparatorConfig, n_channels: int,
-    train: TrainConfig, p_pitch_tempo: float,
+    train_singers: Sequence[str] | None, test_singers: Sequence[str],
+    config: SeparatorConfig, n_channels: int, train: TrainConfig, p_pitch_tempo: float,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(train mixes, validation mixes, description) for :func:`train_separator`."""
     vocals, val_examples, others, meta = [], [], [], {}
     if mir1k is not None:
         clips = load_mir1k(mir1k)
         chosen = [str(s) for s in train_singers] if train_singers else \
-            sorted({ex.group for ex in clips} - set(VAL_SINGERS) - set(TEST_SINGERS))
-        if set(chosen) & set(TEST_SINGERS):
-            raise ConfigError(f"training singers {sorted(set(chosen) & set(TEST_SINGERS))} "
+            sorted({ex.group for ex in clips} - set(VAL_SINGERS) - set(test_singers))
+        if set(chosen) & set(test_singers):
+            raise ConfigError(f"training singers {sorted(set(chosen) & set(test_singers))} "
                               "are held out for testing")
         vocals = [ex for ex in clips if ex.group in chosen]
         if not vocals:
@@ -449,7 +452,7 @@ def _separation_data(
         val_singers = [s for s in VAL_SINGERS if s not in chosen]  # a final fit may take them
         val_examples = [ex for ex in clips if ex.group in val_singers]
         meta.update(mir1k=str(mir1k), train_singers=list(chosen), val_singers=val_singers,
-                    test_singers=list(TEST_SINGERS), train_clips=len(vocals))
+                    test_singers=list(test_singers), train_clips=len(vocals))
     for kind, examples in (("songs", [ex for d in songs for ex in read_manifest(d)]),
                            ("musdb", load_musdb(musdb, subset="train") if musdb else [])):
         if not examples:

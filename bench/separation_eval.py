@@ -362,7 +362,7 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
                + (f" --stereo {n_stereo}" if n_stereo else "")
                + (f" --limit {limit}" if limit else "") + (" --musdb DIR" if musdb else "") + "`")
     freed = [s for s in TEST_SINGERS if s not in singers]
-    trained_on = (f" ({', '.join(freed)} left out: a model was trained on them)"
+    trained_on = (f"; {' and '.join(freed)} left out, as a model was trained on them"
                   if freed else "")
     no_musdb = ("" if musdb else " No professional stereo multitrack set is in the developer "
                 "data; pass `--musdb DIR` (MUSDB18 or MUSDB18-HQ) to add one.")

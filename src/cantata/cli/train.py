@@ -219,18 +219,19 @@ def _fold(text: str) -> tuple[int, int]:
 
 
 def run_separator(args: argparse.Namespace, out: Output) -> int:
-    from cantata.train.recipes import train_separator
+    from cantata.train.recipes import TEST_SINGERS, train_separator
 
     singers = args.train_singers.split(",") if args.train_singers else None
-    held_out = {} if args.test_singers is None else \
-        {"test_singers": [s for s in args.test_singers.split(",") if s]}
+    held_out = TEST_SINGERS if args.test_singers is None else \
+        [s for s in args.test_singers.split(",") if s]
     with _progress(out, args.steps, _separation_line) as on_event:
         result = train_separator(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
             instrumentals=args.instrumentals, musdb=args.musdb, vocals=args.vocals,
             p_pitch_tempo=args.pitch_tempo, mask=args.mask, loss=args.loss,
-            n_channels=args.channels, train_singers=singers, **held_out, init=args.init,
-            refine_channels=args.refine_channels, context_units=args.context_units,
+            n_channels=args.channels, train_singers=singers, test_singers=held_out,
+            init=args.init, refine_channels=args.refine_channels,
+            context_units=args.context_units,
             bottleneck_blocks=args.bottleneck_blocks, decoder_blocks=args.decoder_blocks,
             phase_steps=args.phase_steps, first_fold=args.fold, command=_command(),
             on_progress=on_event)

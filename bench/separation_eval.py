@@ -3,7 +3,8 @@
 Usage:
     python bench/separation_eval.py [--models separator,separator+gate,separator+wiener]
                                     [--mir1k ../shared/data/mir1k]
-                                    [--songs N] [--stereo N] [--limit N] [--musdb DIR]
+                                    [--songs N] [--stereo N] [--wet N] [--limit N]
+                                    [--musdb DIR]
                                     [--record docs/separation.md]
 
 Sets:
@@ -14,8 +15,10 @@ Sets:
       mixed as the factory mixes them;
   (c) stereo at 44.1 kHz (``--stereo N`` clips): held-out MIR-1K vocals in the centre of
       excerpts of held-out Debian game soundtracks, real stereo productions (a stand-in
-      for (d), which it is not: the vocals are 16 kHz karaoke takes, dry and centred);
-  (d) professional stereo mixes: MUSDB18 test tracks (30 s from the middle of each, 44.1 kHz
+      for (e), which it is not: the vocals are 16 kHz karaoke takes, dry and centred);
+  (d) wet vocals (``--wet N`` clips): the clips of (a) with the vocals played through an
+      algorithmic reverb, its tail part of the vocal stem, as in a produced song;
+  (e) professional stereo mixes: MUSDB18 test tracks (30 s from the middle of each, 44.1 kHz
       stereo) when ``--musdb`` names a copy; the developer data has no such multitrack set.
 Systems: the mixture and half the mixture as estimates, HPSS, REPET-SIM, the oracle ratio
 masks (upper bounds that see the true stems), and every ``--models`` entry through
@@ -64,6 +67,8 @@ EXCERPT_S = 30.0
 STEREO_RATE = 44100
 STEREO_SEED = 44100  # offsets into the held-out soundtracks of the stereo set
 STEREO_SET = "held-out vocals over held-out stereo soundtracks, 44.1 kHz, 0 dB"
+WET_SEED = 16000  # rooms of the wet-vocals set
+WET_SET = "MIR-1K held-out singers, wet vocals, 0 dB"
 STEMS = ("vocals", "accompaniment")
 COLUMNS = ("vocals SDR", "vocals SI-SDR", "vocals SIR", "vocals SAR", "acc. SDR", "acc. SI-SDR")
 BOOTSTRAP = 2000  # resamples of a set's clips for the interval of a median
@@ -108,12 +113,11 @@ def held_out_singers(models: list[str]) -> tuple[str, ...]:
     ``+`` options allowed) records as trained on (``cantata train separator
     --test-singers`` can free test singers for training)."""
     from cantata.models.registry import read_checkpoint_payload
-    from cantata.separate.api import SHIPPED, shipped_path
+    from cantata.separate.api import model_path
 
     trained = set()
     for model in models:
-        base = model.split("+")[0]
-        path = shipped_path(base) if base in SHIPPED else Path(base)
+        path = model_path(model.split("+")[0])
         if path.is_file():
             data = read_checkpoint_payload(path)["meta"].get("data") or {}
             trained.update(data.get("train_singers") or [])
@@ -163,6 +167,32 @@ def stereo_items(mir1k: str, limit: int | None,
         v, a = mix_0db(np.repeat(vocals, 2, axis=0), backing[:2])
         v, a = (_noise_floor(x, -80.0, rng) for x in (v, a))
         items.append(Item(f"{ex.id}+{Path(track.audio).stem}", v + a, v, a, STEREO_RATE))
+    return items
+
+
+def wet_items(mir1k: str, limit: int | None,
+              singers: tuple[str, ...] = TEST_SINGERS) -> list[Item]:
+    """Held-out MIR-1K clips with reverberant vocals, 16 kHz mono, 0 dB.
+
+    Each clip's vocals go through pedalboard's algorithmic reverb (Freeverb's comb and
+    all-pass filters: another generator than the noise-tail rooms of ``cantata train
+    separator --reverb``) with a seeded room size in 0.3-0.9 and damping in 0.2-0.7, its
+    tail 3-15 dB under the dry voice. The wet vocals are the reference, as a produced
+    song's vocal stem carries its reverb; then the clip is mixed at 0 dB as in (a).
+    """
+    import pedalboard
+
+    rng = np.random.default_rng(WET_SEED)
+    items = []
+    for item in mir1k_items(mir1k, limit, singers):
+        room = pedalboard.Reverb(room_size=rng.uniform(0.3, 0.9), damping=rng.uniform(0.2, 0.7),
+                                 wet_level=1.0, dry_level=0.0)
+        dry = item.vocals
+        tail = room(dry, RATE)[:, : dry.shape[-1]]
+        tail *= np.sqrt(np.mean(dry**2) / max(np.mean(tail**2), 1e-20)) * \
+            10 ** (-rng.uniform(3.0, 15.0) / 20)
+        v, a = mix_0db((dry + tail).astype(np.float32), item.accompaniment)
+        items.append(Item(item.name, v + a, v, a, RATE, item.group))
     return items
 
 
@@ -310,7 +340,8 @@ def _limit_threads(n: int):
 
 
 def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
-           musdb: str | None, threads: int = 1, n_stereo: int = 0) -> str:
+           musdb: str | None, threads: int = 1, n_stereo: int = 0,
+           n_wet: int | None = 0) -> str:
     singers = held_out_singers(models)
     with tempfile.TemporaryDirectory(prefix="cantata-sep-") as tmp:
         sets = {"MIR-1K held-out singers, 0 dB": mir1k_items(mir1k, limit, singers),
@@ -318,6 +349,9 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
                                                          Path(tmp))}
     if n_stereo:
         sets[STEREO_SET] = stereo_items(mir1k, min(n_stereo, limit or n_stereo), singers)
+    if n_wet != 0:
+        sets[WET_SET] = wet_items(mir1k, min(x for x in (n_wet, limit) if x) if n_wet or limit
+                                  else None, singers)
     if musdb:
         sets["MUSDB18 test, 30 s excerpts"] = musdb_items(musdb, limit)
     systems: dict[str, System] = {
@@ -349,7 +383,7 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
             if set_name.startswith("MIR-1K"):
                 groups = np.array([item.group for item in items])
                 for name in names:
-                    singer_rows.append(f"| {name} | " + " | ".join(
+                    singer_rows.append(f"| {set_name} | {name} | " + " | ".join(
                         f"{np.nanmedian(per_system[name][groups == s, 0]):.2f}"
                         for s in singers) + " |")
             for other in names[1:]:
@@ -360,6 +394,7 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
     command = ("`python bench/separation_eval.py"
                + (f" --models {','.join(models)}" if models else "") + f" --songs {n_songs}"
                + (f" --stereo {n_stereo}" if n_stereo else "")
+               + (f" --wet {n_wet}" if n_wet is not None else "")
                + (f" --limit {limit}" if limit else "") + (" --musdb DIR" if musdb else "") + "`")
     freed = [s for s in TEST_SINGERS if s not in singers]
     trained_on = (f"; {' and '.join(freed)} left out, as a model was trained on them"
@@ -377,6 +412,10 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
         + ("Stereo: held-out MIR-1K vocals (upsampled, centred) over excerpts of the 40 "
            "held-out Debian game soundtracks (real stereo productions), 44.1 kHz, 0 dB, "
            "-80 dB floor (see `stereo_items`). " if n_stereo else "") +
+        ("Wet vocals: the held-out MIR-1K clips with the vocals through an algorithmic "
+         "reverb (pedalboard's Freeverb design; room size 0.3-0.9, tail 3-15 dB under the "
+         "dry voice), the tail part of the vocal reference, 0 dB (see `wet_items`). "
+         if n_wet != 0 else "") +
         "SDR, SIR, SAR: BSS Eval v4 as museval computes them (512-tap distortion filters "
         "fitted on the whole clip, 1 s windows), median over a clip's windows ignoring silent "
         "ones, then median over clips; SI-SDR: per clip, then median. Oracle rows use the "
@@ -399,8 +438,8 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
            "differ far more than models do, so a new set of singers moves the pooled median "
            "more than the interval above says.",
            "",
-           "| system | " + " | ".join(singers) + " |",
-           "|---|" + "---:|" * len(singers), *singer_rows] if singer_rows else []),
+           "| set | system | " + " | ".join(singers) + " |",
+           "|---|---|" + "---:|" * len(singers), *singer_rows] if singer_rows else []),
         MARK_END,
     ])
 
@@ -416,6 +455,9 @@ def main() -> None:
     parser.add_argument("--stereo", type=int, default=40,
                         help="clips of the stereo 44.1 kHz set (held-out vocals over held-out "
                              "soundtracks; 0: leave it out)")
+    parser.add_argument("--wet", type=int, default=None,
+                        help="clips of the wet-vocals set (the held-out MIR-1K clips with "
+                             "reverberant vocals; default all, 0: leave it out)")
     parser.add_argument("--limit", type=int, default=None,
                         help="at most N clips per set, spread evenly over it (default: all)")
     parser.add_argument("--musdb", help="MUSDB18 folder holding test/ (optional)")
@@ -424,7 +466,7 @@ def main() -> None:
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
     section = report(models, args.mir1k, args.songs, args.limit, args.musdb, args.threads,
-                     args.stereo)
+                     args.stereo, args.wet)
     print(section)
     if args.record:
         record(args.record, "separation_eval", section)

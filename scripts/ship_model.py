@@ -87,8 +87,8 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         f"Command: `{meta.get('command') or command}`",
         "",
         _which_weights(meta, training)
-        + f"{training.get('train_config', {}).get('max_steps')}; wall time "
-        f"{training.get('wall_s', 0) / 60:.1f} min on the project's 2-core CPU machine.",
+        + f"; wall time {training.get('wall_s', 0) / 60:.1f} min on the project's 2-core CPU "
+        "machine.",
         *_lineage(meta),
         *([] if meta.get("phase_steps_set") is None else [
             "", f"Set when shipping (`scripts/ship_model.py --phase-steps "
@@ -117,14 +117,18 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
 
 
 def _which_weights(meta: dict, training: dict) -> str:
-    """'Best checkpoint at step N of ', or what an averaged checkpoint is the mean of."""
+    """'Best checkpoint at step N of M', or what an averaged checkpoint is the mean of."""
     sources = meta.get("averaged_from")
+    max_steps = training.get("train_config", {}).get("max_steps")
     if not sources:
-        return f"Best checkpoint at step {training.get('step')} of "
-    steps = _steps(sources)
+        return f"Best checkpoint at step {training.get('step')} of {max_steps}"
     paths = " ".join(s.get("path", "?") for s in sources)
-    return (f"The mean of the weights at steps {steps} (`cantata train average {paths} "
-            "--out ...`) of ")
+    if len({s.get("step") for s in sources}) < len(sources):  # checkpoints of several runs
+        return (f"The mean of the weights of {len(sources)} checkpoints (`cantata train "
+                f"average {paths} --out ...`), the last from the command above ({max_steps} "
+                "steps)")
+    return (f"The mean of the weights at steps {_steps(sources)} (`cantata train average "
+            f"{paths} --out ...`) of {max_steps}")
 
 
 def _steps(sources: list[dict]) -> str:

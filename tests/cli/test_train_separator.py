@@ -32,7 +32,7 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     sf.write(str(voices / "alice_01.wav"), sine(600, duration_s=2.0).samples[0], 16000)
     out = tmp_path / "run"
     assert main(["train", "separator", "--mir1k", str(mir1k), "--vocals", str(voices),
-                 "--pitch-tempo", "0.5", "--mask", "psm", "--loss",
+                 "--pitch-tempo", "0.5", "--reverb", "0.5", "--mask", "psm", "--loss",
                  "l1+sisdr", "--channels", "2", "--out", str(out), "--steps", "4",
                  "--batch-size", "2", "--eval-every", "2", "--workers", "0",
                  "--keep-checkpoints", "--json"]) == 0
@@ -46,6 +46,7 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     assert checkpoint.meta["mask"] == "psm" and checkpoint.meta["channels"] == 2
     assert checkpoint.meta["data"]["train_vocals"] == 1
     assert checkpoint.meta["data"]["p_pitch_tempo"] == 0.5
+    assert checkpoint.meta["data"]["p_reverb"] == 0.5
     separator = SpectralSeparator.from_checkpoint(summary["best"])
     x = np.random.default_rng(0).standard_normal((2, 44100)).astype(np.float32) * 0.1
     stems = separator.separate_window(x, 44100)
@@ -122,3 +123,6 @@ def test_bad_pitch_tempo_probability_exits_2(tmp_path, capsys):
     assert main(["train", "separator", "--mir1k", str(tmp_path), "--pitch-tempo", "1.5",
                  "--out", str(tmp_path / "run")]) == 2
     assert "pitch/tempo probability must be in [0, 1], got 1.5" in capsys.readouterr().err
+    assert main(["train", "separator", "--mir1k", str(tmp_path), "--reverb", "-0.1",
+                 "--out", str(tmp_path / "run")]) == 2
+    assert "reverb probability must be in [0, 1], got -0.1" in capsys.readouterr().err

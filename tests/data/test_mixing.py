@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from cantata.data.augment import pitch_tempo
+from cantata.data.augment import pitch_tempo, reverberate, room_response
 from cantata.data.mixing import DynamicMixDataset, MixConfig, MixPool, apply, draw_params
 from cantata.data.records import Example
 from cantata.errors import ConfigError
@@ -172,3 +172,47 @@ def test_dataloader_workers_match_single_process(songs):
 def test_bad_config(field, value):
     with pytest.raises(ConfigError, match=field):
         MixConfig(**{field: value})
+
+
+def test_room_response_decays_at_the_drawn_level():
+    rate = 8000
+    response = room_response(np.random.default_rng(0), rate, 2, rt60_s=0.5, drr_db=6.0,
+                             predelay_s=0.01, damping_hz=2000.0)
+    assert response.shape == (2, 80 + 4000) and response.dtype == np.float32
+    assert (response[:, 0] == 1.0).all() and not response[:, 1:80].any()
+    tail = response[:, 80:].astype(np.float64)
+    np.testing.assert_allclose(10 * np.log10(np.mean(np.sum(tail**2, axis=1))), -6.0, atol=1e-3)
+    first, last = (np.mean(tail[:, k * 400: (k + 1) * 400] ** 2) for k in (0, 9))
+    assert 10 * np.log10(first / last) > 40  # about 60 dB over 0.45 s of 0.5
+    assert abs(np.corrcoef(tail[0], tail[1])[0, 1]) < 0.2  # a stereo room: its own tails
+
+
+def test_reverb_makes_wet_vocals_the_target(songs):
+    config = replace(PLAIN, p_reverb=1.0, reverb_rt60_s=(0.3, 0.3), reverb_drr_db=(0.0, 0.0))
+    dataset = DynamicMixDataset(songs, config, length=3, seed=2)
+    pool = dataset.pool
+    for i in range(3):
+        params = dataset.draw(i)
+        assert params.room is not None and params.room.rt60_s == pytest.approx(0.3)
+        wet, dry = apply(params, pool, config), apply(replace(params, room=None), pool, config)
+        np.testing.assert_allclose(wet["mixture"], wet["vocals"] + wet["accompaniment"],
+                                   atol=1e-6)
+        np.testing.assert_array_equal(wet["accompaniment"] > 0, dry["accompaniment"] > 0)
+        assert not np.allclose(wet["vocals"], dry["vocals"], atol=1e-3)
+        np.testing.assert_array_equal(dataset[i]["vocals"].numpy(), wet["vocals"])
+    x = np.zeros((1, 100), np.float32)
+    x[0, 10] = 1.0
+    np.testing.assert_allclose(reverberate(x, np.array([[1.0, 0.5]], np.float32))[0, 10:12],
+                               [1.0, 0.5])
+
+
+def test_no_reverb_leaves_every_draw_as_it_was():
+    pool = MixPool(fake_songs(6, n_groups=3))
+    dry = [draw_params(np.random.default_rng([0, 0, i]), pool, MixConfig()) for i in range(20)]
+    assert all(p.room is None for p in dry)
+    wet = [draw_params(np.random.default_rng([0, 0, i]), pool, MixConfig(p_reverb=0.5))
+           for i in range(20)]
+    assert [replace(p, room=None) for p in wet] == dry
+    assert 0 < sum(p.room is not None for p in wet) < 20
+    with pytest.raises(ConfigError, match="p_reverb"):
+        MixConfig(p_reverb=1.5)

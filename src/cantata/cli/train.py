@@ -174,6 +174,9 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--pitch-tempo", type=float, metavar="P",
                    help="probability that a training stem is shifted by up to +-2 semitones "
                         "and +-10%% tempo (default 0.1)")
+    p.add_argument("--reverb", type=float, default=0.0, metavar="P",
+                   help="probability that the training vocals are played in a synthetic room "
+                        "(RT60 0.3-2 s), the wet vocals being the target (default 0)")
     p.add_argument("--test-singers", metavar="LIST",
                    help="comma-separated MIR-1K singers held out for testing, never read "
                         "(default abjones,bobon,heycat; name fewer to train on more)")
@@ -228,7 +231,7 @@ def run_separator(args: argparse.Namespace, out: Output) -> int:
         result = train_separator(
             out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
             instrumentals=args.instrumentals, musdb=args.musdb, vocals=args.vocals,
-            p_pitch_tempo=args.pitch_tempo, mask=args.mask, loss=args.loss,
+            p_pitch_tempo=args.pitch_tempo, p_reverb=args.reverb, mask=args.mask, loss=args.loss,
             n_channels=args.channels, train_singers=singers, test_singers=held_out,
             init=args.init, refine_channels=args.refine_channels,
             context_units=args.context_units,

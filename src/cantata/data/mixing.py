@@ -25,7 +25,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from cantata.data.augment import fit_length, peak_gain, pitch_tempo, snr_gain, to_channels
+from cantata.data.augment import (
+    fit_length,
+    peak_gain,
+    pitch_tempo,
+    reverberate,
+    room_response,
+    snr_gain,
+    to_channels,
+)
 from cantata.data.labels import ActivityConfig, stem_activity
 from cantata.data.records import Example
 from cantata.data.sources.stems import duration_s, has_stem, read_stem
@@ -54,6 +62,13 @@ class MixConfig:
         tempo_ratio: (low, high) speed-up of an augmented stem (1.1 = 10 % faster).
         p_pitch_tempo: probability that a stem gets pitch and tempo augmentation
             (Rubber Band, about 0.3 s of CPU per 4 s mono stem).
+        p_reverb: probability that the vocals are played in a synthetic room
+            (:func:`~cantata.data.augment.room_response`); the wet vocals are the target,
+            as the vocal stem of a produced song carries its reverb.
+        reverb_rt60_s: (low, high) reverberation time of the room, in seconds.
+        reverb_drr_db: (low, high) energy of the direct sound over the tail's, in dB.
+        reverb_predelay_s: (low, high) gap between the direct sound and the tail, in s.
+        reverb_damping_hz: (low, high) cut-off of the tail's low-pass (drawn log-uniformly).
         p_vocal_only: probability of an a cappella crop (accompaniment silent).
         p_accompaniment_only: probability of an instrumental crop (vocals silent).
         label_hop_s: frame hop of the labels in seconds.
@@ -71,6 +86,11 @@ class MixConfig:
     pitch_semitones: tuple[float, float] = (-2.0, 2.0)
     tempo_ratio: tuple[float, float] = (0.9, 1.1)
     p_pitch_tempo: float = 0.3
+    p_reverb: float = 0.0
+    reverb_rt60_s: tuple[float, float] = (0.3, 2.0)
+    reverb_drr_db: tuple[float, float] = (0.0, 15.0)
+    reverb_predelay_s: tuple[float, float] = (0.0, 0.04)
+    reverb_damping_hz: tuple[float, float] = (1500.0, 8000.0)
     p_vocal_only: float = 0.05
     p_accompaniment_only: float = 0.1
     label_hop_s: float = 0.02
@@ -81,18 +101,23 @@ class MixConfig:
             raise ConfigError("segment_s, sample_rate and label_hop_s must be positive")
         if self.n_channels not in (1, 2):
             raise ConfigError(f"n_channels must be 1 or 2, got {self.n_channels}")
-        for name in ("p_mismatch", "p_swap_channels", "p_pitch_tempo", "p_vocal_only",
-                     "p_accompaniment_only"):
+        for name in ("p_mismatch", "p_swap_channels", "p_pitch_tempo", "p_reverb",
+                     "p_vocal_only", "p_accompaniment_only"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.p_vocal_only + self.p_accompaniment_only > 1.0:
             raise ConfigError("p_vocal_only + p_accompaniment_only must not exceed 1")
-        for name in ("snr_db", "gain_db", "pitch_semitones", "tempo_ratio"):
+        for name in ("snr_db", "gain_db", "pitch_semitones", "tempo_ratio", "reverb_rt60_s",
+                     "reverb_drr_db", "reverb_predelay_s", "reverb_damping_hz"):
             low, high = getattr(self, name)
             if low > high:
                 raise ConfigError(f"{name} must be (low, high), got {(low, high)}")
         if self.tempo_ratio[0] <= 0 or self.gain_db[1] > 0:
             raise ConfigError("tempo_ratio must be positive and gain_db at most 0 dBFS")
+        if min(self.reverb_rt60_s[0], self.reverb_damping_hz[0]) <= 0 or \
+                self.reverb_predelay_s[0] < 0:
+            raise ConfigError("reverb_rt60_s and reverb_damping_hz must be positive and "
+                              "reverb_predelay_s not negative")
 
     @property
     def n_samples(self) -> int:
@@ -127,6 +152,18 @@ class StemCrop:
 
 
 @dataclass(frozen=True)
+class Room:
+    """The synthetic room the vocals are played in (see :class:`MixConfig`); ``seed``
+    draws its noise tail."""
+
+    rt60_s: float
+    drr_db: float
+    predelay_s: float
+    damping_hz: float
+    seed: int
+
+
+@dataclass(frozen=True)
 class MixParams:
     """Everything random about one item; :func:`apply` is deterministic given these.
 
@@ -138,6 +175,7 @@ class MixParams:
         snr_db: vocal-to-accompaniment energy ratio of a ``"mix"``.
         gain_db: peak level of the mixture in dBFS.
         swap_channels: swap left and right of both stems.
+        room: the room the vocals are played in, or None (dry).
     """
 
     vocals: StemCrop
@@ -147,6 +185,7 @@ class MixParams:
     snr_db: float
     gain_db: float
     swap_channels: bool
+    room: Room | None = None
 
 
 class MixPool:
@@ -216,11 +255,23 @@ def draw_params(rng: np.random.Generator, pool: MixPool, config: MixConfig) -> M
     u = rng.random()
     mode = "vocals" if u < config.p_vocal_only else (
         "accompaniment" if u < config.p_vocal_only + config.p_accompaniment_only else "mix")
-    return MixParams(
-        vocals=vocals, accompaniment=accompaniment, mismatch=mismatch, mode=mode,
-        snr_db=float(rng.uniform(*config.snr_db)), gain_db=float(rng.uniform(*config.gain_db)),
-        swap_channels=config.n_channels == 2 and bool(rng.random() < config.p_swap_channels),
-    )
+    snr_db, gain_db = float(rng.uniform(*config.snr_db)), float(rng.uniform(*config.gain_db))
+    swap = config.n_channels == 2 and bool(rng.random() < config.p_swap_channels)
+    # drawn last and only when asked for, so that p_reverb = 0 leaves every item as it was
+    room = _draw_room(rng, config) if config.p_reverb > 0 and mode != "accompaniment" else None
+    return MixParams(vocals=vocals, accompaniment=accompaniment, mismatch=mismatch, mode=mode,
+                     snr_db=snr_db, gain_db=gain_db, swap_channels=swap, room=room)
+
+
+def _draw_room(rng: np.random.Generator, config: MixConfig) -> Room | None:
+    if rng.random() >= config.p_reverb:
+        return None
+    low, high = np.log(config.reverb_damping_hz)
+    return Room(rt60_s=float(rng.uniform(*config.reverb_rt60_s)),
+                drr_db=float(rng.uniform(*config.reverb_drr_db)),
+                predelay_s=float(rng.uniform(*config.reverb_predelay_s)),
+                damping_hz=float(np.exp(rng.uniform(low, high))),
+                seed=int(rng.integers(2**31)))
 
 
 def _draw_crop(rng: np.random.Generator, index: int, source_s: float,
@@ -249,6 +300,12 @@ def apply(params: MixParams, pool: MixPool, config: MixConfig) -> dict[str, np.n
     silent = np.zeros((config.n_channels, config.n_samples), np.float32)
     vocals = silent if params.mode == "accompaniment" else _render(
         pool.vocals[params.vocals.index], "vocals", params.vocals, config)
+    if params.room is not None:
+        room = params.room
+        vocals = reverberate(vocals, room_response(
+            np.random.default_rng(room.seed), config.sample_rate, config.n_channels,
+            rt60_s=room.rt60_s, drr_db=room.drr_db, predelay_s=room.predelay_s,
+            damping_hz=room.damping_hz))
     backing = silent if params.mode == "vocals" else _render(
         pool.accompaniments[params.accompaniment.index], "accompaniment",
         params.accompaniment, config)

@@ -389,7 +389,7 @@ def load_backend(name_or_path: PathLike, *, mask: str | None = None,
         from cantata.separate.spectral import SpectralSeparator
 
         return SpectralSeparator(debug_separator(mask or "irm"), wiener=wiener)
-    path = shipped_path(name) if name in SHIPPED else Path(name)
+    path = model_path(name)
     if not path.is_file():
         raise ModelLoadError(f"{path}: no such checkpoint (shipped models: "
                              f"{[*SHIPPED, DEBUG_NAME]})")
@@ -421,6 +421,12 @@ def resolve_gate(gate: bool | str | Detector | None) -> Detector | None:
     if not callable(getattr(gate, "detect", None)):
         raise ConfigError(f"gate must be a bool, a detector name or a detector, got {gate!r}")
     return gate
+
+
+def model_path(name_or_path: PathLike) -> Path:
+    """The checkpoint file of a shipped model's name, else ``name_or_path`` as a path."""
+    name = os.fspath(name_or_path)
+    return shipped_path(name) if name in SHIPPED else Path(name)
 
 
 def shipped_path(name: str) -> Path:

@@ -279,7 +279,7 @@ def train_separator(
     musdb: str | Path | None = None, vocals: Sequence[str | Path] = (), mask: str = "irm",
     loss: str = "l1", n_channels: int = 1, train_singers: Sequence[str] | None = None,
     test_singers: Sequence[str] = TEST_SINGERS, p_pitch_tempo: float | None = None,
-    model_config: SeparatorConfig | None = None,
+    p_reverb: float = 0.0, model_config: SeparatorConfig | None = None,
     init: str | Path | None = None, refine_channels: int | None = None,
     context_units: int | None = None, bottleneck_blocks: int | None = None,
     decoder_blocks: int | None = None, phase_steps: int | None = None,
@@ -308,6 +308,9 @@ def train_separator(
         p_pitch_tempo: probability that a training stem crop is shifted by up to +-2
             semitones and +-10 % tempo (Rubber Band, formants moving with the pitch;
             default :data:`SEPARATOR_P_PITCH_TEMPO`).
+        p_reverb: probability that a training vocal crop is played in a synthetic room
+            (RT60 0.3-2 s, the tail 0-15 dB under the direct sound; see
+            :class:`~cantata.data.mixing.MixConfig`), the wet vocals being the target.
         mask: ``"irm"``, ``"psm"`` or ``"cirm"``.
         loss: loss terms joined by ``+`` (see :mod:`cantata.train.tasks.separation`).
         n_channels: 1 (mono) or 2 (stereo) training mixes.
@@ -339,6 +342,8 @@ def train_separator(
     p_pitch_tempo = SEPARATOR_P_PITCH_TEMPO if p_pitch_tempo is None else p_pitch_tempo
     if not 0.0 <= p_pitch_tempo <= 1.0:
         raise ConfigError(f"the pitch/tempo probability must be in [0, 1], got {p_pitch_tempo}")
+    if not 0.0 <= p_reverb <= 1.0:
+        raise ConfigError(f"the reverb probability must be in [0, 1], got {p_reverb}")
     source = _separator_source(init) if init is not None else None
     model_config = replace(model_config or (source.config if source else SeparatorConfig()),
                            mask=mask)
@@ -360,7 +365,7 @@ def train_separator(
         extend_separator(model, source, init)
     train_data, val_data, data_meta = _separation_data(
         mir1k, songs, instrumentals, musdb, vocals, train_singers, test_singers, model_config,
-        n_channels, train, p_pitch_tempo)
+        n_channels, train, p_pitch_tempo, p_reverb)
     if source is None:
         fit_separator_stats(model, train_data, n_items=STATS_ITEMS)
     features = model_config.features
@@ -436,6 +441,7 @@ def _separation_data(
     musdb: str | Path | None, a_cappella: Sequence[str | Path],
     train_singers: Sequence[str] | None, test_singers: Sequence[str],
     config: SeparatorConfig, n_channels: int, train: TrainConfig, p_pitch_tempo: float,
+    p_reverb: float,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(train mixes, validation mixes, description) for :func:`train_separator`."""
     vocals, val_examples, others, meta = [], [], [], {}
@@ -478,7 +484,7 @@ def _separation_data(
                     train_vocal_groups=len({ex.group for ex in extra}))
     rate = config.features.sample_rate
     mix = MixConfig(segment_s=SEPARATOR_SEGMENT_S, sample_rate=rate, n_channels=n_channels,
-                    snr_db=SEPARATOR_SNR_DB, p_pitch_tempo=p_pitch_tempo,
+                    snr_db=SEPARATOR_SNR_DB, p_pitch_tempo=p_pitch_tempo, p_reverb=p_reverb,
                     label_hop_s=config.features.hop_length / rate)
     train_data = DynamicMixDataset(vocals, mix, length=train.max_steps * train.batch_size,
                                    seed=train.seed, accompaniments=backing)
@@ -486,7 +492,7 @@ def _separation_data(
                           window_s=EVAL_WINDOW_S)
     meta.update(val_examples=len(val_examples), val_windows=len(val_data),
                 segment_s=SEPARATOR_SEGMENT_S, snr_db=list(SEPARATOR_SNR_DB),
-                p_pitch_tempo=p_pitch_tempo)
+                p_pitch_tempo=p_pitch_tempo, p_reverb=p_reverb)
     return train_data, val_data, meta
 
 

@@ -47,6 +47,7 @@ import numpy as np
 
 from _report import machine, markers, record
 from cantata import audio
+from cantata.data.augment import snr_gain
 from cantata.data.sources import load_mir1k, load_musdb, read_stems
 from cantata.data.synth.factory import FactoryConfig, synthesize
 from cantata.separate.baselines import (
@@ -189,8 +190,7 @@ def wet_items(mir1k: str, limit: int | None,
                                  wet_level=1.0, dry_level=0.0)
         dry = item.vocals
         tail = room(dry, RATE)[:, : dry.shape[-1]]
-        tail *= np.sqrt(np.mean(dry**2) / max(np.mean(tail**2), 1e-20)) * \
-            10 ** (-rng.uniform(3.0, 15.0) / 20)
+        tail *= snr_gain(tail, dry, -rng.uniform(3.0, 15.0))  # the tail's level under the voice
         v, a = mix_0db((dry + tail).astype(np.float32), item.accompaniment)
         items.append(Item(item.name, v + a, v, a, RATE, item.group))
     return items
@@ -350,8 +350,8 @@ def report(models: list[str], mir1k: str, n_songs: int, limit: int | None,
     if n_stereo:
         sets[STEREO_SET] = stereo_items(mir1k, min(n_stereo, limit or n_stereo), singers)
     if n_wet != 0:
-        sets[WET_SET] = wet_items(mir1k, min(x for x in (n_wet, limit) if x) if n_wet or limit
-                                  else None, singers)
+        wet_limit = limit if n_wet is None else min(n_wet, limit or n_wet)
+        sets[WET_SET] = wet_items(mir1k, wet_limit, singers)
     if musdb:
         sets["MUSDB18 test, 30 s excerpts"] = musdb_items(musdb, limit)
     systems: dict[str, System] = {

@@ -30,7 +30,7 @@ import numpy as np
 
 from _report import machine, markers, record
 from cantata.train.config import TrainConfig
-from cantata.train.recipes import train_separator
+from cantata.train.recipes.separate import SeparatorData, SeparatorModel, SeparatorRecipe
 from separation_eval import (
     COLUMNS,
     _cell,
@@ -53,8 +53,9 @@ def run_variant(variant: str, out_dir: Path, mir1k: str, steps: int, batch_size:
     train = TrainConfig(max_steps=steps, batch_size=batch_size, eval_every=steps, patience=0,
                         seed=seed, lr_schedule="cosine")
     start = time.perf_counter()
-    result = train_separator(out_dir=out_dir, train=train, mir1k=mir1k,
-                             instrumentals=("debian",), loss=loss, mask=mask or "irm")
+    recipe = SeparatorRecipe(data=SeparatorData(mir1k=mir1k, instrumentals=("debian",)),
+                             model=SeparatorModel(mask=mask or "irm"), loss=loss, train=train)
+    result = recipe.fit(out_dir)
     minutes = (time.perf_counter() - start) / 60
     return result.best_path, float(result.history[-1]["metrics"]["val_si_sdr_vocals"]), minutes
 

@@ -26,7 +26,8 @@ import numpy as np
 from _report import machine, markers, record
 from cantata.detect.api import VoiceDetector
 from cantata.train.config import TrainConfig
-from cantata.train.recipes import TEST_SINGERS, VAL_SINGERS, train_singing_detector
+from cantata.train.recipes import TEST_SINGERS, VAL_SINGERS, SongData
+from cantata.train.recipes.detect import SingingDetectorRecipe, Transfer
 from cantata.train.tasks.detection import frame_scores
 from cantata.types import Waveform
 from svd_eval import mir1k_items
@@ -60,10 +61,12 @@ def run_one(mode: str, layers: str, size: int, seed: int, *, init: str, mir1k: s
     start = time.perf_counter()
     train = TrainConfig(max_steps=steps, batch_size=16, eval_every=max(steps // 2, 1), patience=0,
                         seed=seed, num_workers=2, lr_schedule="cosine")
-    result = train_singing_detector(
-        out_dir=out, train=train, task="binary", mir1k=mir1k,
-        train_singers=singers_for(size, seed), init=init if mode != "none" else None,
-        layers=int(layers) if layers.isdigit() else layers, mode=mode)  # type: ignore[arg-type]
+    recipe = SingingDetectorRecipe(
+        task="binary", train=train,
+        data=SongData(mir1k=mir1k, train_singers=tuple(singers_for(size, seed))),
+        transfer=Transfer(init=init if mode != "none" else None, mode=mode,  # type: ignore[arg-type]
+                          layers=int(layers) if layers.isdigit() else layers))  # type: ignore[arg-type]
+    result = recipe.fit(out)
     detector = VoiceDetector.from_pretrained(result.best_path)
     counts = np.zeros(4)
     for _, mix, ref in test_items:

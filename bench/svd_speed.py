@@ -61,7 +61,7 @@ def speed_rows(model: str) -> list[str]:
 
 def true_changes(ref: np.ndarray, hop_s: float) -> list[tuple[str, float]]:
     edges = np.diff(ref.astype(np.int8))
-    return [("started" if d > 0 else "stopped", (i + 1) * hop_s)
+    return [("started" if d > 0 else "stopped", (i + 0.5) * hop_s)  # frame i centred on i*hop
             for i, d in enumerate(edges) if d != 0]
 
 

@@ -24,15 +24,14 @@ import tempfile
 from pathlib import Path
 
 import torch
+import yaml
 
-from cantata.detect.api import SHIPPED as DETECTORS
-from cantata.detect.api import WEIGHTS_DIR
-from cantata.embed.api import SHIPPED as EMBEDDERS
+from cantata.capabilities import WEIGHTS_DIR, ShippedModel, capability_of_network, shipped_models
 from cantata.models.registry import halve_checkpoint, load_checkpoint, read_checkpoint_payload
-from cantata.separate.api import SHIPPED as SEPARATORS
 from cantata.train.lineage import stage
 
-SHIPPED = {**DETECTORS, **SEPARATORS, **EMBEDDERS, "continuer": "continuer"}
+#: every shipped model of the capability registry, by name
+SHIPPED = {model.name: model for _, model in shipped_models()}
 
 
 def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: str) -> str:
@@ -86,6 +85,7 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "",
         f"Command: `{meta.get('command') or command}`",
         "",
+        *_recipe_line(name),
         _which_weights(meta, training)
         + f"; wall time {training.get('wall_s', 0) / 60:.1f} min on the project's 2-core CPU "
         "machine.",
@@ -98,9 +98,7 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "",
         "## Quality",
         "",
-        _validation_line(metrics, kind="separator" if meta.get("stems") else
-                         "embedder" if meta.get("system") else
-                         "continuer" if meta.get("embedder") else "detector",
+        _validation_line(metrics, kind=capability_of_network(checkpoint.name).name,
                          n_pairs=meta.get("data", {}).get("val_pairs")) if metrics else
         "Validation: not measured on these weights (the mean of checkpoints, each scored on "
         "its own); see the test below.",
@@ -114,6 +112,13 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
     if quality:
         lines += ["", quality]
     return "\n".join(lines) + "\n"
+
+
+def _recipe_line(name: str) -> list[str]:
+    """The card's pointer to the shipped model's recipe file, then a blank line."""
+    model = SHIPPED[name]
+    return [f"Recipe: `{model.recipe}` (`cantata train {_capability(model)} --config "
+            f"{model.recipe} --out RUN`)", ""]
 
 
 def _which_weights(meta: dict, training: dict) -> str:
@@ -163,18 +168,18 @@ def _stage_line(entry: dict) -> str:
 
 def _validation_line(metrics: dict, *, kind: str, n_pairs: int | None = None) -> str:
     values = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "/" not in k)
-    if kind == "continuer":
+    if kind == "continue":
         return ("Validation (the embedder's held-out tracks, 512 windows of 9 consecutive "
                 "segments; the last prediction of each: val_mse = mean squared error per "
                 "dimension, val_mse_repeat_last = the same for repeating the last embedding, "
                 "val_next_mrr = the true next embedding's reciprocal rank among the window "
                 f"batch's 32 next embeddings): {values}.")
-    if kind == "embedder":
+    if kind == "embed":
         return (f"Validation (the checkpoint-selection set: {n_pairs} adjacent pairs of "
                 "held-out tracks and singers; each reference ranks all validation positives; "
                 "val_norm = mean |z| / sqrt(d), val_cov_dist = |Cov - I|_F / sqrt(d), "
                 f"val_prior_acc = the prior discriminator's accuracy): {values}.")
-    if kind == "separator":
+    if kind == "separate":
         return ("Validation (the checkpoint-selection set: 0 dB mixes of the validation "
                 f"singers in 8 s windows, medians, dB): {values}.")
     return ("Validation (the checkpoint-selection set; frames at 20 ms, at the decision "
@@ -190,15 +195,43 @@ def main() -> None:
     parser.add_argument("--half", action="store_true", help="store the weights as float16")
     parser.add_argument("--phase-steps", type=int, metavar="N",
                         help="set a separator's consistency steps for the vocals' phase")
+    parser.add_argument("--data", help="one line on the training data for `cantata models` "
+                                       "(default: the current card's)")
+    parser.add_argument("--headline", action="append", default=[], metavar="SET=FIGURES",
+                        help="measured quality for `cantata models`, e.g. 'test=vocals SDR "
+                             "10.0 dB'; repeatable (default: the current card's)")
     args = parser.parse_args()
-    stem = SHIPPED[args.name]
+    model = SHIPPED[args.name]
+    network = read_checkpoint_payload(args.checkpoint)["name"]
+    if capability_of_network(network).name != _capability(model):
+        raise SystemExit(f"{args.checkpoint}: a {network!r} checkpoint cannot ship as "
+                         f"{args.name!r} ({_capability(model)})")
     quality = args.quality.read_text() if args.quality else ""
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = halve_checkpoint(args.checkpoint, Path(tmp) / "half.pt") if args.half \
             else args.checkpoint
         if args.phase_steps is not None:
             checkpoint = with_phase_steps(checkpoint, args.phase_steps, Path(tmp) / "phase.pt")
-        ship(checkpoint, args.name, stem, args.command, quality)
+        front = front_matter(model, checkpoint, args.data,
+                             dict(h.split("=", 1) for h in args.headline))
+        ship(checkpoint, model, front, args.command, quality)
+
+
+def _capability(model: ShippedModel) -> str:
+    return next(cap.name for cap, m in shipped_models() if m is model)
+
+
+def front_matter(model: ShippedModel, checkpoint: Path, data: str | None,
+                 headline: dict[str, str]) -> str:
+    """The card's YAML front matter that `cantata models` reads; what is not given carries
+    over from the current card."""
+    old = model.card_facts() if model.card.is_file() else {}
+    wall_s = read_checkpoint_payload(checkpoint)["meta"].get("training", {}).get("wall_s")
+    facts = {"capability": _capability(model), "data": data or old.get("data", ""),
+             "training_time_min": round(wall_s / 60, 1) if wall_s else
+             old.get("training_time_min"),
+             "quality": headline or old.get("quality", {})}
+    return "---\n" + yaml.safe_dump(facts, sort_keys=False, allow_unicode=True) + "---\n\n"
 
 
 def with_phase_steps(src: Path, steps: int, dest: Path) -> Path:
@@ -213,11 +246,13 @@ def with_phase_steps(src: Path, steps: int, dest: Path) -> Path:
     return dest
 
 
-def ship(checkpoint: Path, name: str, stem: str, command: str | None, quality: str) -> None:
+def ship(checkpoint: Path, model: ShippedModel, front: str, command: str | None,
+         quality: str) -> None:
     """Copy ``checkpoint`` into the weights folder under its hash and write its card."""
     digest = hashlib.sha256(checkpoint.read_bytes()).hexdigest()[:8]
+    stem = model.stem
     # the card first: its lineage may run through the weights about to be replaced
-    text = card(name, stem, checkpoint, command, quality)
+    text = front + card(model.name, stem, checkpoint, command, quality)
     for old in WEIGHTS_DIR.glob(f"{stem}-*.pt"):
         old.unlink()
     WEIGHTS_DIR.mkdir(exist_ok=True)

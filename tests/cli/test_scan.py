@@ -91,6 +91,7 @@ def test_bad_input_is_one_clear_line(library, tmp_path, capsys, args, message):
     assert code == 2 and message in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_scan_that_separates_keeps_window_buffers(library, tmp_path, capsys, monkeypatch):
     calls = []
     monkeypatch.setattr("cantata.allocator.keep_window_buffers", lambda: calls.append(1))

@@ -12,19 +12,21 @@ from cantata.embed.api import Embedder
 from cantata.models.embedder import debug_embedder
 from cantata.models.registry import load_checkpoint
 from cantata.testing.music import write_music_library
-from cantata.train import recipes
+
+#: the tiny model of debug_embedder (P8)
+DEBUG_MODEL = ["--set", "model={dim: 8, channels: [4, 8], hidden: 8, features: {n_fft: 512, "
+                        "n_mels: 16, n_mfcc: 13}}"]
 
 
 @pytest.mark.parametrize(("system", "prior"), [("adjacency", True), ("dssm", False)])
-def test_train_embedder_then_embed(tmp_path, capsys, monkeypatch, system, prior):
+def test_train_embedder_then_embed(tmp_path, capsys, system, prior):
     debug = debug_embedder().config
-    monkeypatch.setattr(recipes, "EmbedderConfig", lambda: debug)  # the tiny model (P8)
     library = write_music_library(tmp_path / "music")
     out = tmp_path / "run"
     argv = ["train", "embedder", "--system", system, "--mir1k", str(library["mir1k"]),
             "--instrumentals", str(library["instrumentals"]), "--songs", str(library["songs"]),
             "--cache", str(tmp_path / "cache"), "--out", str(out), "--steps", "4",
-            "--batch-size", "4", "--eval-every", "2", "--workers", "0", "--json"]
+            "--batch-size", "4", "--eval-every", "2", "--workers", "0", "--json", *DEBUG_MODEL]
     extra = ["--similarity", "cosine", "--degrade", "0.5"] if prior else ["--no-prior"]
     assert main(argv + extra) == 0
     summary = json.loads(capsys.readouterr().out)

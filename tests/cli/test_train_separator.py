@@ -13,13 +13,16 @@ from cantata.models.registry import load_checkpoint
 from cantata.models.separator import debug_separator
 from cantata.separate.spectral import SpectralSeparator
 from cantata.testing import noise, sine
-from cantata.train import recipes
 from cantata.train.recipes import VAL_SINGERS
 
+#: the tiny architecture of debug_separator (P8)
+DEBUG_ARCH = ["--set", "model.architecture={channels: [4, 8], strides: [[4, 1], [2, 2]], "
+                       "level_convs: 0}"]
 
-def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
+
+@pytest.mark.slow
+def test_train_separator_then_separate(tmp_path, capsys):
     debug = debug_separator().config
-    monkeypatch.setattr(recipes, "SeparatorConfig", lambda: debug)  # the tiny model (P8)
     mir1k = tmp_path / "mir1k"
     for i, singer in enumerate(["bug", *VAL_SINGERS]):
         clip = mir1k / f"{singer}_2_0{i}"
@@ -35,7 +38,7 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
                  "--pitch-tempo", "0.5", "--reverb", "0.5", "--mask", "psm", "--loss",
                  "l1+sisdr", "--channels", "2", "--out", str(out), "--steps", "4",
                  "--batch-size", "2", "--eval-every", "2", "--workers", "0",
-                 "--keep-checkpoints", "--json"]) == 0
+                 "--keep-checkpoints", "--json", *DEBUG_ARCH]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 4 and summary["best"].endswith("best.pt")
     assert np.isfinite(summary["best_metric"])
@@ -59,7 +62,7 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     averaged = SpectralSeparator.from_checkpoint(tmp_path / "avg.pt")
     assert averaged.separate_window(x, 44100).shape == (2, 2, 44100)
     assert main(["train", "average", *kept, "--out", str(tmp_path / "avg.pt")]) == 2
-    assert "avg.pt exists" in capsys.readouterr().err
+    assert "avg.pt: file exists (use --force to replace it)" in capsys.readouterr().err
 
     grown = tmp_path / "grown"
     assert main(["train", "separator", "--mir1k", str(mir1k), "--mask", "psm", "--init",
@@ -97,7 +100,7 @@ def test_train_separator_then_separate(tmp_path, capsys, monkeypatch):
     finer = tmp_path / "finer"
     assert main(["train", "separator", "--mir1k", str(mir1k), "--fold", "2x1", "--out",
                  str(finer), "--steps", "1", "--batch-size", "2", "--eval-every", "1",
-                 "--workers", "0", "--json"]) == 0
+                 "--workers", "0", "--json", *DEBUG_ARCH]) == 0
     model, checkpoint = load_checkpoint(json.loads(capsys.readouterr().out)["best"])
     assert checkpoint.config["strides"][0] == [2, 1]
     assert checkpoint.config["strides"][1:] == [list(s) for s in debug.strides[1:]]

@@ -57,14 +57,15 @@ def test_quiet_stem_is_never_active():
 
 
 def test_segments_frames_roundtrip():
-    segments = [Segment(0.1, 0.35, "vocal"), Segment(0.0, 0.5, "accompaniment")]
+    # boundaries halfway between frame centres (frame i is centred on i * hop) come back
+    segments = [Segment(0.105, 0.355, "vocal"), Segment(0.0, 0.5, "accompaniment")]
     frames = segments_to_frames(segments, labels=("vocal", "accompaniment", "silence"),
                                 n_frames=60, hop_s=0.01)
     assert frames.shape == (3, 60)
     assert frames[0].sum() == 25 and frames[1].sum() == 50 and not frames[2].any()
     (back,) = frames_to_segments(frames[0], hop_s=0.01, label="vocal")
-    assert (back.start_s, back.end_s, back.label) == (pytest.approx(0.1), pytest.approx(0.35),
-                                                      "vocal")
+    assert (back.start_s, back.end_s, back.label) == (pytest.approx(0.105),
+                                                      pytest.approx(0.355), "vocal")
 
 
 def test_segments_to_frames_with_offset():

@@ -80,3 +80,13 @@ def test_many_recordings_batched_together_equal_each_alone(monkeypatch):
         assert batched.duration_s == pytest.approx(alone.duration_s)
         np.testing.assert_allclose(batched.probs, alone.probs, atol=1e-5)
     assert detector.detect_many(clips[:2]) == [detector.detect(c) for c in clips[:2]]
+
+
+def test_progress_adds_up_to_the_duration(monkeypatch):
+    monkeypatch.setattr(api, "CHUNK_S", 2.0)  # several windows
+    monkeypatch.setattr(api, "CONTEXT_S", 0.5)
+    seen: list[float] = []
+    detector = VoiceDetector.from_pretrained("debug")
+    clip = noise(duration_s=7.3, sample_rate=16000)
+    assert detector.detect(clip, on_progress=seen.append) == detector.detect(clip)
+    assert len(seen) == 4 and sum(seen) == pytest.approx(7.3)

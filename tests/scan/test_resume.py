@@ -24,6 +24,7 @@ def written(db):
         return 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_sigkill_then_rescan_loses_and_duplicates_nothing(make_library, tmp_path, jobs):
     root, db = tmp_path / "lib", tmp_path / "c.db"

@@ -113,6 +113,7 @@ def test_worker_pool_gives_the_inline_results(library, tmp_path):
                 b.tracks(status="ok", with_results=True)]
 
 
+@pytest.mark.slow
 def test_ray_backend_on_a_local_instance(library, tmp_path):
     pytest.importorskip("ray")
     summary = run(library, tmp_path / "c.db", backend="ray", jobs=1)
@@ -153,6 +154,7 @@ def _crash_on_poison(*args):
     local._WORKER.run = run
 
 
+@pytest.mark.slow
 def test_a_file_that_kills_its_worker_is_failed_and_the_scan_goes_on(make_library, tmp_path):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cantata.engine.overlap_add import EngineConfig, separate_array
 from cantata.errors import ConfigError
-from cantata.separate.engine import EngineConfig, separate_array
 from cantata.separate.gating import GateConfig, SkipPlan, skipped_spans
 from cantata.testing.separators import GainSeparator
 from cantata.types import Segment

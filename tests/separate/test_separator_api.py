@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from cantata import capabilities
+from cantata.engine.overlap_add import EngineConfig
 from cantata.errors import AudioLoadError, AudioSaveError, ConfigError, ModelLoadError
 from cantata.files import OutputExistsError
 from cantata.separate import api
 from cantata.separate.api import Separator, StemFiles, output_subtype
-from cantata.separate.engine import EngineConfig
 from cantata.testing import noise
 from cantata.testing.separators import GainSeparator
 from cantata.types import Segment, Stems, Waveform
@@ -176,7 +177,7 @@ def test_gate_resolves_detector_names():
 def test_missing_models_are_model_errors(tmp_path, monkeypatch):
     with pytest.raises(ModelLoadError, match="missing.pt"):
         Separator.from_pretrained(tmp_path / "missing.pt")
-    monkeypatch.setattr(api, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(capabilities, "WEIGHTS_DIR", tmp_path)
     with pytest.raises(ModelLoadError, match="shipped model 'separator' has no weights"):
         Separator.from_pretrained("separator")
 

@@ -22,8 +22,9 @@ from cantata.serve import ServeConfig
 webdriver = pytest.importorskip("selenium.webdriver")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                                reason="needs Debian's chromium and chromium-driver")
+pytestmark = [pytest.mark.skipif(not (CHROMIUM and DRIVER),
+                                 reason="needs Debian's chromium and chromium-driver"),
+              pytest.mark.slow]
 EXAMPLE = Path(__file__).parents[2] / "examples" / "karissa-hobbs-lets-go-fishin-30s.ogg"
 
 

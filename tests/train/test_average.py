@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from cantata.errors import ConfigError
+from cantata.files import OutputExistsError
 from cantata.models.registry import load_checkpoint, save_checkpoint
 from cantata.models.separator import MaskUNet, debug_separator
 from cantata.train.average import average_checkpoints
@@ -44,7 +45,7 @@ def test_refuses_one_input_other_models_and_overwriting(tmp_path):
         average_checkpoints([tmp_path / "a.pt"], tmp_path / "out.pt")
     with pytest.raises(ConfigError, match="c.pt: a different model"):
         average_checkpoints([tmp_path / "a.pt", tmp_path / "c.pt"], tmp_path / "out.pt")
-    with pytest.raises(ConfigError, match="exists"):
+    with pytest.raises(OutputExistsError, match="a.pt: file exists"):
         average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "a.pt")
     before = (tmp_path / "a.pt").read_bytes()
     average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "a.pt", overwrite=True)

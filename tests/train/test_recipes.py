@@ -9,10 +9,17 @@ import torch
 
 from cantata.data.synth.factory import FactoryConfig, synthesize
 from cantata.errors import ConfigError
-from cantata.models.registry import load_checkpoint
+from cantata.models.registry import load_checkpoint, save_checkpoint
+from cantata.models.separator import debug_separator
 from cantata.testing import noise, sine
 from cantata.train.config import TrainConfig
-from cantata.train.recipes import VAL_SINGERS, train_singing_detector, train_speech_detector
+from cantata.train.recipes import VAL_SINGERS, SongData, build_recipe
+from cantata.train.recipes.detect import (
+    SingingDetectorRecipe,
+    SpeechData,
+    SpeechDetectorRecipe,
+    Transfer,
+)
 
 TINY = TrainConfig(max_steps=2, batch_size=2, eval_every=2, num_workers=0)
 
@@ -23,8 +30,8 @@ def speech_run(tmp_path_factory):
     synthesize("speech-mix", hours=3 * 5 / 3600, out_dir=data, seed=2,
                config=FactoryConfig(sample_rate=16000, example_s=5.0))
     out = tmp_path_factory.mktemp("run-speech")
-    result = train_speech_detector([data], out_dir=out, train=TINY, command="cantata train ...")
-    return result
+    recipe = SpeechDetectorRecipe(data=SpeechData(speech_mixes=(str(data),)), train=TINY)
+    return recipe, recipe.fit(out, command="cantata train ...")
 
 
 @pytest.fixture(scope="module")
@@ -38,27 +45,32 @@ def mir1k(tmp_path_factory):
         voice[16000:32000] = 0.0  # a second without singing
         sf.write(str(clip / "vocals.wav"), voice, 16000)
         sf.write(str(clip / "accompaniment.wav"), sine(220, duration_s=3.0).samples[0], 16000)
-    return root
+    return str(root)
 
 
 def test_speech_detector_recipe(speech_run):
-    model, checkpoint = load_checkpoint(speech_run.best_path)
-    assert checkpoint.name == "speech-detector" and speech_run.steps_done == 2
+    recipe, result = speech_run
+    model, checkpoint = load_checkpoint(result.best_path)
+    assert checkpoint.name == "speech-detector" and result.steps_done == 2
     assert checkpoint.meta["labels"] == ["speech"] and checkpoint.meta["command"]
     assert checkpoint.meta["features"]["sample_rate"] == 16000
     assert not torch.all(model.front.input_std == 1)  # normalisation fitted on the data
+    assert checkpoint.meta["recipe"] == recipe.to_dict()  # the resolved recipe, kept
+    assert build_recipe(checkpoint.meta["recipe"]) == recipe
 
 
 def test_singing_detector_fixed_transfer_keeps_the_moved_layer(speech_run, mir1k, tmp_path):
-    source, _ = load_checkpoint(speech_run.best_path)
-    result = train_singing_detector(out_dir=tmp_path, train=TINY, task="multilabel",
-                                    mir1k=mir1k, init=speech_run.best_path, layers=1,
-                                    mode="fixed")
-    model, checkpoint = load_checkpoint(result.best_path)
-    assert checkpoint.meta["transfer"] == {"init": str(speech_run.best_path), "layers": 1,
+    _, speech = speech_run
+    source, _ = load_checkpoint(speech.best_path)
+    recipe = SingingDetectorRecipe(task="multilabel", data=SongData(mir1k=mir1k), train=TINY,
+                                   transfer=Transfer(init=str(speech.best_path), layers=1,
+                                                     mode="fixed"))
+    model, checkpoint = load_checkpoint(recipe.fit(tmp_path).best_path)
+    assert checkpoint.meta["transfer"] == {"init": str(speech.best_path), "layers": 1,
                                            "mode": "fixed"}
     assert checkpoint.meta["labels"] == ["vocal", "accompaniment", "silence"]
     assert checkpoint.meta["data"]["train_singers"] == ["amy"]
+    assert checkpoint.meta["recipe"]["transfer"]["layers"] == 1
     moved, kept = model.front.blocks[0].state_dict(), source.front.blocks[0].state_dict()
     assert all(torch.equal(moved[k], kept[k]) for k in kept)  # frozen: weights and BN stats
     second = model.front.blocks[1].conv.weight
@@ -66,20 +78,28 @@ def test_singing_detector_fixed_transfer_keeps_the_moved_layer(speech_run, mir1k
 
 
 def test_singing_detector_from_scratch_and_causal(mir1k, tmp_path):
-    result = train_singing_detector(out_dir=tmp_path, train=TINY, mir1k=mir1k, causal=True)
-    model, checkpoint = load_checkpoint(result.best_path)
+    recipe = SingingDetectorRecipe(causal=True, data=SongData(mir1k=mir1k), train=TINY)
+    model, checkpoint = load_checkpoint(recipe.fit(tmp_path).best_path)
     assert checkpoint.meta["transfer"]["mode"] == "none" and checkpoint.meta["causal"]
     assert not model.rnn.bidirectional
 
 
 def test_bad_recipes(mir1k, tmp_path):
-    with pytest.raises(ConfigError, match="needs --init"):
-        train_singing_detector(out_dir=tmp_path, train=TINY, mir1k=mir1k, mode="fixed")
+    with pytest.raises(ConfigError, match="needs transfer.init"):
+        SingingDetectorRecipe(transfer=Transfer(mode="fixed"))
     with pytest.raises(ConfigError, match="held out"):
-        train_singing_detector(out_dir=tmp_path, train=TINY, mir1k=mir1k,
-                               train_singers=[VAL_SINGERS[0]])
-    with pytest.raises(ConfigError, match="no training data"):
-        train_singing_detector(out_dir=tmp_path, train=TINY)
+        SingingDetectorRecipe(data=SongData(mir1k=mir1k, train_singers=(VAL_SINGERS[0],)),
+                              train=TINY).fit(tmp_path)
+    with pytest.raises(ConfigError, match="no training data: set data.mir1k"):
+        SingingDetectorRecipe(train=TINY).fit(tmp_path)
+    with pytest.raises(ConfigError, match="no training data: set data.speech_mixes"):
+        SpeechDetectorRecipe(train=TINY).fit(tmp_path)
+    separator = debug_separator()
+    not_speech = save_checkpoint(tmp_path / "sep.pt", separator, name="separator",
+                                 config=separator.config, meta={})
+    with pytest.raises(ConfigError, match="transfer.init: .* a 'separator' checkpoint"):
+        SingingDetectorRecipe(data=SongData(mir1k=mir1k), train=TINY, transfer=Transfer(
+            init=str(not_speech), mode="finetune")).fit(tmp_path)
 
 
 def test_balanced_bce_weighs_the_classes_equally():
@@ -97,7 +117,7 @@ def test_balanced_bce_weighs_the_classes_equally():
 
 
 def test_numpy_singer_names_still_make_a_loadable_checkpoint(mir1k, tmp_path):
-    result = train_singing_detector(out_dir=tmp_path, train=TINY, mir1k=mir1k,
-                                    train_singers=list(np.array(["amy"])))
-    _, checkpoint = load_checkpoint(result.best_path)  # weights_only=True must accept it
+    recipe = SingingDetectorRecipe(train=TINY, data=SongData(
+        mir1k=mir1k, train_singers=tuple(np.array(["amy"]))))
+    _, checkpoint = load_checkpoint(recipe.fit(tmp_path).best_path)  # weights_only loading
     assert checkpoint.meta["data"]["train_singers"] == ["amy"]

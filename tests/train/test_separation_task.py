@@ -18,16 +18,26 @@ from cantata.separate.losses import sdr, si_sdr, windowed_sdr
 from cantata.separate.metrics import bss_eval
 from cantata.testing import noise, sine
 from cantata.train.config import TrainConfig
-from cantata.train.recipes import TEST_SINGERS, VAL_SINGERS, extend_separator, train_separator
-from cantata.train.tasks.separation import (
-    FixedMixes,
-    SeparationTask,
-    fit_separator_stats,
-    parse_loss,
+from cantata.train.recipes import TEST_SINGERS, VAL_SINGERS, fit_input_stats
+from cantata.train.recipes.separate import (
+    SeparatorData,
+    SeparatorMix,
+    SeparatorModel,
+    SeparatorRecipe,
+    extend_separator,
+    mixture_input,
 )
+from cantata.train.tasks.separation import FixedMixes, SeparationTask, parse_loss
 
 DEBUG = debug_separator().config
 TINY = TrainConfig(max_steps=2, batch_size=2, eval_every=2, num_workers=0)
+
+
+def _recipe(mir1k=None, *, init=None, loss="l1", channels=1, **data):
+    """The separator recipe on ``mir1k``, the debug architecture unless ``init``."""
+    model = SeparatorModel(architecture=None if init else DEBUG, init=init and str(init))
+    return SeparatorRecipe(data=SeparatorData(mir1k=mir1k and str(mir1k), **data), model=model,
+                           mix=SeparatorMix(channels=channels), loss=loss, train=TINY)
 
 
 def _batch(n: int = 8000, channels: int = 2, silent_vocals: bool = False) -> dict:
@@ -171,13 +181,13 @@ def test_fixed_mixes_are_0db_windows(mir1k):
 
 def test_input_stats_come_from_the_data():
     model = debug_separator()
-    fit_separator_stats(model, [{"mixture": _batch()["mixture"][0]}])
+    fit_input_stats(model, [{"mixture": _batch()["mixture"][0]}], mixture_input(model))
     assert not torch.all(model.input_std == 1) and not torch.all(model.input_mean == 0)
 
 
 def test_recipe_trains_and_describes_the_checkpoint(mir1k, tmp_path):
-    result = train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, loss="l1+sisdr",
-                             n_channels=2, model_config=DEBUG, command="cantata train ...")
+    result = _recipe(mir1k, loss="l1+sisdr", channels=2).fit(tmp_path,
+                                                           command="cantata train ...")
     model, checkpoint = load_checkpoint(result.best_path)
     assert isinstance(model, MaskUNet) and result.steps_done == 2
     meta = checkpoint.meta
@@ -192,8 +202,7 @@ def test_recipe_trains_and_describes_the_checkpoint(mir1k, tmp_path):
 
 def test_a_final_fit_trains_on_a_validation_singer_and_validates_on_the_rest(mir1k, tmp_path):
     singers = ["amy", VAL_SINGERS[0]]
-    result = train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, model_config=DEBUG,
-                             train_singers=singers)
+    result = _recipe(mir1k, train_singers=tuple(singers)).fit(tmp_path)
     data = load_checkpoint(result.best_path)[1].meta["data"]
     assert data["train_singers"] == singers and data["train_clips"] == 2
     assert data["val_singers"] == list(VAL_SINGERS[1:]) and data["val_examples"] == 1
@@ -201,8 +210,8 @@ def test_a_final_fit_trains_on_a_validation_singer_and_validates_on_the_rest(mir
 
 def test_fewer_test_singers_free_one_for_training_and_are_recorded(mir1k, tmp_path):
     singers = ["amy", TEST_SINGERS[0]]
-    result = train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, model_config=DEBUG,
-                             train_singers=singers, test_singers=TEST_SINGERS[1:])
+    result = _recipe(mir1k, train_singers=tuple(singers),
+                     test_singers=TEST_SINGERS[1:]).fit(tmp_path)
     data = load_checkpoint(result.best_path)[1].meta["data"]
     assert data["train_singers"] == singers and data["train_clips"] == 2
     assert data["test_singers"] == list(TEST_SINGERS[1:])
@@ -213,8 +222,7 @@ def test_a_cappella_folders_add_voices_mixed_over_the_other_accompaniment(mir1k,
     for name in ("FA01_01", "FA01_02", "MC13_01"):
         voices.mkdir(exist_ok=True)
         sf.write(str(voices / f"{name}.flac"), sine(500, duration_s=1.5).samples[0], 16000)
-    result = train_separator(out_dir=tmp_path / "run", train=TINY, mir1k=mir1k,
-                             vocals=[voices], model_config=DEBUG)
+    result = _recipe(mir1k, vocals=(str(voices),)).fit(tmp_path / "run")
     data = load_checkpoint(result.best_path)[1].meta["data"]
     assert data["vocals"] == [str(voices)] and data["train_vocals"] == 3
     assert data["train_vocal_groups"] == 2 and data["train_clips"] == 1
@@ -223,12 +231,11 @@ def test_a_cappella_folders_add_voices_mixed_over_the_other_accompaniment(mir1k,
 
 def test_recipe_refuses_held_out_singers_and_bad_options(mir1k, tmp_path):
     with pytest.raises(ConfigError, match="held out"):
-        train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, model_config=DEBUG,
-                        train_singers=[TEST_SINGERS[0]])
+        _recipe(mir1k, train_singers=(TEST_SINGERS[0],)).fit(tmp_path)
     with pytest.raises(ConfigError, match="loss must be"):
-        train_separator(out_dir=tmp_path, train=TINY, mir1k=mir1k, loss="l2")
+        _recipe(mir1k, loss="l2")
     with pytest.raises(ConfigError, match="no training data"):
-        train_separator(out_dir=tmp_path, train=TINY)
+        _recipe().fit(tmp_path)
 
 
 def test_extend_separator_copies_the_coarse_net_and_refuses_what_does_not_fit():
@@ -260,16 +267,15 @@ def test_extend_separator_widens_the_refinement_without_changing_the_output():
 
 
 def test_a_run_from_init_records_the_runs_it_grew_from(mir1k, tmp_path):
-    first = train_separator(out_dir=tmp_path / "a", train=TINY, mir1k=mir1k,
-                            model_config=DEBUG, command="cantata train separator --out a")
-    second = train_separator(out_dir=tmp_path / "b", train=TINY, mir1k=mir1k,
-                             init=first.best_path, command="cantata train separator --out b")
-    third = train_separator(out_dir=tmp_path / "c", train=TINY, mir1k=mir1k,
-                            init=second.best_path)
+    first = _recipe(mir1k).fit(tmp_path / "a", command="cantata train separator --out a")
+    second = _recipe(mir1k, init=first.best_path).fit(
+        tmp_path / "b", command="cantata train separator --out b")
+    third = _recipe(mir1k, init=second.best_path).fit(tmp_path / "c")
     first.best_path.unlink()  # the lineage outlives the checkpoints it names
     lineage = load_checkpoint(third.best_path)[1].meta["lineage"]
     assert [stage["command"] for stage in lineage] == ["cantata train separator --out a",
                                                        "cantata train separator --out b"]
     assert lineage[0]["weights"] == "best at step 2" and lineage[0]["steps"] == 2
+    assert lineage[1]["recipe"]["model"]["init"] == str(first.best_path)  # each run's recipe
     assert lineage[0]["wall_s"] > 0
     assert len(load_checkpoint(second.best_path)[1].meta["lineage"]) == 1

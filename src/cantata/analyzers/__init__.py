@@ -2,43 +2,30 @@
 
 A scan or a server names analyzers as specs, ``"detect"`` or ``"detect=MODEL"``;
 :func:`resolve` checks a spec and fixes its model's identity without loading anything,
-:func:`build` loads the model (once per worker process). Adding a capability means adding
-a module with ``resolve`` and an :class:`Analyzer` subclass, and a line in :data:`REGISTRY`.
+:func:`build` loads the model (once per worker process). The analyzers are those of the
+capability registry (:data:`cantata.capabilities.CAPABILITIES`, field ``analyzer``): a
+module with ``resolve(model)`` and ``ANALYZER``, an :class:`Analyzer` subclass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
-from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, Result, TrackAudio
+from cantata.capabilities import CAPABILITIES
 from cantata.errors import ConfigError
 
-
-def _detect() -> tuple[Callable[[str | None], AnalyzerSpec], type[Analyzer]]:
-    from cantata.analyzers import detect
-
-    return detect.resolve, detect.DetectAnalyzer
+#: analyzer name -> its module, as the capability registry declares it (imported on use)
+REGISTRY: dict[str, str] = {
+    name: cap.analyzer for name, cap in CAPABILITIES.items() if cap.analyzer is not None}
 
 
-def _separate() -> tuple[Callable[[str | None], AnalyzerSpec], type[Analyzer]]:
-    from cantata.analyzers import separate
+def _module(name: str) -> ModuleType:
+    import importlib
 
-    return separate.resolve, separate.SeparateAnalyzer
-
-
-def _embed() -> tuple[Callable[[str | None], AnalyzerSpec], type[Analyzer]]:
-    from cantata.analyzers import embed
-
-    return embed.resolve, embed.EmbedAnalyzer
-
-
-#: analyzer name -> loader of its (resolve, class); lazy, so listing loads no model code
-REGISTRY: dict[str, Callable[[], tuple[Callable[[str | None], AnalyzerSpec], type[Analyzer]]]] = {
-    "detect": _detect,
-    "separate": _separate,
-    "embed": _embed,
-}
+    return importlib.import_module(REGISTRY[name])
 
 
 def resolve(specs: str | Sequence[str]) -> list[AnalyzerSpec]:
@@ -56,7 +43,7 @@ def resolve(specs: str | Sequence[str]) -> list[AnalyzerSpec]:
             raise ConfigError(f"unknown analyzer {name!r}; choose from {', '.join(REGISTRY)}")
         if any(s.name == name for s in out):
             raise ConfigError(f"analyzer {name!r} named twice")
-        out.append(REGISTRY[name]()[0](model or None))
+        out.append(_module(name).resolve(model or None))
     if not out:
         raise ConfigError("no analyzers given")
     return out
@@ -64,7 +51,7 @@ def resolve(specs: str | Sequence[str]) -> list[AnalyzerSpec]:
 
 def build(spec: AnalyzerSpec, *, files_dir: str | Path | None = None) -> Analyzer:
     """Load the analyzer's model. ``files_dir``: where analyzers that write files write."""
-    return REGISTRY[spec.name]()[1](spec, files_dir=files_dir)
+    return _module(spec.name).ANALYZER(spec, files_dir=files_dir)
 
 
-__all__ = ["REGISTRY", "Analyzer", "AnalyzerSpec", "TrackAudio", "build", "resolve"]
+__all__ = ["REGISTRY", "Analyzer", "AnalyzerSpec", "Result", "TrackAudio", "build", "resolve"]

@@ -2,16 +2,63 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
+import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-from cantata.catalog.records import Result
-from cantata.errors import ModelLoadError
+from cantata.capabilities import capability, model_path, weights_identity
 from cantata.types import Embeddings, Segment, Waveform
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one analyzer found in one track.
+
+    Attributes:
+        analyzer: the analyzer's name, e.g. ``"detect"``.
+        analyzer_version: the analyzer code's version (a change invalidates old results).
+        model: the model it ran, e.g. ``"singing"``.
+        model_version: the model's weights identity, e.g. ``"singing-detector-binary-c9daa24e"``.
+        summary: small JSON-ready facts, e.g. ``{"vocal_s": 21.9}``.
+        regions: time regions found (detection), in seconds.
+        stems: stem name -> file path (separation).
+        created_at: ISO 8601 UTC time the result was written ("" before it is stored).
+        embeddings: the segments' embeddings (the ``embed`` analyzer), or None. Not part of
+            equality (arrays do not compare as one truth value) nor of :meth:`to_dict`, which
+            gives their shape only.
+    """
+
+    analyzer: str
+    analyzer_version: str
+    model: str
+    model_version: str
+    summary: dict[str, Any] = field(default_factory=dict)
+    regions: tuple[Segment, ...] = ()
+    stems: dict[str, str] = field(default_factory=dict)
+    created_at: str = ""
+    embeddings: Embeddings | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        """``analyzer@analyzer_version:model_version``: equal keys mean an up-to-date result."""
+        return f"{self.analyzer}@{self.analyzer_version}:{self.model_version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; embeddings as ``{"model_version", "segment_s", "dim", "segments"}``
+        (no vectors) or None."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "embeddings"}
+        out["summary"] = copy.deepcopy(self.summary)
+        out["regions"] = [asdict(r) for r in self.regions]
+        out["stems"] = dict(self.stems)
+        e = self.embeddings
+        out["embeddings"] = None if e is None else {
+            "model_version": e.model_version, "segment_s": e.segment_s, "dim": e.dim,
+            "segments": len(e)}
+        return out
+
 
 
 @dataclass(frozen=True)
@@ -92,33 +139,16 @@ class Analyzer(ABC):
                       dict(stems or {}), embeddings=embeddings)
 
 
-def model_spec(analyzer: str, version: str, model: str, *, shipped: Iterable[str],
-               shipped_path: Callable[[str], Path], debug: Iterable[str]) -> AnalyzerSpec:
-    """The spec of ``analyzer`` running ``model``: a debug name, a shipped name (its weights
-    file's identity), or a checkpoint file.
+def model_spec(analyzer: str, version: str, model: str | None) -> AnalyzerSpec:
+    """The spec of ``analyzer`` (a capability's name) running ``model``: a debug name, a
+    shipped name (its weights file's identity), or a checkpoint file; None for the
+    capability's default model.
 
     Raises:
-        ModelLoadError: an unknown name, a missing file, or shipped weights not there yet.
+        ModelLoadError: an unknown name (the message lists the capability's models), or
+            shipped weights not there yet.
     """
-    shipped, debug = list(shipped), list(debug)
-    if model in debug:
-        identity = model
-    elif model in shipped:
-        identity = shipped_path(model).stem
-    elif Path(model).is_file():
-        identity = weights_identity(model)
-    else:
-        raise ModelLoadError(f"{analyzer}: unknown model {model!r} (shipped: "
-                             f"{', '.join(shipped + debug)}; or a checkpoint file)")
+    cap = capability(analyzer)
+    model = model or cap.default_model
+    identity = model if model in cap.debug else weights_identity(model_path(model, analyzer))
     return AnalyzerSpec(analyzer, model, version, identity)
-
-
-def weights_identity(path: str | os.PathLike[str]) -> str:
-    """A checkpoint's identity: its file stem, plus a hash of its bytes unless the stem
-    already ends in one (the shipped ``<name>-<sha8>.pt`` files)."""
-    path = Path(path)
-    tail = path.stem.rsplit("-", 1)[-1]
-    if len(tail) == 8 and all(c in "0123456789abcdef" for c in tail):
-        return path.stem
-    digest = hashlib.blake2b(path.read_bytes(), digest_size=4).hexdigest()
-    return f"{path.stem}-{digest}"

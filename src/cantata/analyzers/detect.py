@@ -5,23 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, model_spec
-from cantata.catalog.records import Result
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, Result, TrackAudio, model_spec
 
 VERSION = "1"
-DEFAULT_MODEL = "singing"
 
 
 def resolve(model: str | None) -> AnalyzerSpec:
-    """The spec of ``detect`` with a shipped detector name, ``debug``, or a checkpoint.
+    """The spec of ``detect`` with one of the capability's models (``cantata models``),
+    a debug model, or a checkpoint; None for the default.
 
     Raises:
-        ModelLoadError: an unknown name or a missing file.
+        ModelLoadError: an unknown name, a missing file, or shipped weights not there yet.
     """
-    from cantata.detect.api import DEBUG_LABELS, SHIPPED, shipped_path
-
-    return model_spec("detect", VERSION, model or DEFAULT_MODEL, shipped=SHIPPED,
-                      shipped_path=shipped_path, debug=DEBUG_LABELS)
+    return model_spec("detect", VERSION, model)
 
 
 class DetectAnalyzer(Analyzer):
@@ -50,3 +46,6 @@ class DetectAnalyzer(Analyzer):
             summary["regions"] = len(regions)
             out.append(self.result(summary=summary, regions=regions))
         return out
+
+
+ANALYZER = DetectAnalyzer

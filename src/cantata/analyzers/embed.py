@@ -5,26 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, model_spec
-from cantata.catalog.records import Result
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, Result, TrackAudio, model_spec
 from cantata.errors import ModelLoadError
 
 VERSION = "1"
-DEFAULT_MODEL = "embedder"
 #: segments overlap by half: hop = segment_s * HOP_FRACTION
 HOP_FRACTION = 0.5
 
 
 def resolve(model: str | None) -> AnalyzerSpec:
-    """The spec of ``embed`` with a shipped embedder name, ``debug``, or a checkpoint.
+    """The spec of ``embed`` with one of the capability's models (``cantata models``),
+    a debug model, or a checkpoint; None for the default.
 
     Raises:
         ModelLoadError: an unknown name, a missing file, or shipped weights not there yet.
     """
-    from cantata.embed.api import DEBUG_NAME, SHIPPED, shipped_path
-
-    return model_spec("embed", VERSION, model or DEFAULT_MODEL, shipped=SHIPPED,
-                      shipped_path=shipped_path, debug=[DEBUG_NAME])
+    return model_spec("embed", VERSION, model)
 
 
 class EmbedAnalyzer(Analyzer):
@@ -53,3 +49,6 @@ class EmbedAnalyzer(Analyzer):
                          "segment_s": found.segment_s},
                 embeddings=found))
         return out
+
+
+ANALYZER = EmbedAnalyzer

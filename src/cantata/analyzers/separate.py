@@ -5,25 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cantata.analyzers.base import Analyzer, AnalyzerSpec, TrackAudio, model_spec
-from cantata.catalog.records import Result
+from cantata.analyzers.base import Analyzer, AnalyzerSpec, Result, TrackAudio, model_spec
 from cantata.errors import ConfigError
 
 VERSION = "1"
-DEFAULT_MODEL = "separator"
 STEM_FORMAT = "flac"
 
 
 def resolve(model: str | None) -> AnalyzerSpec:
-    """The spec of ``separate`` with a shipped separator name, ``debug``, or a checkpoint.
+    """The spec of ``separate`` with one of the capability's models (``cantata models``),
+    a debug model, or a checkpoint; None for the default.
 
     Raises:
-        ModelLoadError: an unknown name or a missing file.
+        ModelLoadError: an unknown name, a missing file, or shipped weights not there yet.
     """
-    from cantata.separate.api import SHIPPED, shipped_path
-
-    return model_spec("separate", VERSION, model or DEFAULT_MODEL, shipped=SHIPPED,
-                      shipped_path=shipped_path, debug=["debug"])
+    return model_spec("separate", VERSION, model)
 
 
 class SeparateAnalyzer(Analyzer):
@@ -52,3 +48,6 @@ class SeparateAnalyzer(Analyzer):
                 summary={"stems": list(written), "duration_s": round(written.duration_s, 3)},
                 stems={stem: str(path.resolve()) for stem, path in written.items()}))
         return out
+
+
+ANALYZER = SeparateAnalyzer

@@ -10,7 +10,7 @@ import numpy as np
 import soundfile as sf
 
 from cantata.errors import AudioSaveError
-from cantata.files import temp_beside
+from cantata.files import atomic_output, exists_problem
 from cantata.types import Waveform
 
 log = logging.getLogger(__name__)
@@ -51,24 +51,17 @@ def save(
     dest = Path(path)
     fmt, subtype = _resolve_format(dest, subtype)
     if dest.exists() and not overwrite:
-        raise AudioSaveError(dest, "file exists (pass overwrite=True to replace it)")
+        raise AudioSaveError(dest, exists_problem("overwrite=True"))
     samples = _checked_samples(dest, wav, subtype)
-    folder = dest.parent if str(dest.parent) else Path(".")
+    tmp = None
     try:
-        fd, tmp = temp_beside(dest, folder)
-    except OSError as err:
-        raise AudioSaveError(dest, f"cannot write in {folder} ({err.strerror})") from err
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with (atomic_output(dest, overwrite=True, parents=False) as tmp,
+              tmp.open("wb") as handle):
             sf.write(handle, samples.T, wav.sample_rate, subtype=subtype, format=fmt)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, dest)
-    except BaseException as err:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, (OSError, sf.LibsndfileError)):
-            raise AudioSaveError(dest, f"write failed ({err})") from err
-        raise
+    except (OSError, sf.LibsndfileError) as err:
+        if tmp is None:
+            raise AudioSaveError(dest, f"cannot write in {dest.parent} ({err.strerror})") from err
+        raise AudioSaveError(dest, f"write failed ({err})") from err
     return dest
 
 

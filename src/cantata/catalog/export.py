@@ -12,7 +12,7 @@ from typing import Any
 
 from cantata.catalog.db import Catalog
 from cantata.errors import CantataError
-from cantata.files import OutputExistsError, temp_beside
+from cantata.files import atomic_output
 
 FORMATS = ("jsonl", "parquet")
 
@@ -36,18 +36,8 @@ def export(catalog: Catalog, dest: str | os.PathLike[str], *, format: str | None
     if format not in FORMATS:
         raise CantataError(f"{dest}: export format must be jsonl or parquet, got {format!r} "
                            "(name the file .jsonl or .parquet, or pass --format)")
-    if dest.exists() and not overwrite:
-        raise OutputExistsError(f"{dest}: file exists (use --overwrite to replace it)")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_beside(dest)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            n = _write_jsonl(catalog, f) if format == "jsonl" else _write_parquet(catalog, f)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n
+    with atomic_output(dest, overwrite=overwrite) as tmp, tmp.open("wb") as f:
+        return _write_jsonl(catalog, f) if format == "jsonl" else _write_parquet(catalog, f)
 
 
 def _write_jsonl(catalog: Catalog, f: Any) -> int:

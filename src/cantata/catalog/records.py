@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from cantata.types import Embeddings, Segment
+from cantata.analyzers.base import Result
+
+__all__ = ["FileStat", "Result", "ScanRun", "Track", "TrackFacts"]
 
 
 @dataclass(frozen=True)
@@ -22,53 +23,6 @@ class FileStat:
     path: str
     size_bytes: int
     mtime_ns: int
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one analyzer found in one track.
-
-    Attributes:
-        analyzer: the analyzer's name, e.g. ``"detect"``.
-        analyzer_version: the analyzer code's version (a change invalidates old results).
-        model: the model it ran, e.g. ``"singing"``.
-        model_version: the model's weights identity, e.g. ``"singing-detector-binary-c9daa24e"``.
-        summary: small JSON-ready facts, e.g. ``{"vocal_s": 21.9}``.
-        regions: time regions found (detection), in seconds.
-        stems: stem name -> file path (separation).
-        created_at: ISO 8601 UTC time the result was written ("" before it is stored).
-        embeddings: the segments' embeddings (the ``embed`` analyzer), or None. Not part of
-            equality (arrays do not compare as one truth value) nor of :meth:`to_dict`, which
-            gives their shape only.
-    """
-
-    analyzer: str
-    analyzer_version: str
-    model: str
-    model_version: str
-    summary: dict[str, Any] = field(default_factory=dict)
-    regions: tuple[Segment, ...] = ()
-    stems: dict[str, str] = field(default_factory=dict)
-    created_at: str = ""
-    embeddings: Embeddings | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def key(self) -> str:
-        """``analyzer@analyzer_version:model_version``: equal keys mean an up-to-date result."""
-        return f"{self.analyzer}@{self.analyzer_version}:{self.model_version}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; embeddings as ``{"model_version", "segment_s", "dim", "segments"}``
-        (no vectors) or None."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "embeddings"}
-        out["summary"] = copy.deepcopy(self.summary)
-        out["regions"] = [asdict(r) for r in self.regions]
-        out["stems"] = dict(self.stems)
-        e = self.embeddings
-        out["embeddings"] = None if e is None else {
-            "model_version": e.model_version, "segment_s": e.segment_s, "dim": e.dim,
-            "segments": len(e)}
-        return out
 
 
 @dataclass(frozen=True)

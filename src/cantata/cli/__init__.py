@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from cantata._version import __version__
-from cantata.cli import (
-    catalog,
-    data,
-    detect,
-    embed,
-    export,
-    generate,
-    info,
-    scan,
-    search,
-    separate,
-    serve,
-    train,
-)
+from cantata.capabilities import CAPABILITIES
+from cantata.cli import catalog, data, export, info, models, scan, search, serve, train
 from cantata.cli.output import Output
 from cantata.errors import CantataError
 
-COMMANDS = (info, detect, separate, embed, scan, catalog, search, serve, generate, data, train,
-            export)
+#: each capability's own subcommand, as the capability registry declares it
+CAPABILITY_COMMANDS = tuple(importlib.import_module(cap.cli) for cap in CAPABILITIES.values()
+                            if cap.cli is not None)
+COMMANDS = (info, *CAPABILITY_COMMANDS, scan, catalog, search, serve, data, train, export,
+            models)
 EXIT_USAGE = 2  # bad input, like argparse's own usage errors
 
 

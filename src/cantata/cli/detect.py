@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
 def _one(detector: Any, path: str, args: argparse.Namespace) -> dict[str, Any]:
     from cantata import audio
     from cantata.detect.formats import FORMATS, regions_dict, render
-    from cantata.files import write_text_atomic
+    from cantata.files import check_overwrite, write_text_atomic
 
     regions = detector.detect(path)
     stem = Path(path).stem
@@ -85,8 +85,7 @@ def _one(detector: Any, path: str, args: argparse.Namespace) -> dict[str, Any]:
         from cantata.plot import plot_lanes
 
         png = (args.out or Path(".")) / f"{stem}.png"
-        if png.exists() and not args.overwrite:
-            raise CantataError(f"{png}: file exists (use --overwrite to replace it)")
+        check_overwrite(png, args.overwrite)
         plot_lanes(audio.load(path, mono=True), regions, png, labels=detector.labels,
                    title=f"{Path(path).name} ({detector.name})")
     return regions_dict(path, regions)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +60,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
 def _one(embedder: Any, path: str, hop_s: float, args: argparse.Namespace) -> dict[str, Any]:
     from cantata import audio
-    from cantata.files import OutputExistsError
+    from cantata.files import check_overwrite
 
     dest = args.out / f"{Path(path).stem}.npz" if args.out is not None else None
-    if dest is not None and dest.exists() and not args.overwrite:
-        raise OutputExistsError(f"{dest}: file exists (use --overwrite to replace it)")
+    if dest is not None:
+        check_overwrite(dest, args.overwrite)
     duration_s = audio.info(path).duration_s
     found = embedder.embed_segments(path, hop_s=hop_s)
     if dest is not None:
@@ -81,17 +80,10 @@ def write_npz(dest: Path, found: Any, *, hop_s: float) -> Path:
     .npz, written to a temporary name and renamed."""
     import numpy as np
 
-    from cantata.files import temp_beside
+    from cantata.files import atomic_output
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_beside(dest)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, starts_s=found.starts_s, vectors=found.vectors,
-                     segment_s=np.float64(found.segment_s), hop_s=np.float64(hop_s),
-                     model_version=np.str_(found.model_version))
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(dest, overwrite=True) as tmp, tmp.open("wb") as f:
+        np.savez(f, starts_s=found.starts_s, vectors=found.vectors,
+                 segment_s=np.float64(found.segment_s), hop_s=np.float64(hop_s),
+                 model_version=np.str_(found.model_version))
     return dest

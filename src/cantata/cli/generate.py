@@ -48,13 +48,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
     from cantata.embed.api import Embedder
     from cantata.embed.generate import continue_audio, load_continuer, load_pool
     from cantata.errors import ConfigError
-    from cantata.files import OutputExistsError
+    from cantata.files import check_overwrite
 
     if args.seconds <= 0:
         raise ConfigError(f"--seconds must be positive, got {args.seconds}")
     for dest in (args.out, args.png):
-        if dest is not None and dest.exists() and not args.overwrite:
-            raise OutputExistsError(f"{dest}: file exists (use --overwrite to replace it)")
+        if dest is not None:
+            check_overwrite(dest, args.overwrite)
     embedder = Embedder.from_pretrained(args.model)
     continuer = load_continuer(args.continuer, embedder)
     with Catalog(args.db, create=False) as catalog:

@@ -1,5 +1,7 @@
-"""``cantata train speech-detector|singing-detector|separator|embedder|continuer``: train a
-model, keep the best checkpoint; ``cantata train average``: average checkpoints."""
+"""``cantata train CAPABILITY --config FILE [--set KEY=VALUE ...] --out RUN``: train a model
+from a recipe (``configs/<capability>/*.yaml``); ``cantata train speech-detector|
+singing-detector|separator|embedder|continuer``: one recipe, its flags setting config keys;
+``cantata train average``: average checkpoints."""
 
 from __future__ import annotations
 
@@ -11,109 +13,169 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cantata.capabilities import CAPABILITIES
 from cantata.cli.output import Output
 from cantata.errors import ConfigError
+
+#: argparse dest prefix of the flags that set a recipe's config key (the rest of the dest)
+KEY = "key:"
 
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     train = sub.add_parser("train", help="train a model")
     models = train.add_subparsers(dest="model", required=True, metavar="MODEL")
-    speech = models.add_parser("speech-detector", parents=parents,
-                               help="the source task: speech in speech + music mixes")
-    speech.add_argument("--data", type=Path, action="append", required=True, metavar="DIR",
-                        help="speech-mix folder with a manifest (cantata data synth speech-mix)")
+    for cap in CAPABILITIES.values():
+        if cap.recipes:
+            _add_capability(models, parents, cap.name, cap.summary, list(cap.recipes))
+    speech = _add_recipe(models, parents, "speech-detector",
+                         help="the source task: speech in speech + music mixes")
+    _alias(speech, "--data", key="data.speech_mixes", action="append", metavar="DIR",
+           help="speech-mix folder with a manifest (cantata data synth speech-mix)")
     _add_common(speech)
-    speech.set_defaults(run=run_speech)
-    singing = models.add_parser("singing-detector", parents=parents,
-                                help="the target task: singing in songs, with transfer",
-                                description="Train the CRNN singing detector on a small labelled "
-                                            "song set, moving conv layers from a speech detector.")
-    singing.add_argument("--init", type=Path, metavar="SPEECH_CKPT",
-                         help="speech-detector checkpoint to transfer from")
-    singing.add_argument("--layers", default="all",
-                         help="bottom conv layers to move: 1, 2, ... or all (default)")
-    singing.add_argument("--mode", choices=["fixed", "finetune", "none"], default="none",
-                         help="moved layers frozen, fine-tuned, or no transfer (default)")
-    singing.add_argument("--task", choices=["binary", "multilabel"], default="binary")
-    singing.add_argument("--causal", action="store_true", help="the live (causal) variant")
+    singing = _add_recipe(models, parents, "singing-detector",
+                          help="the target task: singing in songs, with transfer",
+                          description="Train the CRNN singing detector on a small labelled "
+                                      "song set, moving conv layers from a speech detector.")
+    _alias(singing, "--init", key="transfer.init", metavar="SPEECH_CKPT",
+           help="speech-detector checkpoint to transfer from")
+    _alias(singing, "--layers", key="transfer.layers",
+           help="bottom conv layers to move: 1, 2, ... or all (default)")
+    _alias(singing, "--mode", key="transfer.mode", choices=["fixed", "finetune", "none"],
+           help="moved layers frozen, fine-tuned, or no transfer (default)")
+    _alias(singing, "--task", key="task", choices=["binary", "multilabel"])
+    _alias(singing, "--causal", key="causal", action="store_true",
+           help="the live (causal) variant")
     _add_song_data(singing)
     _add_common(singing)
-    singing.set_defaults(run=run_singing)
     _add_separator(models, parents)
     _add_embedder(models, parents)
     _add_continuer(models, parents)
     _add_average(models, parents)
 
 
+def _add_capability(models: Any, parents: list[argparse.ArgumentParser], name: str,
+                    summary: str, recipes: list[str]) -> None:
+    p = models.add_parser(name, parents=parents, help=f"from a recipe file: {summary}",
+                          description=f"Train a {name!r} model from a recipe file whose "
+                                      f"'recipe:' is one of {', '.join(recipes)} "
+                                      f"(configs/{name}/*.yaml).")
+    p.add_argument("--config", type=Path, required=True, metavar="FILE", help="recipe file")
+    _add_overrides(p)
+    p.add_argument("--out", type=Path, required=True, help="run folder (resumed if it exists)")
+    p.set_defaults(run=run_recipe, capability=name)
+
+
+def _add_recipe(models: Any, parents: list[argparse.ArgumentParser], name: str,
+                **kwargs: Any) -> argparse.ArgumentParser:
+    p = models.add_parser(name, parents=parents, **kwargs)
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help=f"a {name} recipe file to start from (flags and --set win over it)")
+    _add_overrides(p)
+    p.set_defaults(run=run_recipe, recipe=name)
+    return p
+
+
+def _add_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a config key, the value read as YAML (e.g. train.lr=1e-4, "
+                        "data.songs=[DIR]); repeatable, later ones win")
+
+
+def _alias(p: argparse.ArgumentParser, *flags: str, key: str, **kwargs: Any) -> None:
+    """A flag setting the recipe's config ``key`` (absent from the namespace unless given)."""
+    if kwargs.get("action") not in ("store_true", "store_false") and "choices" not in kwargs:
+        kwargs.setdefault("metavar", flags[-1].lstrip("-").upper().replace("-", "_"))
+    p.add_argument(*flags, dest=KEY + key, default=argparse.SUPPRESS, **kwargs)
+
+
 def _add_song_data(p: argparse.ArgumentParser) -> None:
     """The song sources both singing detection and separation train on."""
-    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
-    p.add_argument("--train-singers", help="comma-separated MIR-1K singers to train on")
-    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
-                   help="songs with stems and a manifest (cantata data synth song)")
-    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
-                   help="vocal-free music folder, or 'debian' for the installed Debian "
-                        "soundtracks (the detection benchmark's test tracks are always left out)")
+    _alias(p, "--mir1k", key="data.mir1k", metavar="DIR", help="MIR-1K-style folder")
+    _alias(p, "--train-singers", key="data.train_singers", type=_names,
+           help="comma-separated MIR-1K singers to train on")
+    _alias(p, "--songs", key="data.songs", action="append", metavar="DIR",
+           help="songs with stems and a manifest (cantata data synth song)")
+    _alias(p, "--instrumentals", key="data.instrumentals", action="append", metavar="DIR",
+           help="vocal-free music folder, or 'debian' for the installed Debian "
+                "soundtracks (the detection benchmark's test tracks are always left out)")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder (resumed if it exists)")
-    p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--patience", type=int, default=4)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2, help="data-loading processes")
-    p.add_argument("--keep-checkpoints", action="store_true",
-                   help="also keep every evaluation's weights as OUT/steps/step-<step>.pt "
-                        "(for cantata train average)")
+    _alias(p, "--steps", key="train.max_steps", type=int, help="optimiser steps (default 1500)")
+    _alias(p, "--batch-size", key="train.batch_size", type=int)
+    _alias(p, "--lr", key="train.lr", type=float, help="peak learning rate (default 1e-3)")
+    _alias(p, "--eval-every", key="train.eval_every", type=int, help="(default 250)")
+    _alias(p, "--patience", key="train.patience", type=int)
+    _alias(p, "--seed", key="train.seed", type=int, help="(default 0)")
+    _alias(p, "--workers", key="train.num_workers", type=int,
+           help="data-loading processes (default 2)")
+    _alias(p, "--keep-checkpoints", key="train.keep_checkpoints", action="store_true",
+           help="also keep every evaluation's weights as OUT/steps/step-<step>.pt "
+                "(for cantata train average)")
 
 
-def _train_config(args: argparse.Namespace) -> Any:
-    """The loop's settings; also readies this process for training (kept freed memory)."""
+def _names(text: str) -> list[str]:
+    """``"a,b,"`` -> ``["a", "b"]``."""
+    return [s for s in text.split(",") if s]
+
+
+def _layers(value: str) -> int | str:
+    if value == "all":
+        return value
+    try:
+        return int(value)
+    except ValueError as err:
+        raise ConfigError(f"--layers takes a number or 'all', got {value!r}") from err
+
+
+def _features(kind: str) -> dict[str, Any]:
+    from cantata.models.registry import config_to_dict
+    from cantata.train.recipes.embed import embedder_features
+
+    return config_to_dict(embedder_features(kind))
+
+
+#: flag values turned into config values when the recipe is built
+CONVERT: dict[str, Callable[[Any], Any]] = {"transfer.layers": _layers,
+                                            "model.features": _features}
+
+
+def flag_overrides(args: argparse.Namespace) -> list[tuple[str, Any]]:
+    """The (config key, value) pairs the flags given on the command line stand for."""
+    return [(dest[len(KEY):], CONVERT.get(dest[len(KEY):], lambda v: v)(value))
+            for dest, value in vars(args).items() if dest.startswith(KEY)]
+
+
+def recipe_of(args: argparse.Namespace) -> Any:
+    """The recipe a parsed ``cantata train`` command line describes: the recipe file, then
+    the flags, then ``--set`` (later ones win over earlier ones)."""
+    from cantata.train.recipes import build_recipe, load_recipe, read_recipe
+
+    if getattr(args, "capability", None):
+        return load_recipe(args.config, args.overrides, capability=args.capability)
+    data = read_recipe(args.config) if args.config else {"recipe": args.recipe}
+    if data["recipe"] != args.recipe:
+        raise ConfigError(f"{args.config}: a {data['recipe']!r} recipe, not a {args.recipe!r} "
+                          "one")
+    return build_recipe(data, [*flag_overrides(args), *args.overrides],
+                        source=str(args.config or args.recipe))
+
+
+def run_recipe(args: argparse.Namespace, out: Output) -> int:
+    """Train the recipe the command line describes, with a progress bar."""
     from cantata.allocator import keep_freed_memory
-    from cantata.train.config import TrainConfig
 
-    keep_freed_memory()
-    return TrainConfig(max_steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                       eval_every=args.eval_every, patience=args.patience, seed=args.seed,
-                       num_workers=args.workers, lr_schedule="cosine",
-                       keep_checkpoints=args.keep_checkpoints)
-
-
-def run_speech(args: argparse.Namespace, out: Output) -> int:
-    from cantata.train.recipes import train_speech_detector
-
-    with _progress(out, args.steps) as on_event:
-        result = train_speech_detector(args.data, out_dir=args.out, train=_train_config(args),
-                                       command=_command(), on_progress=on_event)
-    return _report(out, result)
-
-
-def run_singing(args: argparse.Namespace, out: Output) -> int:
-    from cantata.train.recipes import train_singing_detector
-
-    layers = args.layers if args.layers == "all" else _int(args.layers, "--layers")
-    singers = args.train_singers.split(",") if args.train_singers else None
-    with _progress(out, args.steps) as on_event:
-        result = train_singing_detector(
-            out_dir=args.out, train=_train_config(args), task=args.task, causal=args.causal,
-            mir1k=args.mir1k, songs=args.songs, instrumentals=args.instrumentals,
-            train_singers=singers, init=args.init,
-            layers=layers, mode=args.mode, command=_command(), on_progress=on_event)
-    return _report(out, result)
+    recipe = recipe_of(args)
+    keep_freed_memory()  # faster steps, a higher resident peak (docs/benchmarks.md)
+    describe, metric = DESCRIBE.get(recipe.name, (_metrics_line, "best metric {:.4f}"))
+    with _progress(out, recipe.train.max_steps, describe) as on_event:
+        result = recipe.fit(args.out, on_progress=on_event, command=_command())
+    return _report(out, result, metric)
 
 
 def _command() -> str:
     return "cantata " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-
-def _int(value: str, flag: str) -> int:
-    try:
-        return int(value)
-    except ValueError as err:
-        raise ConfigError(f"{flag} takes a number or 'all', got {value!r}") from err
 
 
 def _detection_line(m: dict[str, Any]) -> str:
@@ -128,8 +190,36 @@ def _separation_line(m: dict[str, Any]) -> str:
             f"loss {m.get('val_loss', 0):.3f}")
 
 
+def _embedding_line(m: dict[str, Any]) -> str:
+    line = (f"MRR {m.get('val_mrr', 0):.3f}, recall@1 {m.get('val_recall1', 0):.3f}, "
+            f"|z|/sqrt(d) {m.get('val_norm', 0):.2f}, |Cov - I| {m.get('val_cov_dist', 0):.2f}")
+    if "val_prior_acc" in m:
+        line += f", prior discriminator accuracy {m['val_prior_acc']:.2f}"
+    return line
+
+
+def _continuation_line(m: dict[str, Any]) -> str:
+    return (f"MSE {m.get('val_mse', 0):.3f} (repeating the last: "
+            f"{m.get('val_mse_repeat_last', 0):.3f}), next-segment MRR "
+            f"{m.get('val_next_mrr', 0):.3f}")
+
+
+def _metrics_line(m: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in m.items() if isinstance(v, int | float))
+
+
+#: recipe -> (an evaluation's metrics in words, the best metric's format)
+DESCRIBE: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
+    "speech-detector": (_detection_line, "balanced accuracy {:.3f}"),
+    "singing-detector": (_detection_line, "balanced accuracy {:.3f}"),
+    "separator": (_separation_line, "vocals SI-SDR {:.2f} dB"),
+    "embedder": (_embedding_line, "adjacent-segment MRR {:.3f}"),
+    "continuer": (_continuation_line, "validation MSE {:.3f}"),
+}
+
+
 @contextmanager
-def _progress(out: Output, steps: int, describe: Callable[[dict[str, Any]], str] = _detection_line,
+def _progress(out: Output, steps: int, describe: Callable[[dict[str, Any]], str],
               ) -> Iterator[Callable[[dict[str, Any]], None]]:
     """A progress bar over steps fed by the loop's events; each evaluation prints a line
     (``describe`` of its metrics)."""
@@ -148,7 +238,7 @@ def _progress(out: Output, steps: int, describe: Callable[[dict[str, Any]], str]
         yield on_event
 
 
-def _report(out: Output, result: Any, metric: str = "balanced accuracy {:.3f}") -> int:
+def _report(out: Output, result: Any, metric: str) -> int:
     summary = {"best": str(result.best_path), "best_metric": round(result.best_metric, 4),
                "best_step": result.best_step, "steps": result.steps_done,
                "stopped_early": result.stopped_early}
@@ -161,52 +251,56 @@ def _report(out: Output, result: Any, metric: str = "balanced accuracy {:.3f}") 
 
 
 def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = models.add_parser("separator", parents=parents,
-                          help="vocal / accompaniment separation (mask U-Net)",
-                          description="Train the mask U-Net separator on vocals mixed over "
-                                      "accompaniment on the fly.")
+    p = _add_recipe(models, parents, "separator",
+                    help="vocal / accompaniment separation (mask U-Net)",
+                    description="Train the mask U-Net separator on vocals mixed over "
+                                "accompaniment on the fly.")
     _add_song_data(p)
-    p.add_argument("--musdb", type=Path, metavar="DIR",
-                   help="MUSDB18-style folder (only its train tracks are used)")
-    p.add_argument("--vocals", type=Path, action="append", default=[], metavar="DIR",
-                   help="folder of vocal-only recordings (a cappella stems, clean speech), "
-                        "mixed over the other sources' accompaniment; repeatable")
-    p.add_argument("--pitch-tempo", type=float, metavar="P",
-                   help="probability that a training stem is shifted by up to +-2 semitones "
-                        "and +-10%% tempo (default 0.1)")
-    p.add_argument("--reverb", type=float, default=0.0, metavar="P",
-                   help="probability that the training vocals are played in a synthetic room "
-                        "(RT60 0.3-2 s), the wet vocals being the target (default 0)")
-    p.add_argument("--test-singers", metavar="LIST",
-                   help="comma-separated MIR-1K singers held out for testing, never read "
-                        "(default abjones,bobon,heycat; name fewer to train on more)")
-    p.add_argument("--mask", choices=["irm", "psm", "cirm"], default="irm")
-    p.add_argument("--loss", default="l1", help="l1 (default), mse, mrstft, sisdr, winsdr, or a "
-                                                "sum such as l1+sisdr")
-    p.add_argument("--channels", type=int, choices=[1, 2], default=1,
-                   help="train on mono (default) or stereo mixes")
-    p.add_argument("--init", type=Path, metavar="SEPARATOR_CKPT",
-                   help="start from a trained separator (its architecture and weights)")
-    p.add_argument("--refine-channels", type=int, metavar="N",
-                   help="width of the full-resolution mask refinement (0: none); with "
-                        "--init, a wider one than the checkpoint's grows it, starting from "
-                        "what it computes")
-    p.add_argument("--context-units", type=int, metavar="N",
-                   help="units of the bottleneck's bidirectional GRU along time (0: none)")
-    p.add_argument("--bottleneck-blocks", type=int, metavar="N",
-                   help="residual blocks deepening the bottleneck (0: none); with --init, "
-                        "new ones start as the identity")
-    p.add_argument("--decoder-blocks", type=int, metavar="N",
-                   help="residual blocks after each decoder level (0: none); with --init, "
-                        "new ones start as the identity")
-    p.add_argument("--phase-steps", type=int, metavar="N",
-                   help="consistency steps for the vocals' phase, trained through and kept "
-                        "with the model (default: the --init checkpoint's, else 0)")
-    p.add_argument("--fold", type=_fold, metavar="BINSxFRAMES",
-                   help="what the first level folds into channels (default 4x2; 2x2 keeps "
-                        "twice the frequency detail for about 1.4x the time)")
+    _alias(p, "--musdb", key="data.musdb", metavar="DIR",
+           help="MUSDB18-style folder (only its train tracks are used)")
+    _alias(p, "--vocals", key="data.vocals", action="append", metavar="DIR",
+           help="folder of vocal-only recordings (a cappella stems, clean speech), "
+                "mixed over the other sources' accompaniment; repeatable")
+    _alias(p, "--pitch-tempo", key="mix.p_pitch_tempo", type=float, metavar="P",
+           help="probability that a training stem is shifted by up to +-2 semitones "
+                "and +-10%% tempo (default 0.1)")
+    _alias(p, "--reverb", key="mix.p_reverb", type=float, metavar="P",
+           help="probability that the training vocals are played in a synthetic room "
+                "(RT60 0.3-2 s), the wet vocals being the target (default 0)")
+    _alias(p, "--test-singers", key="data.test_singers", type=_names, metavar="LIST",
+           help="comma-separated MIR-1K singers held out for testing, never read "
+                "(default abjones,bobon,heycat; name fewer to train on more)")
+    _alias(p, "--mask", key="model.mask", choices=["irm", "psm", "cirm"])
+    _alias(p, "--loss", key="loss", help="l1 (default), mse, mrstft, sisdr, winsdr, or a "
+                                         "sum such as l1+sisdr")
+    _alias(p, "--channels", key="mix.channels", type=int, choices=[1, 2],
+           help="train on mono (default) or stereo mixes")
+    _add_separator_model(p)
     _add_common(p)
-    p.set_defaults(run=run_separator)
+
+
+def _add_separator_model(p: argparse.ArgumentParser) -> None:
+    """The separator's network: to start from, to grow."""
+    _alias(p, "--init", key="model.init", metavar="SEPARATOR_CKPT",
+           help="start from a trained separator (its architecture and weights)")
+    _alias(p, "--refine-channels", key="model.refine_channels", type=int, metavar="N",
+           help="width of the full-resolution mask refinement (0: none); with "
+                "--init, a wider one than the checkpoint's grows it, starting from "
+                "what it computes")
+    _alias(p, "--context-units", key="model.context_units", type=int, metavar="N",
+           help="units of the bottleneck's bidirectional GRU along time (0: none)")
+    _alias(p, "--bottleneck-blocks", key="model.bottleneck_blocks", type=int, metavar="N",
+           help="residual blocks deepening the bottleneck (0: none); with --init, "
+                "new ones start as the identity")
+    _alias(p, "--decoder-blocks", key="model.decoder_blocks", type=int, metavar="N",
+           help="residual blocks after each decoder level (0: none); with --init, "
+                "new ones start as the identity")
+    _alias(p, "--phase-steps", key="model.phase_steps", type=int, metavar="N",
+           help="consistency steps for the vocals' phase, trained through and kept "
+                "with the model (default: the --init checkpoint's, else 0)")
+    _alias(p, "--fold", key="model.fold", type=_fold, metavar="BINSxFRAMES",
+           help="what the first level folds into channels (default 4x2; 2x2 keeps "
+                "twice the frequency detail for about 1.4x the time)")
 
 
 def _fold(text: str) -> tuple[int, int]:
@@ -221,129 +315,58 @@ def _fold(text: str) -> tuple[int, int]:
     return bins, frames
 
 
-def run_separator(args: argparse.Namespace, out: Output) -> int:
-    from cantata.train.recipes import TEST_SINGERS, train_separator
-
-    singers = args.train_singers.split(",") if args.train_singers else None
-    held_out = TEST_SINGERS if args.test_singers is None else \
-        [s for s in args.test_singers.split(",") if s]
-    with _progress(out, args.steps, _separation_line) as on_event:
-        result = train_separator(
-            out_dir=args.out, train=_train_config(args), mir1k=args.mir1k, songs=args.songs,
-            instrumentals=args.instrumentals, musdb=args.musdb, vocals=args.vocals,
-            p_pitch_tempo=args.pitch_tempo, p_reverb=args.reverb, mask=args.mask, loss=args.loss,
-            n_channels=args.channels, train_singers=singers, test_singers=held_out,
-            init=args.init, refine_channels=args.refine_channels,
-            context_units=args.context_units,
-            bottleneck_blocks=args.bottleneck_blocks, decoder_blocks=args.decoder_blocks,
-            phase_steps=args.phase_steps, first_fold=args.fold, command=_command(),
-            on_progress=on_event)
-    return _report(out, result, "vocals SI-SDR {:.2f} dB")
-
-
 def _add_music(p: argparse.ArgumentParser) -> None:
     """The music the embedder and the continuer learn from."""
-    p.add_argument("--mir1k", type=Path, metavar="DIR", help="MIR-1K-style folder")
-    p.add_argument("--instrumentals", action="append", default=[], metavar="DIR",
-                   help="vocal-free music folder, or 'debian' for the installed Debian "
-                        "game soundtracks")
-    p.add_argument("--songs", type=Path, action="append", default=[], metavar="DIR",
-                   help="synthetic songs with a manifest (cantata data synth song)")
-
-
-def _require_music(args: argparse.Namespace) -> None:
-    if not (args.mir1k or args.instrumentals or args.songs):
-        raise ConfigError("no music: give --mir1k DIR, --instrumentals DIR|debian and/or "
-                          "--songs DIR")
+    _alias(p, "--mir1k", key="data.mir1k", metavar="DIR", help="MIR-1K-style folder")
+    _alias(p, "--instrumentals", key="data.instrumentals", action="append", metavar="DIR",
+           help="vocal-free music folder, or 'debian' for the installed Debian "
+                "game soundtracks")
+    _alias(p, "--songs", key="data.songs", action="append", metavar="DIR",
+           help="synthetic songs with a manifest (cantata data synth song)")
 
 
 def _add_embedder(models: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = models.add_parser(
-        "embedder", parents=parents, help="music embeddings (self-supervised on adjacency)",
+    p = _add_recipe(
+        models, parents, "embedder", help="music embeddings (self-supervised on adjacency)",
         description="Train the music embedder on adjacent segments of tracks: adversarial "
                     "DSSM or adversarial adjacency, with or without the N(0, I) prior.")
-    p.add_argument("--system", choices=["dssm", "adjacency"], default="dssm",
-                   help="training system (default dssm)")
-    p.add_argument("--no-prior", dest="prior", action="store_false",
-                   help="train without the adversarial N(0, I) prior")
+    _alias(p, "--system", key="model.system", choices=["dssm", "adjacency"],
+           help="training system (default dssm)")
+    _alias(p, "--no-prior", key="model.prior", action="store_false",
+           help="train without the adversarial N(0, I) prior")
     _add_music(p)
-    p.add_argument("--feature", choices=["logmel", "mfcc", "chroma"],
-                   help="input representation (default logmel)")
-    p.add_argument("--cache", type=Path, metavar="DIR",
-                   help="folder caching the tracks' features across runs")
-    p.add_argument("--dim", type=int, help="embedding size (default 64)")
-    p.add_argument("--segment-s", type=float, help="seconds per embedding (default 3)")
-    p.add_argument("--similarity", choices=["euclidean", "cosine"], default="euclidean",
-                   help="DSSM similarity and validation ranking (default euclidean)")
-    p.add_argument("--temperature", type=float,
-                   help="DSSM temperature (default 2 for euclidean, 0.1 for cosine)")
-    p.add_argument("--gan-lr-scale", type=float, default=5.0,
-                   help="learning-rate multiplier of the prior discriminator (default 5)")
-    p.add_argument("--generator-lr-scale", type=float,
-                   help="learning-rate multiplier of the embedder's updates in the GAN "
-                        "phase (default 0.1)")
-    p.add_argument("--degrade", type=float, default=0.0, metavar="P",
-                   help="probability that a training anchor is heard as re-recorded by a "
-                        "phone in a room, for robust query by example (logmel; default 0)")
+    _alias(p, "--feature", key="model.features", choices=["logmel", "mfcc", "chroma"],
+           help="input representation (default logmel)")
+    _alias(p, "--cache", key="data.cache", metavar="DIR",
+           help="folder caching the tracks' features across runs")
+    _alias(p, "--dim", key="model.dim", type=int, help="embedding size (default 64)")
+    _alias(p, "--segment-s", key="model.segment_s", type=float,
+           help="seconds per embedding (default 3)")
+    _alias(p, "--similarity", key="objective.similarity", choices=["euclidean", "cosine"],
+           help="DSSM similarity and validation ranking (default euclidean)")
+    _alias(p, "--temperature", key="objective.temperature", type=float,
+           help="DSSM temperature (default 2 for euclidean, 0.1 for cosine)")
+    _alias(p, "--gan-lr-scale", key="objective.gan_lr_scale", type=float,
+           help="learning-rate multiplier of the prior discriminator (default 5)")
+    _alias(p, "--generator-lr-scale", key="objective.generator_lr_scale", type=float,
+           help="learning-rate multiplier of the embedder's updates in the GAN "
+                "phase (default 0.1)")
+    _alias(p, "--degrade", key="augment.degrade", type=float, metavar="P",
+           help="probability that a training anchor is heard as re-recorded by a "
+                "phone in a room, for robust query by example (logmel; default 0)")
     _add_common(p)
-    p.set_defaults(run=run_embedder, batch_size=32, patience=0)
-
-
-def _embedding_line(m: dict[str, Any]) -> str:
-    line = (f"MRR {m.get('val_mrr', 0):.3f}, recall@1 {m.get('val_recall1', 0):.3f}, "
-            f"|z|/sqrt(d) {m.get('val_norm', 0):.2f}, |Cov - I| {m.get('val_cov_dist', 0):.2f}")
-    if "val_prior_acc" in m:
-        line += f", prior discriminator accuracy {m['val_prior_acc']:.2f}"
-    return line
-
-
-def run_embedder(args: argparse.Namespace, out: Output) -> int:
-    from cantata.train.recipes import train_embedder
-    from cantata.train.tasks.embedding import GENERATOR_LR_SCALE
-
-    _require_music(args)
-    generator_lr_scale = (GENERATOR_LR_SCALE if args.generator_lr_scale is None
-                          else args.generator_lr_scale)
-    with _progress(out, args.steps, _embedding_line) as on_event:
-        result = train_embedder(
-            out_dir=args.out, train=_train_config(args), mir1k=args.mir1k,
-            instrumentals=args.instrumentals, songs=args.songs, cache=args.cache,
-            system=args.system, prior=args.prior, feature=args.feature, dim=args.dim,
-            segment_s=args.segment_s, similarity=args.similarity, temperature=args.temperature,
-            gan_lr_scale=args.gan_lr_scale, generator_lr_scale=generator_lr_scale,
-            degrade=args.degrade, command=_command(), on_progress=on_event)
-    return _report(out, result, "adjacent-segment MRR {:.3f}")
 
 
 def _add_continuer(models: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = models.add_parser(
-        "continuer", parents=parents, help="the next-embedding model of cantata continue",
+    p = _add_recipe(
+        models, parents, "continuer", help="the next-embedding model of cantata continue",
         description="Train the continuer: a GRU predicting each next segment embedding of "
                     "the music the embedder learnt from.")
-    p.add_argument("--embedder", default="embedder", metavar="NAME|CKPT",
-                   help="the embedder whose vectors it predicts (default: the shipped one)")
+    _alias(p, "--embedder", key="embedder", metavar="NAME|CKPT",
+           help="the embedder whose vectors it predicts (default: the shipped one)")
     _add_music(p)
-    p.add_argument("--cache", type=Path, metavar="DIR", help="the embedder's feature cache")
+    _alias(p, "--cache", key="data.cache", metavar="DIR", help="the embedder's feature cache")
     _add_common(p)
-    p.set_defaults(run=run_continuer, batch_size=32, patience=0)
-
-
-def run_continuer(args: argparse.Namespace, out: Output) -> int:
-    from cantata.train.recipes import train_continuer
-
-    _require_music(args)
-
-    def line(m: dict[str, Any]) -> str:
-        return (f"MSE {m.get('val_mse', 0):.3f} (repeating the last: "
-                f"{m.get('val_mse_repeat_last', 0):.3f}), next-segment MRR "
-                f"{m.get('val_next_mrr', 0):.3f}")
-
-    with _progress(out, args.steps, line) as on_event:
-        result = train_continuer(
-            out_dir=args.out, train=_train_config(args), embedder=args.embedder,
-            mir1k=args.mir1k, instrumentals=args.instrumentals, songs=args.songs,
-            cache=args.cache, command=_command(), on_progress=on_event)
-    return _report(out, result, "validation MSE {:.3f}")
 
 
 def _add_average(models: Any, parents: list[argparse.ArgumentParser]) -> None:

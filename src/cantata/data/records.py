@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cantata.errors import ConfigError
+from cantata.files import atomic_output
 from cantata.types import Segment
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -88,11 +89,9 @@ class Example:
 def write_manifest(path: str | os.PathLike[str], examples: Iterable[Example]) -> Path:
     """Write examples as JSONL, atomically; paths become relative to the file's folder."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.part")
-    with tmp.open("w", encoding="utf-8") as f:
+    with atomic_output(path, overwrite=True) as tmp, tmp.open("w", encoding="utf-8") as f:
         for ex in examples:
             f.write(json.dumps(ex.to_dict(relative_to=path.parent), ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
     return path
 
 

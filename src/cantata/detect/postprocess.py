@@ -13,7 +13,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from cantata.errors import ConfigError, ShapeError
-from cantata.regions import clean_runs, frames_to_segments, hysteresis
+from cantata.regions import clean_runs, hysteresis, run_span_s, runs
 from cantata.types import Segment
 
 
@@ -56,8 +56,9 @@ def probs_to_segments(
     """Regions of each label, with the mean probability inside as confidence.
 
     Args:
-        probs: frame probabilities, shape (len(labels), frames); frame i covers
-            [i * hop_s, (i + 1) * hop_s).
+        probs: frame probabilities, shape (len(labels), frames); frame i is centred on
+            ``i * hop_s``, so a run of frames [a, b) becomes the region
+            [(a - 1/2) * hop_s, (b - 1/2) * hop_s) (:func:`cantata.regions.run_span_s`).
         labels: one name per row.
         hop_s: frame hop in seconds.
         config: the decision rules.
@@ -74,8 +75,9 @@ def probs_to_segments(
         active = hysteresis(smoothed[row], on_db=config.threshold_on, off_db=config.threshold_off)
         active = clean_runs(active, min_gap_frames=round(config.min_gap_s / hop_s),
                             min_region_frames=round(config.min_region_s / hop_s))
-        for seg in frames_to_segments(active, hop_s=hop_s, label=label, duration_s=duration_s):
-            lo, hi = round(seg.start_s / hop_s), max(round(seg.end_s / hop_s), 1)
-            confidence = float(probs[row, lo:hi].mean()) if hi > lo else float(probs[row, lo])
-            segments.append(Segment(seg.start_s, seg.end_s, label, round(confidence, 4)))
+        for start, stop in runs(active):
+            start_s, end_s = run_span_s(start, stop, hop_s=hop_s, duration_s=duration_s)
+            if end_s > start_s:
+                confidence = float(probs[row, start:stop].mean())
+                segments.append(Segment(start_s, end_s, label, round(confidence, 4)))
     return sorted(segments, key=lambda s: (s.start_s, s.label))

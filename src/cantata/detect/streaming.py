@@ -5,8 +5,9 @@ latest audio and the debouncing state. Every block, the (causal) model is run ov
 the window and the frames that became final are fed to a debouncer: an onset is
 declared once the probability stayed above ``threshold_on`` for ``min_on_s``, an
 offset once it stayed below ``threshold_off`` for ``min_off_s``. Each event carries
-the time the change happened (the first frame of the run) and the stream time at
-which it was declared; their difference is the detection latency.
+the time the change happened (the start of the run's first frame, half a hop before its
+centre: frame i is centred on ``i * hop``) and the stream time at which it was declared;
+their difference is the detection latency.
 """
 
 from __future__ import annotations
@@ -106,4 +107,4 @@ class StreamingDetector:
         self.active, self.run_length = not self.active, 0
         rate = self.detector.features.sample_rate
         return LiveEvent("started" if self.active else "stopped", self.label,
-                         self.run_start * self.hop_s, self.received / rate)
+                         max(0.0, (self.run_start - 0.5) * self.hop_s), self.received / rate)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from cantata import audio
+from cantata.capabilities import model_path, weights_identity
+from cantata.engine import run_batches, segment_starts
 from cantata.errors import ModelLoadError
 from cantata.features import FeatureExtractor
 from cantata.models.embedder import EmbedderConfig, EmbeddingSystem, debug_embedder
@@ -16,11 +17,6 @@ from cantata.models.registry import load_checkpoint
 from cantata.types import Embeddings, Waveform
 
 PathLike = str | os.PathLike[str]
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-#: shipped model name -> checkpoint file stem in ``cantata/weights`` (``<stem>-<sha8>.pt``)
-SHIPPED = {"embedder": "embedder"}
-#: the shipped continuer of ``cantata continue`` (:mod:`cantata.embed.generate`)
-CONTINUERS = {"continuer": "continuer"}
 DEBUG_NAME = "debug"
 BATCH = 64
 
@@ -46,7 +42,7 @@ class Embedder:
 
     @classmethod
     def from_pretrained(cls, name_or_path: PathLike = "embedder") -> Embedder:
-        """A shipped embedder by name (see ``SHIPPED``), ``"debug"``, or a checkpoint.
+        """A shipped embedder by name (``cantata models``), ``"debug"``, or a checkpoint.
 
         Raises:
             ModelLoadError: unknown name, missing weights, or not an embedder checkpoint.
@@ -54,12 +50,10 @@ class Embedder:
         name = os.fspath(name_or_path)
         if name == DEBUG_NAME:
             return cls(debug_embedder(), name=name, model_version=name)
-        path = shipped_path(name) if name in SHIPPED else Path(name)
+        path = model_path(name, "embed")
         model, checkpoint = load_checkpoint(path)
         if not isinstance(model, EmbeddingSystem):
             raise ModelLoadError(f"{path}: a {checkpoint.name!r} checkpoint, not an embedder")
-        from cantata.analyzers.base import weights_identity
-
         return cls(model, name=name, model_version=weights_identity(path),
                    similarity=checkpoint.meta.get("similarity", "euclidean"))
 
@@ -94,10 +88,7 @@ class Embedder:
         features = self.features_of(src)
         seg = max(1, round(self.segment_s * self.frames_per_s))
         hop = max(1, round((hop_s or self.segment_s) * self.frames_per_s))
-        n_frames = features.shape[-1]
-        starts = list(range(0, max(1, n_frames - seg + 1), hop))
-        if n_frames - (starts[-1] + seg) > hop // 2:  # cover an end longer than half a hop
-            starts.append(n_frames - seg)
+        starts = segment_starts(features.shape[-1], length=seg, hop=hop)
         windows = [features[:, s:s + seg] for s in starts]
         return Embeddings(np.array(starts) / self.frames_per_s, self.segment_s,
                           self.embed_features(windows), self.model_version)
@@ -105,31 +96,11 @@ class Embedder:
     def embed_features(self, windows: list[torch.Tensor]) -> np.ndarray:
         """Embeddings of feature windows (each (n_features, frames)), (n, dim) float32;
         windows of one length share batches."""
-        out = np.zeros((len(windows), self.dim), np.float32)
-        by_length: dict[int, list[int]] = {}
-        for i, w in enumerate(windows):
-            by_length.setdefault(int(w.shape[-1]), []).append(i)
         with torch.inference_mode():
-            for indices in by_length.values():
-                for start in range(0, len(indices), BATCH):
-                    group = indices[start:start + BATCH]
-                    batch = torch.stack([windows[i] for i in group])
-                    out[group] = self.model(batch).numpy()
-        return out
+            vectors = run_batches(windows, self._forward, key=lambda w: int(w.shape[-1]),
+                                  batch_size=BATCH)
+        return np.array(vectors, np.float32).reshape(len(windows), self.dim)
 
-
-def shipped_path(name: str) -> Path:
-    """The checkpoint file of a shipped embedder or continuer
-    (``cantata/weights/<stem>-<sha8>.pt``).
-
-    Raises:
-        ModelLoadError: no such file (not trained and shipped yet).
-    """
-    stem = {**SHIPPED, **CONTINUERS}[name]
-    found = sorted(WEIGHTS_DIR.glob(f"{stem}-[0-9a-f]*.pt"))
-    if not found:
-        hint = "train it with `cantata train continuer`" if name in CONTINUERS else \
-            "train it with `cantata train embedder`, or use --model debug"
-        raise ModelLoadError(f"the shipped model {name!r} has no weights in {WEIGHTS_DIR}; "
-                             f"{hint}")
-    return found[-1]
+    def _forward(self, windows: list[torch.Tensor]) -> np.ndarray:
+        """One forward pass of equal-length windows; (batch, dim)."""
+        return self.model(torch.stack(windows)).numpy()

@@ -40,7 +40,7 @@ from cantata.data.sources.instrumentals import SAMPLE_PACKS
 from cantata.embed.augment import check_degradable, degrade_logmel, shift_level
 from cantata.errors import ConfigError
 from cantata.features import FeatureConfig, FeatureExtractor
-from cantata.files import temp_beside
+from cantata.files import atomic_output
 from cantata.types import Waveform
 
 log = logging.getLogger(__name__)
@@ -369,15 +369,8 @@ def _cached_features(track_id: str, key: str, kind: str, sources: tuple[str, ...
     with torch.inference_mode():
         feats = extractor(torch.from_numpy(samples)).numpy().astype(np.float16)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = temp_beside(path)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, feats)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(path, overwrite=True) as tmp, tmp.open("wb") as f:
+            np.save(f, feats)
     return feats
 
 

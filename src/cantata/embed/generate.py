@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -274,12 +273,12 @@ def load_continuer(name_or_path: str, embedder: Embedder) -> Continuer:
     Raises:
         ModelLoadError: missing or not a continuer, or trained for another embedder.
     """
-    from cantata.embed.api import CONTINUERS, shipped_path
+    from cantata.capabilities import model_path
     from cantata.errors import ModelLoadError
     from cantata.models.continuer import Continuer
     from cantata.models.registry import load_checkpoint
 
-    path = shipped_path(name_or_path) if name_or_path in CONTINUERS else Path(name_or_path)
+    path = model_path(name_or_path, "continue")
     model, checkpoint = load_checkpoint(path)
     if not isinstance(model, Continuer):
         raise ModelLoadError(f"{path}: a {checkpoint.name!r} checkpoint, not a continuer")

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cantata.errors import CantataError, ConfigError, ShapeError
-from cantata.files import temp_beside
+from cantata.files import atomic_output, write_text_atomic
 from cantata.types import Embeddings
 
 if TYPE_CHECKING:
@@ -379,23 +379,11 @@ def _load(paths: dict[str, Path], fingerprint: str, kind: str, metric: str,
 def _save(built: EmbeddingIndex, paths: dict[str, Path]) -> None:
     """Rows, then the index, then the JSON that vouches for both (written last, so a
     save cut short leaves a stale fingerprint and a rebuild, never a wrong index)."""
-    paths["faiss"].parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_beside(paths["rows"])
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, track_ids=built.track_ids, starts_s=built.starts_s)
-        os.replace(tmp, paths["rows"])
-        fd, tmp = temp_beside(paths["faiss"])
-        os.close(fd)
-        _faiss().write_index(built.index, tmp)
-        os.replace(tmp, paths["faiss"])
-        fd, tmp = temp_beside(paths["info"])
-        with os.fdopen(fd, "w") as f:
-            json.dump(built.info, f, indent=2)
-        os.replace(tmp, paths["info"])
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(paths["rows"], overwrite=True) as tmp, tmp.open("wb") as f:
+        np.savez(f, track_ids=built.track_ids, starts_s=built.starts_s)
+    with atomic_output(paths["faiss"], overwrite=True) as tmp:
+        _faiss().write_index(built.index, str(tmp))
+    write_text_atomic(paths["info"], json.dumps(built.info, indent=2), overwrite=True)
 
 
 __all__ = ["HNSW_ABOVE", "KINDS", "METRICS", "EmbeddingIndex", "Match", "NoEmbeddingsError",

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from cantata._version import __version__
 from cantata.errors import CantataError, ConfigError, ModelLoadError, ShapeError
-from cantata.files import temp_beside
+from cantata.files import atomic_output, write_text_atomic
 from cantata.models.registry import check_json_like
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def export_onnx(
     if reserved:
         raise ConfigError(f"sidecar keys {reserved} are reserved")
     onnx_path = _onnx_path(out_path)
-    with _eval_mode(model), _temp_beside(onnx_path) as tmp:
+    with _eval_mode(model), atomic_output(onnx_path, overwrite=True) as tmp:
         if dynamic_axes is None:
             dynamic_axes = {
                 input_names[0]: {0: "batch", example_input.ndim - 1: "frames"},
@@ -104,7 +104,6 @@ def export_onnx(
             }
         _torch_export(model, example_input, tmp, input_names, output_names, dynamic_axes)
         described = _describe(tmp)
-        os.replace(tmp, onnx_path)
     info = {
         "format_version": 1,
         "code_version": __version__,
@@ -114,9 +113,7 @@ def export_onnx(
         **sidecar,
     }
     sidecar_path = onnx_path.with_suffix(".json")
-    with _temp_beside(sidecar_path) as tmp:
-        tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, sidecar_path)
+    write_text_atomic(sidecar_path, json.dumps(info, indent=2) + "\n", overwrite=True)
     logger.info("exported %s and %s", onnx_path, sidecar_path.name)
     return onnx_path
 
@@ -315,15 +312,3 @@ def _eval_mode(model: nn.Module) -> Iterator[None]:
     finally:
         for module, training in modes:
             module.training = training
-
-
-@contextmanager
-def _temp_beside(dest: Path) -> Iterator[Path]:
-    """A temp path in ``dest``'s folder, removed on exit unless it was renamed away."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = temp_beside(dest)
-    os.close(fd)
-    try:
-        yield Path(name)
-    finally:
-        Path(name).unlink(missing_ok=True)

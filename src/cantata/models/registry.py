@@ -41,8 +41,9 @@ import torch
 from torch import nn
 
 from cantata._version import __version__
+from cantata.capabilities import CAPABILITIES
 from cantata.errors import ConfigError, ModelLoadError
-from cantata.files import temp_beside
+from cantata.files import write_bytes_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +51,10 @@ FORMAT_VERSION = 1
 """Version of the checkpoint layout written by :func:`save_checkpoint`."""
 
 MODEL_MODULES: dict[str, str] = {
-    "speech-detector": "cantata.models.detector",
-    "singing-detector": "cantata.models.detector",
-    "separator": "cantata.models.separator",
-    "embedder": "cantata.models.embedder",
-    "continuer": "cantata.models.continuer",
-}
-"""Known registry names -> the module that registers them when imported.
-
-Add one entry per shipped model, e.g. ``"speech-detector": "cantata.models.detector"``.
-Names registered by any other imported module (tests, plugins) work without an entry.
+    name: module for cap in CAPABILITIES.values() for name, module in cap.networks.items()}
+"""Known registry names -> the module that registers them when imported: the networks the
+capability registry declares (:data:`cantata.capabilities.CAPABILITIES`). Names registered
+by any other imported module (tests, plugins) work without an entry.
 """
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -266,7 +261,7 @@ def save_checkpoint(
     data, dest = buffer.getvalue(), Path(path)
     if dest.is_dir():
         dest = dest / f"{name}-{hashlib.sha256(data).hexdigest()[:8]}.pt"
-    _atomic_write(dest, data)
+    write_bytes_atomic(dest, data, overwrite=True)
     logger.debug("saved %s checkpoint to %s", name, dest)
     return dest
 
@@ -318,7 +313,7 @@ def halve_checkpoint(src: str | os.PathLike[str], dest: str | os.PathLike[str]) 
         for key, t in payload["state_dict"].items()}
     torch.save(payload, buffer := io.BytesIO())
     dest = Path(dest)
-    _atomic_write(dest, buffer.getvalue())
+    write_bytes_atomic(dest, buffer.getvalue(), overwrite=True)
     return dest
 
 
@@ -413,17 +408,3 @@ def _git_sha() -> str | None:
         return None
     sha = done.stdout.strip()
     return sha if done.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", sha) else None
-
-
-def _atomic_write(dest: Path, data: bytes) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = temp_beside(dest)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -31,8 +31,8 @@ from torch.nn import functional as F
 
 from cantata.errors import ConfigError, ShapeError
 from cantata.features import FeatureConfig
+from cantata.models.masks import apply_masks, check_kind, complement
 from cantata.models.registry import register
-from cantata.separate.masks import apply_masks, check_kind, complement
 
 #: the STFT every separator sees: 16 kHz, 64 ms windows, 16 ms hop
 SEPARATOR_FEATURES = FeatureConfig(kind="stft_mag", sample_rate=16000, n_fft=1024,

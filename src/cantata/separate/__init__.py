@@ -4,9 +4,9 @@
 returns the :class:`~cantata.types.Stems` of a file or :class:`~cantata.types.Waveform`
 with the shipped separator. For control (a folder with one model load, files, gating),
 use :class:`Separator`. Importing this package is cheap; the modules are
-:mod:`~cantata.separate.masks` (pure mask functions), :mod:`~cantata.separate.spectral`
-(one window of audio at any rate), :mod:`~cantata.separate.engine` (long audio in
-overlapping windows), :mod:`~cantata.separate.api`, :mod:`~cantata.separate.gating`,
+:mod:`~cantata.models.masks` (pure mask functions), :mod:`~cantata.separate.spectral`
+(one window of audio at any rate), :mod:`~cantata.separate.api` (long audio in
+overlapping windows by :mod:`cantata.engine.overlap_add`), :mod:`~cantata.separate.gating`,
 :mod:`~cantata.separate.metrics` and :mod:`~cantata.separate.baselines`.
 """
 

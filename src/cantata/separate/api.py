@@ -3,8 +3,9 @@
 :class:`Separator` turns a file or a :class:`~cantata.types.Waveform` into
 :class:`~cantata.types.Stems` at the input's own rate and channel count, or streams a
 file of any length straight into one audio file per stem
-(:meth:`Separator.separate_to_files`): decoding, separation (:mod:`.engine`) and
-writing proceed block by block, so a 1-hour song never sits whole in memory.
+(:meth:`Separator.separate_to_files`): decoding, separation
+(:mod:`cantata.engine.overlap_add`) and writing proceed block by block, so a 1-hour song
+never sits whole in memory.
 
 With a gate (``Separator.from_pretrained(..., gate=True)``), the singing detector runs
 first and the network is skipped where nobody sings (:mod:`.gating`).
@@ -29,9 +30,15 @@ import soundfile as sf
 
 from cantata import audio
 from cantata.audio.save import FORMATS, SUBTYPE_ALIASES
-from cantata.errors import AudioSaveError, ConfigError, ModelLoadError
-from cantata.files import OutputExistsError, temp_beside
-from cantata.separate.engine import EngineConfig, WindowSeparator, separate_array, separate_stream
+from cantata.capabilities import capability, load, model_path
+from cantata.engine.overlap_add import (
+    EngineConfig,
+    WindowSeparator,
+    separate_array,
+    separate_stream,
+)
+from cantata.errors import AudioSaveError, ConfigError
+from cantata.files import check_overwrite, temp_beside
 from cantata.separate.gating import GateConfig, SkipPlan
 from cantata.types import Segment, Stems, Waveform
 
@@ -39,9 +46,6 @@ log = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-#: shipped model name -> checkpoint file stem in ``cantata/weights`` (``<stem>-<sha8>.pt``)
-SHIPPED = {"separator": "separator"}
 #: the tiny random model for tests and offline smoke runs (P8)
 DEBUG_NAME = "debug"
 #: the singing detector a ``gate=True`` separator consults
@@ -143,7 +147,7 @@ class Separator:
                         engine: EngineConfig | None = None,
                         gate_config: GateConfig | None = None,
                         normalize: bool = True) -> Separator:
-        """Load a shipped model by name (see ``SHIPPED``), ``"debug"``, or a checkpoint file.
+        """Load a shipped model by name (``cantata models``), ``"debug"``, or a checkpoint.
 
         Args:
             name_or_path: ``"separator"`` (shipped), ``"debug"`` (tiny, random) or a path.
@@ -241,11 +245,8 @@ class Separator:
         """
         dests = self.output_paths(path, out_dir, stems=stems, format=format)
         fmt, subtype = output_subtype(format, bits)
-        if not overwrite:
-            for dest in dests.values():
-                if dest.exists():
-                    raise OutputExistsError(f"{dest}: file exists (use --overwrite to "
-                                            "replace it)")
+        for dest in dests.values():
+            check_overwrite(dest, overwrite)
         header = audio.info(path)
         plan = self._plan(path, header.duration_s, header.sample_rate)
         gain = np.float32(level_gain(file_peak(path)) if self.normalize else 1.0)
@@ -317,9 +318,8 @@ class _StemWriters:
         try:
             for dest in self.dests.values():
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = temp_beside(dest)
-                os.close(fd)
-                self.files.append((Path(tmp), dest, sf.SoundFile(tmp, "w", **self.settings)))
+                tmp = temp_beside(dest)
+                self.files.append((tmp, dest, sf.SoundFile(tmp, "w", **self.settings)))
         except (OSError, sf.LibsndfileError) as err:
             self._discard()
             raise AudioSaveError(dest, f"cannot write ({err})") from err
@@ -389,10 +389,7 @@ def load_backend(name_or_path: PathLike, *, mask: str | None = None,
         from cantata.separate.spectral import SpectralSeparator
 
         return SpectralSeparator(debug_separator(mask or "irm"), wiener=wiener)
-    path = model_path(name)
-    if not path.is_file():
-        raise ModelLoadError(f"{path}: no such checkpoint (shipped models: "
-                             f"{[*SHIPPED, DEBUG_NAME]})")
+    path = model_path(name, "separate")
     from cantata.separate.spectral import SpectralSeparator
 
     return SpectralSeparator.from_checkpoint(path, mask=mask, wiener=wiener)
@@ -411,37 +408,19 @@ def frame_period_s(backend: WindowSeparator) -> float:
 
 def resolve_gate(gate: bool | str | Detector | None) -> Detector | None:
     """The detector of gated mode: None/False (none), True (the shipped singing
-    detector), a detector name or checkpoint path, or a detector object."""
+    detector), a detector name or checkpoint path, or a detector object.
+
+    Names are loaded through the capability registry's ``detect`` API, so separation does
+    not import detection: the detector is injected.
+    """
     if gate is None or gate is False:
         return None
     if gate is True or isinstance(gate, str | os.PathLike):
-        from cantata.detect.api import VoiceDetector
-
-        return VoiceDetector.from_pretrained(DEFAULT_GATE_DETECTOR if gate is True else gate)
+        detector_api = load(capability("detect").api)
+        return detector_api.from_pretrained(DEFAULT_GATE_DETECTOR if gate is True else gate)
     if not callable(getattr(gate, "detect", None)):
         raise ConfigError(f"gate must be a bool, a detector name or a detector, got {gate!r}")
     return gate
-
-
-def model_path(name_or_path: PathLike) -> Path:
-    """The checkpoint file of a shipped model's name, else ``name_or_path`` as a path."""
-    name = os.fspath(name_or_path)
-    return shipped_path(name) if name in SHIPPED else Path(name)
-
-
-def shipped_path(name: str) -> Path:
-    """The checkpoint file of a shipped model (``cantata/weights/<stem>-<sha8>.pt``).
-
-    Raises:
-        ModelLoadError: no such file (the model has not been trained and shipped yet).
-    """
-    stem = SHIPPED[name]
-    found = sorted(WEIGHTS_DIR.glob(f"{stem}-[0-9a-f]*.pt"))
-    if not found:
-        raise ModelLoadError(f"the shipped model {name!r} has no weights in {WEIGHTS_DIR} "
-                             f"(expected {stem}-<hash>.pt); train it with `cantata train "
-                             f"separator`, or use --model debug")
-    return found[-1]
 
 
 def separate(src: PathLike | Waveform, *, model: str = "separator") -> Stems:

@@ -147,7 +147,7 @@ def oracle_irm(mix: np.ndarray, vocals: np.ndarray, accompaniment: np.ndarray,
     ``mask_v = |V|^p / (|V|^p + |A|^p)`` on the STFT (hop ``n_fft // 4``), applied to the
     mixture with its phase; the accompaniment gets ``1 - mask_v``. ``power`` 2 (default) is
     the Wiener-like power ratio, sigsep's oracle "IRM2" and the usual "oracle IRM" of
-    published tables; 1 is the magnitude ratio (``cantata.separate.masks.ideal_masks``'
+    published tables; 1 is the magnitude ratio (``cantata.models.masks.ideal_masks``'
     default ``irm``), about 1.5 dB lower on MIR-1K.
 
     Args:

@@ -5,7 +5,7 @@ vocal region it finds is widened by ``pad_s`` on both sides; the stretches left 
 them that last at least ``min_skip_s`` are *skipped*: there the vocal stem is silence
 and the accompaniment is the mixture itself, with ``fade_s`` raised-cosine crossfades
 inside each skipped stretch, where it meets separated audio. Everything here is pure
-arithmetic on times and sample indices (P4); :mod:`cantata.separate.engine` applies it.
+arithmetic on times and sample indices (P4); :mod:`cantata.engine.overlap_add` applies it.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def skipped_spans(segments: Sequence[Segment], *, duration_s: float,
 
 @dataclass(frozen=True)
 class SkipPlan:
-    """Skipped stretches in samples, as the engine's :class:`~cantata.separate.engine.Gate`.
+    """Skipped stretches in samples, as the engine's :class:`~cantata.engine.overlap_add.Gate`.
 
     Attributes:
         spans: sorted, disjoint (start, stop) sample ranges where the network is skipped.

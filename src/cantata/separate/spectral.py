@@ -22,9 +22,9 @@ from cantata.audio import resample
 from cantata.errors import ConfigError, ModelLoadError, ShapeError
 from cantata.features import stft
 from cantata.models.fusion import fuse_conv_bn
+from cantata.models.masks import apply_masks, complement, regrid, to_irm
 from cantata.models.registry import load_checkpoint
 from cantata.models.separator import MaskUNet
-from cantata.separate.masks import apply_masks, complement, regrid, to_irm
 from cantata.separate.phase import two_stems
 from cantata.separate.wiener import wiener
 from cantata.types import Waveform

@@ -36,7 +36,7 @@ def wiener(mix_spec: torch.Tensor, estimates: torch.Tensor, iterations: int = 1
     Args:
         mix_spec: mixture STFT, complex (..., C, F, T).
         estimates: initial stem STFTs, complex (..., S, C, F, T) (e.g. masks times the
-            mixture, :func:`~cantata.separate.masks.apply_masks`).
+            mixture, :func:`~cantata.models.masks.apply_masks`).
         iterations: EM iterations (0 returns ``estimates`` unchanged).
 
     Returns:

@@ -9,7 +9,6 @@ import shutil
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,15 +16,16 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from cantata._version import __version__
 from cantata.analyzers import TrackAudio, resolve
+from cantata.capabilities import CAPABILITIES, load
 from cantata.catalog import Catalog
-from cantata.serve import auth, peaks, uploads
+from cantata.serve import auth, peaks
 from cantata.serve.batching import QueueFullError
 from cantata.serve.config import ServeConfig
 from cantata.serve.metrics import Metrics
+from cantata.serve.routes import RouteContext
 from cantata.serve.services import AnalyzerService
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,10 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        detect_spec, separate_spec = resolve([f"detect={config.detect_model}",
-                                              f"separate={config.separate_model}"])
-        services["detect"] = AnalyzerService(detect_spec, config.batching, metrics)
-        services["separate"] = AnalyzerService(separate_spec, config.separate_batching,
-                                               metrics, files_dir=results_dir)
+        for name in _routed():
+            spec = resolve([f"{name}={config.model_for(name) or ''}"])[0]
+            services[name] = AnalyzerService(spec, config.batching_for(name), metrics,
+                                             files_dir=results_dir)
         for service in services.values():
             await service.batcher.start()
         yield
@@ -120,57 +119,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         except TimeoutError as err:
             raise HTTPException(504, f"no result within {config.timeout_s:.0f} s") from err
 
-    max_bytes = int(config.max_upload_mb * 1e6)
-
-    @app.post("/v1/detect", tags=["analysis"], dependencies=guarded)
-    async def detect(request: Request) -> dict[str, Any]:
-        """Singing regions of uploaded audio: a multipart form's ``file`` field, or the raw
-        body with an audio content type. Concurrent requests share forward passes."""
-        path, filename = await uploads.receive(request, results_dir / "uploads",
-                                               max_bytes=max_bytes)
-        try:
-            wav = await run_in_threadpool(uploads.decode, path, filename,
-                                          max_duration_s=config.max_duration_s)
-        finally:
-            path.unlink(missing_ok=True)
-        result = await analyze("detect", TrackAudio(filename, "", wav))
-        return {"file": filename, "duration_s": round(wav.duration_s, 3),
-                "model": result.model, "model_version": result.model_version,
-                "regions": [{"start": round(r.start_s, 3), "end": round(r.end_s, 3),
-                             "label": r.label, "confidence": round(r.confidence, 4)}
-                            for r in result.regions]}
-
-    @app.post("/v1/separate", tags=["analysis"], dependencies=guarded)
-    async def separate(request: Request) -> dict[str, Any]:
-        """Vocal and accompaniment stems of uploaded audio, as FLAC files to download from
-        the returned URLs (the most recent results are kept)."""
-        job = uuid.uuid4().hex
-        folder = results_dir / job
-        path, filename = await uploads.receive(request, folder, max_bytes=max_bytes)
-        try:
-            wav = await run_in_threadpool(uploads.decode, path, filename,
-                                          max_duration_s=config.max_duration_s)
-            source = path.rename(path.with_name(f"input{path.suffix}"))
-            result = await analyze("separate", TrackAudio(str(source), job, None))
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        source.unlink(missing_ok=True)
-        _prune(results_dir, keep=config.keep_results)
-        return {"file": filename, "duration_s": round(wav.duration_s, 3), "id": job,
-                "model": result.model, "model_version": result.model_version,
-                "stems": {stem: f"/v1/separations/{job}/{stem}.flac" for stem in result.stems}}
-
-    @app.get("/v1/separations/{job}/{stem}.flac", tags=["analysis"], dependencies=guarded)
-    async def separation_stem(job: str, stem: str) -> FileResponse:
-        """A stem of an earlier ``/v1/separate`` result."""
-        if not (len(job) == 32 and all(c in "0123456789abcdef" for c in job)
-                and stem.isidentifier()):
-            raise HTTPException(404, "no such separation")
-        path = results_dir / job / "input" / f"{stem}.flac"
-        if not path.is_file():
-            raise HTTPException(404, "no such separation (results are kept for a while)")
-        return FileResponse(path, media_type="audio/flac")
+    context = RouteContext(config, analyze, results_dir, guarded)
+    for name in _routed():
+        load(CAPABILITIES[name].routes)(app, context)
 
     @app.get("/v1/tracks", tags=["catalog"], dependencies=guarded)
     def tracks(search: str | None = None, status: str | None = None, sort: str = "path",
@@ -274,9 +225,6 @@ def _page(request: Request, name: str, token: str | None) -> Response:
     return response
 
 
-def _prune(results_dir: Path, *, keep: int) -> None:
-    """Delete all but the ``keep`` newest separation results."""
-    folders = sorted((p for p in results_dir.iterdir() if p.is_dir() and p.name != "uploads"),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in folders[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
+def _routed() -> list[str]:
+    """The capabilities with HTTP routes, in registry order."""
+    return [name for name, cap in CAPABILITIES.items() if cap.routes is not None]

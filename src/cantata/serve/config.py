@@ -17,7 +17,8 @@ class ServeConfig:
         db: the catalog the API and the page show (None: no catalog routes' data).
         token: bearer token required on every route but ``/healthz`` (None: open).
         detect_model, separate_model: models behind ``/v1/detect`` and ``/v1/separate``.
-        batching: dynamic batching of ``/v1/detect`` (``max_batch_size=1`` turns it off).
+        batching: dynamic batching of ``/v1/detect`` and of any capability without its own
+            ``<capability>_batching`` (``max_batch_size=1`` turns it off).
         separate_batching: the same for ``/v1/separate`` (a batch runs item by item).
         max_upload_mb: largest upload accepted (413 beyond).
         max_duration_s: longest audio accepted for analysis (413 beyond).
@@ -38,3 +39,13 @@ class ServeConfig:
     timeout_s: float = 120.0
     results_dir: Path | None = None
     keep_results: int = 64
+
+    def model_for(self, capability: str) -> str | None:
+        """The model behind a capability's routes: its ``<capability>_model`` field, or
+        None for the capability's default."""
+        return getattr(self, f"{capability}_model", None)
+
+    def batching_for(self, capability: str) -> BatchingConfig:
+        """Batching of a capability's service: its ``<capability>_batching`` field, else
+        :attr:`batching`."""
+        return getattr(self, f"{capability}_batching", self.batching)

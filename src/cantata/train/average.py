@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from cantata.errors import ConfigError
+from cantata.files import check_overwrite
 from cantata.models.registry import build, read_checkpoint_payload, save_checkpoint
 
 
@@ -32,15 +33,15 @@ def average_checkpoints(paths: Sequence[str | os.PathLike[str]],
     :func:`~cantata.models.registry.save_checkpoint` does.
 
     Raises:
-        ConfigError: fewer than two inputs, inputs of different models or configs, or
-            ``out`` is an existing file and ``overwrite`` is false.
+        ConfigError: fewer than two inputs, or inputs of different models or configs.
+        OutputExistsError: ``out`` is an existing file and ``overwrite`` is false.
         ModelLoadError: an input is not a checkpoint.
     """
     if len(paths) < 2:
         raise ConfigError(f"averaging needs at least two checkpoints, got {len(paths)}")
     out = Path(out)
-    if out.is_file() and not overwrite:
-        raise ConfigError(f"{out} exists (use --force to replace it)")
+    if not out.is_dir():
+        check_overwrite(out, overwrite, flag="--force")
     payloads = [read_checkpoint_payload(Path(p)) for p in paths]
     first, last = payloads[0], payloads[-1]
     for path, payload in zip(paths, payloads, strict=True):

@@ -15,8 +15,9 @@ from cantata.models.registry import read_checkpoint_payload
 
 
 def stage(meta: dict[str, Any]) -> dict[str, Any]:
-    """One run, as a lineage entry: ``{"command", "weights", "steps", "wall_s"}``.
+    """One run, as a lineage entry: ``{"command", "recipe", "weights", "steps", "wall_s"}``.
 
+    ``recipe`` is the run's resolved recipe (None before recipes were recorded);
     ``weights`` says which of the run's weights the checkpoint holds: ``"best at step N"``
     or ``"the mean of steps A, B, C"`` (see :mod:`cantata.train.average`).
     """
@@ -24,7 +25,7 @@ def stage(meta: dict[str, Any]) -> dict[str, Any]:
     sources = meta.get("averaged_from")
     weights = (f"the mean of steps {', '.join(str(s.get('step')) for s in sources)}"
                if sources else f"best at step {training.get('step')}")
-    return {"command": meta.get("command"), "weights": weights,
+    return {"command": meta.get("command"), "recipe": meta.get("recipe"), "weights": weights,
             "steps": training.get("train_config", {}).get("max_steps"),
             "wall_s": training.get("wall_s")}
 

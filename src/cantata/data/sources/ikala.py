@@ -84,7 +84,8 @@ def voiced_regions(path: Path, *, duration_s: float,
         raise ConfigError(f"{path}: not an iKala pitch file ({err})") from err
     voiced = clean_runs(pitch > 0, min_gap_frames=round(config.min_gap_s / PITCH_HOP_S),
                         min_region_frames=round(config.min_region_s / PITCH_HOP_S))
-    return frames_to_segments(voiced, hop_s=PITCH_HOP_S, label="vocal", duration_s=duration_s)
+    return frames_to_segments(voiced, hop_s=PITCH_HOP_S, label="vocal", duration_s=duration_s,
+                              offset_s=PITCH_HOP_S / 2)  # pitch value i: [i, i + 1) hops
 
 
 def read_lyrics(path: Path) -> list[list[float | str]]:

@@ -30,6 +30,7 @@ from cantata.data.records import Example
 from cantata.data.sources import read_stems
 from cantata.errors import ConfigError
 from cantata.features import stft
+from cantata.models.masks import apply_masks, complement, ideal_masks
 from cantata.models.separator import MaskUNet
 from cantata.separate.losses import (
     magnitude_l1,
@@ -39,7 +40,6 @@ from cantata.separate.losses import (
     windowed_sdr,
     windows,
 )
-from cantata.separate.masks import apply_masks, complement, ideal_masks
 from cantata.separate.phase import two_stems
 
 LOSSES: tuple[str, ...] = ("l1", "mse", "mrstft", "sisdr", "winsdr")
@@ -197,15 +197,3 @@ class FixedMixes(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         return self.items[index]
-
-
-def fit_separator_stats(model: MaskUNet, data: Sequence[dict[str, torch.Tensor]], *,
-                        n_items: int = 64) -> None:
-    """Set the model's per-bin input normalisation from the mixtures of a few items."""
-    f = model.config.features
-    with torch.no_grad():
-        logs = [model.compress(stft(data[i]["mixture"], n_fft=f.n_fft, hop_length=f.hop_length,
-                                    window=f.window, center=f.center).abs())
-                for i in range(min(n_items, len(data)))]  # (C, F, T) each
-        stacked = torch.cat([x.transpose(0, 1).flatten(1) for x in logs], dim=1)  # (F, C * T)
-    model.set_input_stats(stacked.mean(dim=1), stacked.std(dim=1))

@@ -1,9 +1,10 @@
-"""Separating audio of any length in bounded memory: windows, overlap-add, gating (P1).
+"""Audio in, audio out, for any length in bounded memory: windows, overlap-add, gating (P1).
 
-A separator network sees a fixed stretch of audio. The engine cuts a stream into
-overlapping windows, runs the separator on each one and overlap-adds the results with
-complementary crossfades, so no seam is audible and a 1-hour file never sits whole in
-memory (neither its input nor its stems).
+A separator network (or, later, a restoration one) sees a fixed stretch of audio. The
+engine cuts a stream into overlapping windows, runs the network on each one (full windows
+batched, :mod:`.batching`) and overlap-adds the results with complementary crossfades,
+so no seam is audible and a 1-hour file never sits whole in memory (neither its input
+nor its stems).
 
 Window k covers samples ``[k * hop, k * hop + window)`` with ``hop = window - overlap``.
 In each overlap, the first and last ``edge_s`` are taken from one window only (the one
@@ -23,12 +24,14 @@ silence as every other stem, crossfading by the gate's weights.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from cantata.engine.batching import run_batches
+from cantata.engine.progress import Progress
 from cantata.errors import ConfigError, ShapeError
 
 #: Seconds of audio the network sees at once. 30 s keeps a stereo 44.1 kHz window at
@@ -161,7 +164,7 @@ def separate_array(
     sample_rate: int,
     config: EngineConfig | None = None,
     gate: Gate | None = None,
-    on_progress: Callable[[float], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> np.ndarray:
     """Separate a whole array in windows (see the module docstring).
 
@@ -197,7 +200,7 @@ def separate_stream(
     sample_rate: int,
     config: EngineConfig | None = None,
     gate: Gate | None = None,
-    on_progress: Callable[[float], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> Iterator[np.ndarray]:
     """Separate a stream of blocks; yield each stretch of stems as soon as it is final.
 
@@ -224,7 +227,7 @@ class _Stream:
     """The state of one :func:`separate_stream` pass: input buffer and output accumulator."""
 
     def __init__(self, separator: WindowSeparator, sample_rate: int, config: EngineConfig,
-                 gate: Gate | None, on_progress: Callable[[float], None] | None) -> None:
+                 gate: Gate | None, on_progress: Progress | None) -> None:
         self.separator, self.rate, self.config = separator, sample_rate, config
         self.gate, self.on_progress = gate, on_progress
         self.window, self.overlap, edge = config.samples(sample_rate)
@@ -296,10 +299,16 @@ class _Stream:
     def _separate(self, windows: list[tuple[int, np.ndarray]]) -> list[np.ndarray]:
         if self.gate is not None:
             return [self._gated(start, samples) for start, samples in windows]
+        return run_batches([samples for _, samples in windows], self._batch,
+                           key=lambda samples: samples.shape[1],
+                           batch_size=self.config.batch_size)
+
+    def _batch(self, windows: list[np.ndarray]) -> list[np.ndarray]:
+        """Windows of one length: one ``separate_batch`` call where the separator has it."""
         if len(windows) > 1 and hasattr(self.separator, "separate_batch"):
-            batch = np.stack([samples for _, samples in windows])
+            batch = np.stack(windows)  # (batch, channels, time)
             return list(self.separator.separate_batch(batch, self.rate))  # type: ignore
-        return [self._network(samples) for _, samples in windows]
+        return [self._network(samples) for samples in windows]
 
     def _network(self, samples: np.ndarray) -> np.ndarray:
         n = samples.shape[1]

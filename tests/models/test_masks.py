@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cantata.errors import ConfigError, ShapeError
-from cantata.separate.masks import (
+from cantata.models.masks import (
     apply_masks,
     complement,
     ideal_masks,

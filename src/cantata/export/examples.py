@@ -1,0 +1,112 @@
+"""What each capability's network exports as: the net, example inputs, names, sidecar.
+
+The capability registry points each capability's ``export`` at one function here, taking a
+model name or checkpoint path and returning an :class:`ExportPlan`; ``cantata export onnx``
+writes the plan's graph (:func:`cantata.export.onnx.export_onnx`) and checks ONNX Runtime
+against PyTorch on every example input. Models load through the registry's API classes,
+so this module imports no capability package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from cantata.capabilities import capability, load, model_path
+from cantata.models.registry import load_checkpoint
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """One network ready to export.
+
+    Attributes:
+        net: the core network (one tensor in, one out).
+        examples: inputs to check parity on; the first is the one traced. Two or more of
+            different sizes along every dynamic axis.
+        input_name, output_name: the graph's input and output names.
+        dynamic_axes: per name, ``{axis: "name"}`` of the axes that may vary.
+        sidecar: JSON-like facts a runtime needs (features, labels, what the output means).
+    """
+
+    net: nn.Module
+    examples: tuple[Tensor, ...]
+    input_name: str
+    output_name: str
+    dynamic_axes: Mapping[str, Mapping[int, str]]
+    sidecar: dict[str, Any]
+
+
+def _generator() -> torch.Generator:
+    return torch.Generator().manual_seed(0)
+
+
+def detector(model: str) -> ExportPlan:
+    """Log-mel features (batch, n_mels, frames) -> logits (batch, labels, frames)."""
+    found = load(capability("detect").api).from_pretrained(model)
+    n_mels, g = found.features.n_mels, _generator()
+    return ExportPlan(
+        found.model, (torch.randn(1, n_mels, 250, generator=g),
+                      torch.randn(2, n_mels, 777, generator=g)),
+        "features", "logits",
+        {"features": {0: "batch", 2: "frames"}, "logits": {0: "batch", 2: "frames"}},
+        {"model": str(model), "features": found.features.to_dict(),
+         "labels": list(found.labels), "output": "logits (apply a sigmoid per label)"})
+
+
+def separator(model: str) -> ExportPlan:
+    """STFT magnitudes (batch, channels, freq, frames) -> the first stem's mask (batch,
+    channels, parts, freq, frames)."""
+    net = load(capability("separate").api).from_pretrained(model).backend.model
+    config, g = net.config, _generator()
+    first, second = config.stems[0], config.stems[1]
+    return ExportPlan(
+        net, (torch.rand(1, 2, config.n_freq, 250, generator=g),
+              torch.rand(3, 1, config.n_freq, 777, generator=g)),
+        "magnitude", "mask",
+        {"magnitude": {0: "batch", 1: "channels", 3: "frames"},
+         "mask": {0: "batch", 1: "channels", 4: "frames"}},
+        {"model": str(model), "features": config.features.to_dict(),
+         "stems": list(config.stems), "mask": config.mask, "phase_steps": config.phase_steps,
+         "input": "|STFT| of the mixture at features.sample_rate (features.n_fft, "
+                  "hop_length, window), (batch, channels, freq, frames)",
+         "output": f"the {first} mask, (batch, channels, parts, freq, frames): parts = 1 for "
+                   "irm and psm (real), 2 for cirm (real, imaginary); multiply the mixture "
+                   f"STFT by it for {first}, then phase_steps times put its magnitudes under "
+                   f"the phase of STFT(ISTFT(it)); {second} is the mixture minus that"})
+
+
+def embedder(model: str) -> ExportPlan:
+    """Features of one segment (batch, n_features, frames) -> embeddings (batch, dim)."""
+    found = load(capability("embed").api).from_pretrained(model)
+    n_features = found.config.n_features
+    frames = max(8, round(found.segment_s * found.frames_per_s))
+    g = _generator()
+    return ExportPlan(
+        found.model.embedder, (torch.randn(1, n_features, frames, generator=g),
+                               torch.randn(3, n_features, frames + 37, generator=g)),
+        "features", "embedding",
+        {"features": {0: "batch", 2: "frames"}, "embedding": {0: "batch"}},
+        {"model": str(model), "features": found.config.features.to_dict(),
+         "segment_s": found.segment_s, "dim": found.dim, "similarity": found.similarity,
+         "input": f"features of one {found.segment_s} s segment, mono at "
+                  "features.sample_rate, (batch, n_features, frames)",
+         "output": "the segment's embedding, (batch, dim)"})
+
+
+def continuer(model: str) -> ExportPlan:
+    """Embeddings of consecutive segments (batch, steps, dim) -> each step's prediction of
+    the next one (batch, steps, dim)."""
+    net, checkpoint = load_checkpoint(model_path(model, "continue"))
+    dim, g = net.config.dim, _generator()
+    return ExportPlan(
+        net, (torch.randn(1, 12, dim, generator=g), torch.randn(2, 5, dim, generator=g)),
+        "embeddings", "next",
+        {"embeddings": {0: "batch", 1: "steps"}, "next": {0: "batch", 1: "steps"}},
+        {"model": str(model), "embedder": checkpoint.meta.get("embedder"),
+         "input": "embeddings of consecutive segments of one piece, (batch, steps, dim)",
+         "output": "at each step, the predicted embedding of the next segment"})

@@ -1,0 +1,34 @@
+"""``POST /v1/detect``: singing regions of uploaded audio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+
+from cantata.analyzers import TrackAudio
+from cantata.serve import uploads
+from cantata.serve.routes import RouteContext
+
+
+def add_routes(app: FastAPI, ctx: RouteContext) -> None:
+    """``POST /v1/detect``."""
+
+    @app.post("/v1/detect", tags=["analysis"], dependencies=list(ctx.guarded))
+    async def detect(request: Request) -> dict[str, Any]:
+        """Singing regions of uploaded audio: a multipart form's ``file`` field, or the raw
+        body with an audio content type. Concurrent requests share forward passes."""
+        path, filename = await uploads.receive(request, ctx.results_dir / "uploads",
+                                               max_bytes=ctx.max_bytes)
+        try:
+            wav = await run_in_threadpool(uploads.decode, path, filename,
+                                          max_duration_s=ctx.config.max_duration_s)
+        finally:
+            path.unlink(missing_ok=True)
+        result = await ctx.analyze("detect", TrackAudio(filename, "", wav))
+        return {"file": filename, "duration_s": round(wav.duration_s, 3),
+                "model": result.model, "model_version": result.model_version,
+                "regions": [{"start": round(r.start_s, 3), "end": round(r.end_s, 3),
+                             "label": r.label, "confidence": round(r.confidence, 4)}
+                            for r in result.regions]}

@@ -56,9 +56,10 @@ def run_span_s(start: int, stop: int, *, hop_s: float, offset_s: float = 0.0,
                duration_s: float | None = None) -> tuple[float, float]:
     """Seconds spanned by frames [start, stop), frame i centred on ``offset_s + i * hop_s``:
     from half a hop before the first centre to half a hop after the last, clipped to
-    [0, ``duration_s``] (no upper clip when it is None)."""
-    start_s = max(0.0, offset_s + (start - 0.5) * hop_s)
-    end_s = offset_s + (stop - 0.5) * hop_s
+    [0, ``duration_s``] (no upper clip when it is None). Rounded to the nanosecond, so
+    that float noise (1.8900000000000001) stays out of results."""
+    start_s = max(0.0, round(offset_s + (start - 0.5) * hop_s, 9))
+    end_s = round(offset_s + (stop - 0.5) * hop_s, 9)
     return start_s, end_s if duration_s is None else min(end_s, duration_s)
 
 

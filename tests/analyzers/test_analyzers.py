@@ -15,7 +15,7 @@ def test_resolve_parses_names_and_models_without_loading_them():
     detect, separate = resolve("detect, separate=debug")
     assert (detect.name, detect.model, separate.model) == ("detect", "singing", "debug")
     assert detect.model_version.startswith("singing-detector-binary-")
-    assert detect.key == f"detect@1:{detect.model_version}" and str(separate) == "separate=debug"
+    assert detect.key == f"detect@2:{detect.model_version}" and str(separate) == "separate=debug"
     assert [s.name for s in resolve(["detect=singing-multilabel"])] == ["detect"]
     with pytest.raises(ConfigError, match="unknown analyzer 'tags'"):
         resolve("tags")

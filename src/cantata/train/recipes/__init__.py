@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import torch
 import yaml
@@ -35,7 +35,7 @@ from cantata.capabilities import CAPABILITIES, load
 from cantata.data.sources import load_instrumentals, split_benchmark
 from cantata.data.sources.instrumentals import SAMPLE_PACKS
 from cantata.errors import ConfigError
-from cantata.models.registry import config_to_dict
+from cantata.models.registry import config_to_dict, load_checkpoint
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
 from cantata.train.loop import FitResult, fit
@@ -304,3 +304,19 @@ def run(recipe: Recipe, model: torch.nn.Module, task: Task, train_data: Any, val
                checkpoint_name=recipe.name, model_config=model_config, meta=meta,
                on_progress=on_progress)
 
+
+_ModelT = TypeVar("_ModelT", bound=torch.nn.Module)
+
+
+def init_model(path: str, model_cls: type[_ModelT], *, key: str, kind: str) -> _ModelT:
+    """The trained network a recipe starts from (config key ``key``), checked to be a
+    ``model_cls`` (``kind`` names it in the error).
+
+    Raises:
+        ConfigError: the checkpoint holds another kind of network.
+        ModelLoadError: not a readable checkpoint.
+    """
+    model, checkpoint = load_checkpoint(path)
+    if not isinstance(model, model_cls):
+        raise ConfigError(f"{key}: {path} is a {checkpoint.name!r} checkpoint, not a {kind}")
+    return model

@@ -23,7 +23,7 @@ from cantata.models.detector import (
     SpeechDetector,
     SpeechDetectorConfig,
 )
-from cantata.models.registry import build, load_checkpoint
+from cantata.models.registry import build
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
 from cantata.train.loop import FitResult
@@ -34,6 +34,7 @@ from cantata.train.recipes import (
     SongData,
     Synth,
     fit_input_stats,
+    init_model,
     run,
     split_singers,
     training_instrumentals,
@@ -163,7 +164,8 @@ class SingingDetectorRecipe(Recipe):
             command: str | None = None) -> FitResult:
         """See :meth:`Recipe.fit`."""
         labels, init = TASK_LABELS[self.task], self.transfer.init
-        source = _speech_source(init) if init is not None else None
+        source = None if init is None else init_model(
+            init, SpeechDetector, key="transfer.init", kind="speech-detector one")
         front = source.config.front if source is not None else FrontConfig()
         model_config = SingingDetectorConfig(front=replace(front, causal=self.causal),
                                              labels=labels)
@@ -178,14 +180,6 @@ class SingingDetectorRecipe(Recipe):
         return run(self, model, DetectionTask(DETECTOR_FEATURES, labels), train_data, val_data,
                    out_dir=out_dir, model_config=model_config, meta=meta, command=command,
                    on_progress=on_progress)
-
-
-def _speech_source(init: str) -> SpeechDetector:
-    model, checkpoint = load_checkpoint(init)
-    if not isinstance(model, SpeechDetector):
-        raise ConfigError(f"transfer.init: {init} is a {checkpoint.name!r} checkpoint, not a "
-                          "speech-detector one")
-    return model
 
 
 def _singing_data(data: SongData, labels: tuple[str, ...], train: TrainConfig,

@@ -17,7 +17,7 @@ from cantata.data.split import split_by_group
 from cantata.errors import ConfigError
 from cantata.features import stft
 from cantata.models.masks import check_kind
-from cantata.models.registry import build, load_checkpoint
+from cantata.models.registry import build
 from cantata.models.separator import MaskUNet, SeparatorConfig
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
@@ -30,6 +30,7 @@ from cantata.train.recipes import (
     Recipe,
     SongData,
     fit_input_stats,
+    init_model,
     run,
     split_singers,
     training_instrumentals,
@@ -162,7 +163,8 @@ class SeparatorRecipe(Recipe):
             command: str | None = None) -> FitResult:
         """See :meth:`Recipe.fit`."""
         init = self.model.init
-        source = _separator_source(init) if init is not None else None
+        source = None if init is None else init_model(init, MaskUNet, key="model.init",
+                                                      kind="separator")
         model_config = self.model.config(source)
         model = build("separator", model_config)
         if source is not None:
@@ -191,14 +193,6 @@ def mixture_input(model: MaskUNet) -> Callable[[dict[str, torch.Tensor]], torch.
         return model.compress(spec.abs()).transpose(0, 1).flatten(1)  # (C, F, T) -> (F, C*T)
 
     return features
-
-
-def _separator_source(init: str) -> MaskUNet:
-    model, checkpoint = load_checkpoint(init)
-    if not isinstance(model, MaskUNet):
-        raise ConfigError(f"model.init: {init} is a {checkpoint.name!r} checkpoint, not a "
-                          "separator")
-    return model
 
 
 def extend_separator(model: MaskUNet, source: MaskUNet, where: str = "model.init") -> None:

@@ -40,7 +40,7 @@ if variant == "kept":
 import torch
 torch.set_num_threads(threads)
 if job == "train":
-    from cantata.detect.api import WEIGHTS_DIR
+    from cantata.capabilities import WEIGHTS_DIR
     from cantata.models.registry import load_checkpoint
     from cantata.train.tasks.separation import SeparationTask
     steps = int(sys.argv[4])

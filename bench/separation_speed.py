@@ -44,10 +44,11 @@ from torch import nn
 from _report import best_of, machine, markers, record
 from cantata import audio
 from cantata.allocator import keep_freed_memory, keep_window_buffers
+from cantata.capabilities import model_path
 from cantata.errors import ModelLoadError
 from cantata.models.registry import load_checkpoint
 from cantata.models.separator import debug_separator
-from cantata.separate.api import SHIPPED, Separator, shipped_path
+from cantata.separate.api import Separator
 from cantata.testing import write_compressed
 from cantata.types import Waveform
 
@@ -81,7 +82,7 @@ def unfold_batch_norm(separator: Separator, model: str) -> None:
     """Run ``separator`` on its network as trained, batch norm as separate layers (as
     before :mod:`cantata.models.fusion`)."""
     net = debug_separator() if model == "debug" else load_checkpoint(
-        shipped_path(model) if model in SHIPPED else model)[0]
+        model_path(model, "separate"))[0]
     separator.backend.model = net.eval()  # type: ignore[attr-defined]
 
 

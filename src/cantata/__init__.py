@@ -13,13 +13,17 @@ from cantata._version import __version__
 
 _LAZY = {
     "Waveform": "cantata.types",
+    "Segment": "cantata.types",
+    "Stems": "cantata.types",
+    "Embeddings": "cantata.types",
     "CantataError": "cantata.errors",
     "load": "cantata.audio",
     "save": "cantata.audio",
     "stream": "cantata.audio",
     "FeatureConfig": "cantata.features",
 }
-_SUBPACKAGES = ("detect", "separate")  # imported on first use; cantata.detect(path) works
+#: imported on first use; each is also its function: cantata.detect(y, sr=sr), help() shows it
+_SUBPACKAGES = ("detect", "separate", "embed")
 
 __all__ = ["__version__", *_LAZY, *_SUBPACKAGES]
 

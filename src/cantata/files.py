@@ -9,8 +9,12 @@ the real name. Every refusal to replace a file is worded by :func:`exists_proble
 from __future__ import annotations
 
 import functools
+import glob
+import logging
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +22,11 @@ from pathlib import Path
 from cantata.errors import CantataError
 
 PathLike = str | os.PathLike[str]
+log = logging.getLogger(__name__)
+#: when this process started writing: temporaries older than this are a killed run's
+_STARTED = time.time()
+#: at most this much of the destination's name goes into a temporary name (255-byte limit)
+TEMP_NAME_BYTES = 200
 
 
 class OutputExistsError(CantataError):
@@ -101,7 +110,10 @@ def temp_beside(dest: PathLike) -> Path:
     (0o666 less the umask), so results are as readable as the user's other files.
     """
     dest = Path(dest)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    # the name bounded (in bytes) so that the temporary name fits where ``dest``'s does
+    name = dest.name.encode()[:TEMP_NAME_BYTES].decode(errors="ignore")
+    sweep_stale_temps(dest.parent, name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest.parent)
     try:
         os.fchmod(fd, new_file_mode())
     except BaseException:
@@ -110,6 +122,26 @@ def temp_beside(dest: PathLike) -> Path:
     finally:
         os.close(fd)
     return Path(tmp)
+
+
+def sweep_stale_temps(folder: Path, name: str) -> int:
+    """Delete the ``.<name>.XXXXXXXX.part`` temporaries in ``folder`` that are older than
+    this process (left by a run that was killed); no other file is touched.
+
+    Returns:
+        how many were deleted.
+    """
+    pattern = re.compile(re.escape(f".{name}.") + r"[a-z0-9_]{8}\.part")
+    removed = 0
+    for path in folder.glob(glob.escape(f".{name}.") + "*.part"):
+        try:
+            if pattern.fullmatch(path.name) and path.stat().st_mtime < _STARTED:
+                path.unlink()
+                removed += 1
+                log.info("%s: deleted a temporary file a killed run left", path)
+        except OSError:
+            continue  # gone already, or not ours to delete
+    return removed
 
 
 @functools.cache

@@ -51,7 +51,7 @@ def plot_lanes(wav: Waveform, segments: Sequence[Segment], path: str | os.PathLi
     axes[-1].set_xlim(0, wav.duration_s)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")  # PNG whatever the name (atomic .part names)
     plt.close(fig)
     return path
 

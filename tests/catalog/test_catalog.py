@@ -49,7 +49,7 @@ def test_newer_schema_and_foreign_files_are_refused(tmp_path):
         Catalog(newer)
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(CatalogSchemaError, match="junk.db: not a Cantata catalog"):
+    with pytest.raises(CatalogSchemaError, match="junk.db is not a Cantata catalog"):
         Catalog(junk)
     with pytest.raises(CatalogNotFoundError, match="missing.db"):
         Catalog(tmp_path / "missing.db", create=False)
@@ -158,3 +158,77 @@ def test_a_failing_migration_leaves_the_old_schema(tmp_path, monkeypatch):
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert "a" not in [r[1] for r in conn.execute("PRAGMA table_info(tracks)")]
+
+
+def foreign_db(path):
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (x TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('mine')")
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_a_foreign_database_is_refused_and_left_untouched(tmp_path, create):
+    other = foreign_db(tmp_path / "other.db")
+    before = other.read_bytes()
+    with pytest.raises(CatalogSchemaError, match="other.db is not a Cantata catalog"):
+        Catalog(other, create=create)
+    assert other.read_bytes() == before and not (tmp_path / "other.db-wal").exists()
+    conn = sqlite3.connect(other)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+
+
+def test_a_read_only_open_never_migrates(tmp_path, monkeypatch):
+    from cantata.catalog import schema
+
+    db = tmp_path / "c.db"
+    Catalog(db).close()
+    extra = "ALTER TABLE tracks ADD COLUMN tempo_bpm REAL;"
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, extra))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(CatalogSchemaError, match=f"v{SCHEMA_VERSION} is older.*cantata scan"):
+        Catalog(db, create=False)
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(CatalogSchemaError, match="empty.db is not a Cantata catalog"):
+        Catalog(empty, create=False)
+    assert empty.stat().st_size == 0
+
+
+def damage(db):
+    """Overwrite the middle half of a catalog file (its first page, the header, survives)."""
+    data = bytearray(db.read_bytes())
+    quarter = len(data) // 4
+    data[quarter:3 * quarter] = b"\xa5" * (2 * quarter)
+    db.write_bytes(bytes(data))
+
+
+def damaged_catalog(path, n=300):
+    with Catalog(path) as catalog:
+        for i in range(n):
+            catalog.write_track(facts(f"/lib/{'long-folder-name/' * 4}{i:04d}.wav", f"h{i}"),
+                                [detect_result()])
+    damage(path)
+    return path
+
+
+def test_a_damaged_catalog_is_one_clear_error_and_check_reports_it(tmp_path):
+    from cantata.catalog import CatalogDamagedError, integrity_check
+
+    good = tmp_path / "good.db"
+    Catalog(good).close()
+    assert integrity_check(good) == ["ok"]
+    db = damaged_catalog(tmp_path / "c.db")
+    with Catalog(db, create=False) as catalog:
+        with pytest.raises(CatalogDamagedError, match="c.db: the catalog is damaged"):
+            catalog.tracks(with_results=True)
+        with pytest.raises(CatalogDamagedError, match="cantata catalog check"):
+            catalog.stats()
+    problems = integrity_check(db)
+    assert problems and problems != ["ok"]
+    with pytest.raises(CatalogSchemaError, match="other.db is not a Cantata catalog"):
+        integrity_check(foreign_db(tmp_path / "other.db"))

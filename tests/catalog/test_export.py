@@ -52,3 +52,15 @@ def test_unknown_format_is_a_clear_error(catalog, tmp_path):
     with pytest.raises(Exception, match="export format must be jsonl or parquet"):
         export(catalog, tmp_path / "catalog.csv")
     assert not (tmp_path / "catalog.csv").exists()
+
+
+def test_missing_tracks_are_exported_flagged(catalog, tmp_path):
+    catalog.set_missing(["/lib/b.wav"])
+    dest = tmp_path / "catalog.jsonl"
+    assert export(catalog, dest) == 2
+    assert [json.loads(line)["missing"] for line in dest.read_text().splitlines()] == \
+        [False, True]
+    pq = pytest.importorskip("pyarrow.parquet")
+    assert export(catalog, tmp_path / "c.parquet") == 2
+    assert [r["missing"] for r in pq.read_table(tmp_path / "c.parquet").to_pylist()] == \
+        [False, True]

@@ -22,8 +22,18 @@ def test_json_to_stdout(tmp_path, capsys):
     (result,) = json.loads(capsys.readouterr().out)
     assert result["file"] == str(path)
     for region in result["regions"]:
-        assert set(region) == {"start", "end", "label", "confidence"}
+        assert set(region) == {"start_s", "end_s", "start", "end", "label", "confidence"}
         assert 0 <= region["start"] < region["end"] <= 2.0 and region["label"] == "vocal"
+
+
+def test_json_names_times_as_the_catalog_and_carries_model_and_duration(tmp_path, capsys):
+    path = write(tmp_path, seconds=1.5)
+    assert main(["detect", str(path), "--model", "debug-multilabel", "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert result["model"] == "debug-multilabel" and result["duration_s"] == 1.5
+    assert result["regions"]
+    for region in result["regions"]:   # start/end: deprecated aliases of start_s/end_s
+        assert (region["start"], region["end"]) == (region["start_s"], region["end_s"])
 
 
 def test_result_files_in_every_format_and_no_silent_overwrite(tmp_path, capsys):

@@ -29,7 +29,8 @@ def test_json_output_shape(tone_path, capsys):
     assert rows == [{"file": str(tone_path), "duration_s": 3.0, "sample_rate": 48000,
                      "channels": 2, "codec": "PCM_24", "container": "FLAC",
                      "peak_dbfs": pytest.approx(-23.0, abs=0.01),
-                     "loudness_lufs": pytest.approx(-23.0, abs=0.1)}]
+                     "loudness_lufs": pytest.approx(-23.0, abs=0.1),
+                     "truncated": False, "declared_duration_s": 3.0}]
 
 
 def test_human_table(tone_path, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -91,6 +92,22 @@ def test_bad_input_is_one_clear_line(library, tmp_path, capsys, args, message):
     assert code == 2 and message in err and "Traceback" not in err
 
 
+def test_a_missing_library_creates_nothing(tmp_path, capsys):
+    code, _, err = cli(capsys, "scan", tmp_path / "nonexistent", "--db", tmp_path / "new.db")
+    assert code == 2 and "nonexistent: library folder not found" in err
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_a_resumed_scan_says_how_many_files_are_still_failed(library, tmp_path, capsys):
+    db = tmp_path / "cat.db"
+    cli(capsys, "scan", library, "--db", db, "--analyzers", "detect=debug")
+    code, out, _ = cli(capsys, "scan", library, "--db", db, "--analyzers", "detect=debug")
+    assert code == 0 and "1 still failed" in out and "--retry-failed" in out
+    code, out, _ = cli(capsys, "scan", library, "--db", db, "--analyzers", "detect=debug",
+                       "--json")
+    assert json.loads(out)["still_failed"] == 1 and json.loads(out)["failed"] == 0
+
+
 @pytest.mark.slow
 def test_a_scan_that_separates_keeps_window_buffers(library, tmp_path, capsys, monkeypatch):
     calls = []
@@ -99,3 +116,91 @@ def test_a_scan_that_separates_keeps_window_buffers(library, tmp_path, capsys, m
     assert calls == []
     cli(capsys, "scan", library, "--db", tmp_path / "b.db", "--analyzers", "separate=debug")
     assert calls == [1]
+
+
+def test_a_foreign_database_is_refused_by_every_command(library, tmp_path, capsys):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (x TEXT)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    for args in (["catalog", "ls"], ["catalog", "stats"], ["catalog", "check"],
+                 ["scan", library, "--analyzers", "detect=debug"]):
+        code, _, err = cli(capsys, *args, "--db", other)
+        assert code == 2 and err.strip().endswith("other.db is not a Cantata catalog"), args
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    from cantata.catalog import CatalogSchemaError
+    from cantata.serve import ServeConfig, create_app
+
+    with pytest.raises(CatalogSchemaError, match="other.db is not a Cantata catalog"):
+        create_app(ServeConfig(db=other))
+    assert other.read_bytes() == before
+
+
+def damaged_catalog(path, n=300):
+    """A real catalog of ``n`` tracks with the middle half of its file overwritten."""
+    from cantata.catalog import Catalog, Result, TrackFacts
+
+    with Catalog(path) as catalog:
+        for i in range(n):
+            catalog.write_track(TrackFacts(f"/lib/{'some-folder/' * 6}{i:04d}.wav", f"h{i}", 1, 1),
+                                [Result("detect", "1", "singing", "m1", {"vocal_s": 1.0})])
+    data = bytearray(path.read_bytes())
+    quarter = len(data) // 4
+    data[quarter:3 * quarter] = b"\xa5" * (2 * quarter)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_catalog_is_one_line_and_check_says_what_sqlite_says(tmp_path, capsys):
+    from cantata.catalog import Catalog
+
+    good = tmp_path / "good.db"
+    Catalog(good).close()
+    code, out, _ = cli(capsys, "catalog", "check", "--db", good)
+    assert code == 0 and out.strip().endswith("ok")
+    damaged = damaged_catalog(tmp_path / "bad.db")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for args in (["catalog", "ls"], ["catalog", "stats"], ["scan", lib]):
+        code, _, err = cli(capsys, *args, "--db", damaged)
+        assert code == 2 and "bad.db: the catalog is damaged" in err, args
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    code, out, err = cli(capsys, "catalog", "check", "--db", damaged)
+    assert code == 1 and "bad.db: damaged" in err and out.strip()
+    code, out, _ = cli(capsys, "catalog", "check", "--db", damaged, "--json")
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False and report["problems"]
+
+
+def test_moved_missing_ls_and_prune(library, tmp_path, capsys):
+    db = tmp_path / "cat.db"
+    analyzers = ["--analyzers", "detect=debug,separate=debug"]
+    cli(capsys, "scan", library, "--db", db, *analyzers)
+    (library / "one.wav").rename(library / "album" / "one again.wav")
+    (library / "album" / "two.flac").unlink()
+    code, out, _ = cli(capsys, "scan", library, "--db", db, *analyzers, "--json")
+    summary = json.loads(out)
+    assert (summary["moved"], summary["missing"], summary["analyzed"]) == (1, 1, 0)
+    code, out, _ = cli(capsys, "scan", library, "--db", db, *analyzers)
+    assert "catalog ls --missing" not in out  # nothing newly missing
+    code, out, _ = cli(capsys, "catalog", "ls", "--db", db, "--json")
+    assert sorted(t["path"].rsplit("/", 1)[1] for t in json.loads(out)) == \
+        ["bad.mp3", "one again.wav"]
+    code, out, _ = cli(capsys, "catalog", "ls", "--db", db, "--missing", "--json")
+    missing = json.loads(out)
+    assert [t["path"].rsplit("/", 1)[1] for t in missing] == ["two.flac"]
+    assert missing[0]["missing"] is True
+    stems = missing[0]["results"]["separate"]["stems"].values()
+    code, out, _ = cli(capsys, "catalog", "ls", "--db", db)
+    assert "1 missing" in out and "--missing" in out
+    code, out, _ = cli(capsys, "catalog", "stats", "--db", db, "--json")
+    assert json.loads(out)["missing"] == 1
+    code, out, _ = cli(capsys, "catalog", "prune", "--db", db)
+    assert code == 0 and "1 missing track" in out and "2 stem file" in out
+    assert not any(Path(p).exists() for p in stems)
+    code, out, _ = cli(capsys, "catalog", "prune", "--db", db, "--json")
+    assert json.loads(out) == {"catalog": str(db), "tracks": 0, "files": 0}

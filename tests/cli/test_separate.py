@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 import soundfile as sf
@@ -85,9 +88,7 @@ def test_bad_file_among_good_ones(tmp_path, capsys):
 
 
 def test_errors_before_any_work(tmp_path, capsys):
-    a, b = write(tmp_path / "one" / "song.wav"), write(tmp_path / "two" / "song.flac")
-    assert separate(a, b, "-o", tmp_path / "out") == 2
-    assert "would both write to" in capsys.readouterr().err
+    a = write(tmp_path / "one" / "song.wav")
     assert separate(a, "-o", tmp_path / "out", "--format", "flac", "--bits", "32f") == 2
     assert "flac cannot hold" in capsys.readouterr().err
     assert separate(a, "-o", tmp_path / "out", "--stems", "drums") == 2
@@ -150,3 +151,111 @@ def test_export_onnx_separator(tmp_path, capsys):
     with torch.no_grad():
         expected = model.mask(torch.from_numpy(magnitude))
     np.testing.assert_allclose(mask[:, :, 0] + 1j * mask[:, :, 1], expected.numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize(("fmt", "codec", "rate"), [("mp3", "mp3float", 22050),
+                                                   ("ogg", "vorbis", 22050),
+                                                   ("opus", "opus", 48000),
+                                                   ("m4a", "aac", 22050)])
+def test_lossy_formats(tmp_path, capsys, fmt, codec, rate):
+    src = write(tmp_path / "x.wav", seconds=2.0)
+    assert separate(src, "-o", tmp_path / "out", "--format", fmt, "--json") == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert set(result["stems"]) == {"vocals", "accompaniment"}
+    for path in map(Path, result["stems"].values()):
+        assert path.suffix == f".{fmt}"
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            assert (stream.codec_context.name, stream.rate, stream.channels) == (codec, rate, 2)
+            assert float(container.duration) / 1e6 == pytest.approx(2.0, abs=0.1)
+    assert sorted(p.name for p in (tmp_path / "out" / "x").iterdir()) == \
+        [f"accompaniment.{fmt}", f"vocals.{fmt}"]  # no temporary file left
+
+
+def test_bitrate(tmp_path, capsys):
+    src = write(tmp_path / "x.wav", seconds=3.0, rate=44100)
+    assert separate(src, "-o", tmp_path / "a", "--format", "mp3", "-q") == 0
+    assert separate(src, "-o", tmp_path / "b", "--format", "mp3", "--bitrate", "96k", "-q") == 0
+    with av.open(str(tmp_path / "a" / "x" / "vocals.mp3")) as default:
+        assert default.streams.audio[0].bit_rate == 320_000
+    with av.open(str(tmp_path / "b" / "x" / "vocals.mp3")) as low:
+        assert low.streams.audio[0].bit_rate == 96_000
+    assert separate(src, "-o", tmp_path / "c", "--format", "mp3", "--bitrate", "fast") == 2
+    assert "--bitrate: expected e.g. 320k, got 'fast'" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
+
+
+def test_default_output_folder(tmp_path, monkeypatch):
+    src = write(tmp_path / "in" / "x.wav")
+    monkeypatch.chdir(tmp_path)
+    assert separate(src, "-q") == 0
+    assert sorted(p.name for p in (tmp_path / "separated" / "x").iterdir()) == \
+        ["accompaniment.wav", "vocals.wav"]
+
+
+def test_filename_template(tmp_path, capsys):
+    src = write(tmp_path / "my song.flac")
+    template = "{stem}/{track}_{stem}.{trackext}.{ext}"
+    assert separate(src, "-o", tmp_path / "out", "--filename", template, "-q") == 0
+    assert sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.*")) \
+        == ["accompaniment/my song_accompaniment.flac.wav", "vocals/my song_vocals.flac.wav"]
+    assert separate(src, "-o", tmp_path / "bad", "--filename", "{song}/{stem}.{ext}") == 2
+    assert "--filename: unknown key {song} (keys: track, stem, ext, trackext)" \
+        in capsys.readouterr().err
+    assert separate(src, "-o", tmp_path / "bad", "--filename", "{track}.{ext}") == 2
+    assert "would both write to" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("stem", ["vocals", "accompaniment"])
+def test_two_stems(tmp_path, stem):
+    src = write(tmp_path / "x.wav")
+    assert separate(src, "-o", tmp_path / "out", "--two-stems", stem, "-q") == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "x").iterdir()) == \
+        ["accompaniment.wav", "vocals.wav"]
+
+
+def test_two_stems_errors(tmp_path, capsys):
+    src = write(tmp_path / "x.wav")
+    assert separate(src, "-o", tmp_path / "out", "--two-stems", "drums") == 2
+    assert "--two-stems drums" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        separate(src, "-o", tmp_path / "out", "--two-stems", "vocals", "--stems", "vocals")
+
+
+def test_same_names_in_different_folders_are_named_apart(tmp_path, capsys):
+    a, b = write(tmp_path / "one" / "song.wav"), write(tmp_path / "two" / "song.flac")
+    c = write(tmp_path / "song-2.wav")
+    assert separate(a, b, c, "-o", tmp_path / "out", "--stems", "vocals", "--json") == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [r["stems"]["vocals"] for r in results] == [
+        str(tmp_path / "out" / name / "vocals.wav") for name in ("song", "song-2", "song-2-2")]
+
+
+def test_stdin_to_stdout(tmp_path, monkeypatch):
+    src = write(tmp_path / "x.wav", rate=16000, channels=1)
+    stdout = io.TextIOWrapper(io.BytesIO())
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(src.read_bytes())))
+    monkeypatch.setattr("sys.stdout", stdout)
+    assert separate("-", "--stems", "vocals", "-o", "-") == 0
+    stdout.flush()
+    vocals, rate = sf.read(io.BytesIO(stdout.buffer.getvalue()))
+    assert rate == 16000 and len(vocals) == sf.info(str(src)).frames
+
+
+def test_stdin_to_folder(tmp_path, monkeypatch):
+    src = write(tmp_path / "x.wav")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(src.read_bytes())))
+    assert separate("-", "-o", tmp_path / "out", "-q") == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "stdin").iterdir()) == \
+        ["accompaniment.wav", "vocals.wav"]
+
+
+def test_stdout_needs_one_file_and_one_stem(tmp_path, capsys):
+    a, b = write(tmp_path / "a.wav"), write(tmp_path / "b.wav")
+    assert separate(a, "-o", "-") == 2
+    assert "-o - writes one stem to stdout: choose it with --stems" in capsys.readouterr().err
+    assert separate(a, b, "--stems", "vocals", "-o", "-") == 2
+    assert "-o - takes one input file, got 2" in capsys.readouterr().err
+    assert separate(a, "--stems", "vocals", "-o", "-", "--json") == 2
+    assert "--json" in capsys.readouterr().err

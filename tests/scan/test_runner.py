@@ -82,7 +82,9 @@ def test_a_new_analyzer_runs_only_where_missing(library, tmp_path):
 def test_failed_files_are_retried_when_asked_or_changed(library, tmp_path):
     db = tmp_path / "c.db"
     run(library, db)
-    assert run(library, db).failed == {}
+    resumed = run(library, db)
+    assert resumed.failed == {} and resumed.still_failed == 1
+    assert resumed.to_dict()["still_failed"] == 1
     assert len(run(library, db, retry_failed=True).failed) == 1
     sf.write(str(library / "broken.wav"), noise(duration_s=0.3, sample_rate=8000).samples.T,
              8000)
@@ -132,6 +134,14 @@ def test_one_scan_at_a_time_and_debris_is_swept(library, tmp_path):
     debris.parent.mkdir(parents=True)
     debris.write_bytes(b"half")
     assert sweep_partial_files(tmp_path / "c-files") == 1 and not debris.exists()
+
+
+def test_the_lock_holds_through_a_symlinked_catalog_path(library, tmp_path):
+    real = tmp_path / "real.db"
+    Catalog(real).close()
+    (tmp_path / "link.db").symlink_to(real)
+    with scan_lock(real), pytest.raises(CantataError, match="another scan"):
+        run(library, tmp_path / "link.db")
 
 
 def test_missing_library_is_a_clear_error(tmp_path):

@@ -92,7 +92,7 @@ def test_flac_cannot_hold_float(tmp_path):
         separator().separate_to_files(path, tmp_path / "out", format="flac", bits="32f")
     assert not (tmp_path / "out").exists()
     with pytest.raises(ConfigError):
-        output_subtype("mp3", "16")
+        output_subtype("aiff", "16")
     with pytest.raises(ConfigError):
         output_subtype("wav", "8")
 
@@ -125,9 +125,10 @@ def test_clipping_is_counted_and_warned(tmp_path, caplog):
     path = write(tmp_path / "loud.wav", loud)
     sep = Separator(GainSeparator(gain=1.5), engine=SMALL)  # vocals 1.35: over full scale
     with caplog.at_level(logging.WARNING):
-        files = sep.separate_to_files(path, tmp_path)
+        files = sep.separate_to_files(path, tmp_path, clip_mode="clamp")
     data, _ = sf.read(str(files["vocals"]))
-    assert data.max() == pytest.approx(1.0, abs=1e-4) and "clipped 4000 samples" in caplog.text
+    assert data.max() == pytest.approx(1.0, abs=1e-4) and files.clipped_samples == 4000
+    assert f"{path}: peak -0.9 dBFS: clipped 4000 stem samples" in caplog.text
 
 
 class FakeDetector:

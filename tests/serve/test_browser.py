@@ -1,7 +1,8 @@
 """The web page in headless Chromium: the table, the track page's lanes, playback, stems.
 
 Needs Debian's chromium and chromium-driver (``make test`` installs them). Set
-``CANTATA_SCREENSHOT=docs/serve-track.png`` to keep the track page's screenshot.
+``CANTATA_SCREENSHOT=PATH`` to keep the track page's screenshot (of a temporary catalog; the
+README's ``docs/serve-track.png`` is of a real one, as its caption says).
 """
 
 from __future__ import annotations

@@ -35,7 +35,9 @@ def test_detect_multipart_and_raw_body(client, wav_bytes):
     body = form.json()
     assert body["file"] == "clip.wav" and body["duration_s"] == pytest.approx(1.5)
     assert body["model_version"] == "debug-multilabel"
-    assert all(set(r) == {"start", "end", "label", "confidence"} for r in body["regions"])
+    assert body["regions"] and all(
+        set(r) == {"start_s", "end_s", "start", "end", "label", "confidence"}
+        and (r["start"], r["end"]) == (r["start_s"], r["end_s"]) for r in body["regions"])
     raw = client.post("/v1/detect", content=wav_bytes,
                       headers={"Content-Type": "audio/wav", "X-Filename": "take.wav"})
     assert raw.status_code == 200 and raw.json()["regions"] == body["regions"]
@@ -121,9 +123,11 @@ def test_track_detail_audio_ranges_and_stems(client):
 
 
 def test_pages_and_token_cookie(server):
-    page = httpx.get(f"{server}/tracks/1", params={"token": "s3cret"})
+    with httpx.Client(follow_redirects=True) as browser:
+        page = browser.get(f"{server}/tracks/1", params={"token": "s3cret"})
+        cookie = browser.cookies.get("cantata_token")
     assert page.status_code == 200 and "track.js" in page.text
-    cookie = page.cookies.get("cantata_token")
+    assert str(page.url).endswith("/tracks/1") and page.history[0].status_code == 303
     assert cookie == "s3cret"
     script = httpx.get(f"{server}/static/track.js", cookies={"cantata_token": cookie})
     assert script.status_code == 200 and "text/javascript" in script.headers["content-type"]

@@ -55,20 +55,32 @@ def count_audio_streams(path: Path) -> int:
 def header(path: Path) -> dict[str, Any]:
     with _open(path) as container:
         stream = _audio_stream(container, path)
-        if stream.duration is not None:
-            duration_s = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            duration_s = container.duration / av.time_base
-        else:
-            duration_s = 0.0
         ctx = stream.codec_context
-        return {
+        facts = {
             "sample_rate": int(ctx.sample_rate),
             "n_channels": int(ctx.layout.nb_channels),
-            "duration_s": max(0.0, duration_s - _start_time_s(stream)),
             "codec": str(ctx.name),
             "container": str(container.format.name),
         }
+        if stream.duration is not None:
+            declared = float(stream.duration * stream.time_base) - _start_time_s(stream)
+        elif container.duration is not None:
+            declared = container.duration / av.time_base - _start_time_s(stream)
+        else:  # a stream that does not say its length (e.g. FLAC written to a pipe)
+            counted = _decoded_samples(container, stream, path) / facts["sample_rate"]
+            return {**facts, "duration_s": counted, "declared_duration_s": None}
+        declared = max(0.0, declared)
+        return {**facts, "duration_s": declared, "declared_duration_s": declared}
+
+
+def _decoded_samples(container: av.container.InputContainer, stream: av.audio.AudioStream,
+                     path: Path) -> int:
+    """Count the samples of a stream by decoding it (its container does not say)."""
+    try:
+        return sum(frame.samples for frame in container.decode(stream))
+    except av.FFmpegError as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise AudioLoadError(path, f"corrupt audio data ({reason})") from err
 
 
 def blocks(path: Path, *, offset_s: float, duration_s: float | None,

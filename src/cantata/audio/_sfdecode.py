@@ -9,29 +9,38 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from cantata.audio import _riff
 from cantata.errors import AudioLoadError
 from cantata.types import Waveform
 
 BLOCK_FRAMES = 1 << 17  # ~3 s at 44.1 kHz: large enough to be fast, small enough to stream
+#: libsndfile reports a stream that does not say its length (a FLAC written to a pipe) as
+#: SF_COUNT_MAX frames; a count this large is "unknown", and such a file goes to FFmpeg
+UNKNOWN_FRAMES = 1 << 62
 
 
 def can_read(path: Path) -> bool:
-    """Whether libsndfile recognises the file."""
+    """Whether libsndfile recognises the file and knows how long it is."""
     try:
-        sf.info(str(path))
+        meta = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError):
         return False
-    return True
+    return 0 <= meta.frames < UNKNOWN_FRAMES
 
 
 def header(path: Path) -> dict[str, Any]:
     meta = sf.info(str(path))
+    duration_s = float(meta.frames) / meta.samplerate
+    # libsndfile counts the frames a WAV holds, not those its data chunk promises
+    declared = _riff.declared_duration_s(path) if meta.format in ("WAV", "WAVEX") \
+        else duration_s
     return {
         "sample_rate": int(meta.samplerate),
         "n_channels": int(meta.channels),
-        "duration_s": float(meta.frames) / meta.samplerate,
+        "duration_s": duration_s,
         "codec": str(meta.subtype),
         "container": str(meta.format),
+        "declared_duration_s": declared,
     }
 
 

@@ -43,6 +43,9 @@ class AudioInfo:
             compressed streams without an exact length).
         codec: codec or sample format, e.g. ``"PCM_16"``, ``"FLAC"``, ``"mp3"``.
         container: file format, e.g. ``"WAV"``, ``"mp3"``, ``"mov,mp4,m4a"``.
+        declared_duration_s: the length the header promises (a WAV's data chunk size, a
+            FLAC's total samples, an MP3's Xing frame count, ...); it exceeds
+            ``duration_s`` when a WAV is cut short. None when the header does not say.
     """
 
     path: str
@@ -51,12 +54,17 @@ class AudioInfo:
     duration_s: float
     codec: str
     container: str
+    declared_duration_s: float | None = None
 
 
 def _check_file(path: PathLike) -> Path:
     p = Path(path)
-    if not p.exists():
-        raise AudioLoadError(p, "no such file")
+    try:
+        p.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise AudioLoadError(p, "no such file") from None
+    except OSError as err:  # e.g. a name over 255 bytes
+        raise AudioLoadError(p, f"cannot open ({err.strerror or err})") from None
     if p.is_dir():
         raise AudioLoadError(p, "is a directory, not an audio file")
     if p.stat().st_size == 0:

@@ -4,10 +4,17 @@
 :mod:`cantata.catalog.records`. Nothing outside this package writes SQL.
 """
 
-from cantata.catalog.db import Catalog, CatalogNotFoundError, KnownFile
+from cantata.catalog.db import (
+    Catalog,
+    CatalogDamagedError,
+    CatalogNotFoundError,
+    KnownFile,
+    integrity_check,
+)
 from cantata.catalog.export import export
 from cantata.catalog.records import FileStat, Result, ScanRun, Track, TrackFacts
 from cantata.catalog.schema import SCHEMA_VERSION, CatalogSchemaError
 
-__all__ = ["SCHEMA_VERSION", "Catalog", "CatalogNotFoundError", "CatalogSchemaError",
-           "FileStat", "KnownFile", "Result", "ScanRun", "Track", "TrackFacts", "export"]
+__all__ = ["SCHEMA_VERSION", "Catalog", "CatalogDamagedError", "CatalogNotFoundError",
+           "CatalogSchemaError", "FileStat", "KnownFile", "Result", "ScanRun", "Track",
+           "TrackFacts", "export", "integrity_check"]

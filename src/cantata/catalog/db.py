@@ -2,37 +2,119 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from cantata.catalog.records import FileStat, Result, ScanRun, Track, TrackFacts
-from cantata.catalog.schema import CatalogSchemaError, migrate
+from cantata.catalog.schema import CatalogSchemaError, check_catalog, check_readable, migrate
 from cantata.errors import CantataError
 from cantata.types import Embeddings, Segment
 
 PathLike = str | os.PathLike[str]
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
 #: ``Catalog.tracks(sort=...)`` accepts these columns.
 SORT_COLUMNS = ("id", "path", "duration_s", "loudness_lufs", "updated_at", "status")
 _TRACK_COLUMNS = ("id", "path", "content_hash", "size_bytes", "mtime_ns", "status", "error",
                   "duration_s", "sample_rate", "channels", "codec", "container",
-                  "loudness_lufs", "peak_dbfs", "scan_id", "updated_at")
+                  "loudness_lufs", "peak_dbfs", "truncated", "scan_id", "updated_at",
+                  "missing")
 _FACT_COLUMNS = ("content_hash", "size_bytes", "mtime_ns", "duration_s", "sample_rate",
-                 "channels", "codec", "container", "loudness_lufs", "peak_dbfs")
+                 "channels", "codec", "container", "loudness_lufs", "peak_dbfs", "truncated")
 
 
 class CatalogNotFoundError(CantataError):
     """A catalog opened for reading does not exist."""
+
+
+class CatalogDamagedError(CantataError):
+    """SQLite finds the catalog file damaged (a malformed page)."""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: str, *, create: bool) -> int:
+    """Check the database is a catalog; with ``create``, switch it to WAL and migrate it."""
+    if not create:
+        return check_readable(conn, path)
+    check_catalog(conn, path)  # before anything is written: a foreign file stays as it is
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return migrate(conn, path)
+
+
+def _is_damage(err: sqlite3.DatabaseError) -> bool:
+    """SQLITE_CORRUPT or SQLITE_NOTADB (and their extended codes)."""
+    return (getattr(err, "sqlite_errorcode", 0) & 0xFF) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def _damaged(path: Path, err: sqlite3.DatabaseError) -> CatalogDamagedError:
+    return CatalogDamagedError(f"{path}: the catalog is damaged ({err}); cantata catalog check "
+                               f"--db {path} says where")
+
+
+def _refusal(path: Path, err: sqlite3.DatabaseError) -> CantataError:
+    """What opening ``path`` failed with, as one line."""
+    if getattr(err, "sqlite_errorcode", 0) & 0xFF == _SQLITE_NOTADB:
+        return CatalogSchemaError(f"{path} is not a Cantata catalog")
+    if _is_damage(err):
+        return _damaged(path, err)
+    return CatalogSchemaError(f"{path}: cannot open the catalog ({err})")
+
+
+def _checked(method: _Method) -> _Method:
+    """A :class:`Catalog` method whose SQLite corruption errors become one clear
+    :class:`CatalogDamagedError`."""
+
+    @functools.wraps(method)
+    def checked(self: Catalog, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as err:
+            if not _is_damage(err):
+                raise
+            raise _damaged(self.path, err) from err
+
+    return cast(_Method, checked)
+
+
+def integrity_check(path: PathLike) -> list[str]:
+    """SQLite's ``PRAGMA integrity_check`` of a catalog: ``["ok"]``, or what is damaged.
+
+    Raises:
+        CatalogNotFoundError: there is no file.
+        CatalogSchemaError: the file is not a catalog.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogNotFoundError(f"{path}: no catalog here (run cantata scan first)")
+    conn = _connect(path)
+    try:
+        check_catalog(conn, str(path))
+        return [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as err:
+        if not _is_damage(err) or err.sqlite_errorcode & 0xFF == _SQLITE_NOTADB:
+            raise _refusal(path, err) from err
+        return [str(err)]
+    finally:
+        conn.close()
 
 
 @dataclass(frozen=True)
@@ -44,12 +126,14 @@ class KnownFile:
         content_hash: BLAKE2b-128 of its bytes then.
         status: ``"ok"`` or ``"failed"``.
         result_keys: :attr:`Result.key` of every stored result.
+        missing: the file was gone at the last scan of its folder.
     """
 
     stat: FileStat
     content_hash: str
     status: str
     result_keys: frozenset[str]
+    missing: bool = False
 
 
 def now() -> str:
@@ -70,26 +154,25 @@ class Catalog:
     """
 
     def __init__(self, path: PathLike, *, create: bool = True) -> None:
-        """Open (and with ``create``, create or migrate) the catalog at ``path``.
+        """Open the catalog at ``path``; with ``create``, create or migrate it (``cantata
+        scan``), else use it as it is (read-only commands: nothing is written on opening).
 
         Raises:
             CatalogNotFoundError: ``create`` is false and there is no file.
-            CatalogSchemaError: the file is not a catalog, or a newer Cantata wrote it.
+            CatalogSchemaError: the file is not a catalog, a newer Cantata wrote it, or
+                (without ``create``) it needs migrating.
+            CatalogDamagedError: SQLite finds the file damaged.
         """
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise CatalogNotFoundError(f"{self.path}: no catalog here (run cantata scan first)")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
-                                         check_same_thread=False)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self.schema_found = migrate(self._conn, str(self.path))
+            self._conn = _connect(self.path)
+            self.schema_found = _prepare(self._conn, str(self.path), create=create)
         except sqlite3.DatabaseError as err:
-            raise CatalogSchemaError(f"{self.path}: not a Cantata catalog ({err})") from err
+            raise _refusal(self.path, err) from err
 
     def close(self) -> None:
         self._conn.close()
@@ -112,6 +195,7 @@ class Catalog:
 
     # --- scans ------------------------------------------------------------------------
 
+    @_checked
     def start_scan(self, root: PathLike, analyzers: Sequence[str], *, backend: str,
                    jobs: int) -> ScanRun:
         """Record the start of a scan."""
@@ -122,6 +206,7 @@ class Catalog:
                               now()))
         return self.scan(int(cur.lastrowid))
 
+    @_checked
     def finish_scan(self, scan_id: int, *, status: str, found: int, skipped: int) -> ScanRun:
         """Record how a scan ended (``analyzed`` and ``failed`` count themselves)."""
         with self._transaction() as db:
@@ -129,6 +214,7 @@ class Catalog:
                        "WHERE id = ?", (now(), status, found, skipped, scan_id))
         return self.scan(scan_id)
 
+    @_checked
     def close_stale_scans(self) -> int:
         """Mark scans still ``running`` as ``killed``: call while holding the scan lock, when
         no scan can be running. Returns how many there were."""
@@ -136,18 +222,21 @@ class Catalog:
             return db.execute("UPDATE scans SET status = 'killed' WHERE status = 'running'"
                               ).rowcount
 
+    @_checked
     def scan(self, scan_id: int) -> ScanRun:
         row = self._conn.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone()
         if row is None:
             raise CantataError(f"{self.path}: no scan {scan_id}")
         return _scan_record(row)
 
+    @_checked
     def scans(self) -> list[ScanRun]:
         """Every scan, oldest first."""
         return [_scan_record(r) for r in self._conn.execute("SELECT * FROM scans ORDER BY id")]
 
     # --- writing tracks ---------------------------------------------------------------
 
+    @_checked
     def known_files(self) -> dict[str, KnownFile]:
         """path -> :class:`KnownFile` for every track: what a scan plans from."""
         keys: dict[int, set[str]] = {}
@@ -156,10 +245,11 @@ class Catalog:
             keys.setdefault(row[0], set()).add(f"{row[1]}@{row[2]}:{row[3]}")
         return {row["path"]: KnownFile(FileStat(row["path"], row["size_bytes"], row["mtime_ns"]),
                                        row["content_hash"], row["status"],
-                                       frozenset(keys.get(row["id"], ())))
+                                       frozenset(keys.get(row["id"], ())), bool(row["missing"]))
                 for row in self._conn.execute("SELECT id, path, size_bytes, mtime_ns, "
-                                              "content_hash, status FROM tracks")}
+                                              "content_hash, status, missing FROM tracks")}
 
+    @_checked
     def write_track(self, facts: TrackFacts, results: Sequence[Result] = (), *,
                     scan_id: int | None = None) -> int:
         """Insert or update a track and replace the given analyzers' results, atomically.
@@ -189,6 +279,7 @@ class Catalog:
                     db.execute("DELETE FROM results WHERE track_id = ?", (track_id,))
                 db.execute(
                     f"UPDATE tracks SET status = ?, error = ?, scan_id = ?, updated_at = ?, "
+                    f"missing = 0, "
                     f"{', '.join(f'{c} = ?' for c in _FACT_COLUMNS)} WHERE id = ?",
                     (status, facts.error, scan_id, stamp, *values, track_id))
             for result in results:
@@ -198,12 +289,55 @@ class Catalog:
                 db.execute(f"UPDATE scans SET {column} = {column} + 1 WHERE id = ?", (scan_id,))
         return track_id
 
+    @_checked
     def touch(self, stat: FileStat) -> None:
         """A file's size or time changed but not its content: remember the new stat."""
         with self._transaction() as db:
             db.execute("UPDATE tracks SET size_bytes = ?, mtime_ns = ? WHERE path = ?",
                        (stat.size_bytes, stat.mtime_ns, stat.path))
 
+    @_checked
+    def move(self, old_path: str, stat: FileStat, *, scan_id: int | None = None) -> None:
+        """The file of the track at ``old_path`` is now ``stat.path`` (same content): the
+        track, its id and its results follow it."""
+        with self._transaction() as db:
+            db.execute("UPDATE tracks SET path = ?, size_bytes = ?, mtime_ns = ?, missing = 0, "
+                       "scan_id = ?, updated_at = ? WHERE path = ?",
+                       (stat.path, stat.size_bytes, stat.mtime_ns, scan_id, now(), old_path))
+
+    @_checked
+    def set_missing(self, paths: Sequence[str], missing: bool = True) -> int:
+        """Flag the tracks at ``paths`` as missing (their file is gone), or as found again.
+        Returns how many changed."""
+        changed = 0
+        with self._transaction() as db:
+            for chunk in _chunks(list(paths), 900):
+                changed += db.execute(
+                    f"UPDATE tracks SET missing = ? WHERE missing != ? AND path IN "
+                    f"({','.join('?' * len(chunk))})", (int(missing), int(missing), *chunk)
+                ).rowcount
+        return changed
+
+    @_checked
+    def prune_missing(self) -> tuple[int, list[str]]:
+        """Delete every missing track with its results, in one transaction.
+
+        Returns:
+            how many tracks, and the paths of their stem files that no remaining track
+            shares (the caller may delete those files).
+        """
+        with self._transaction() as db:
+            stems = {r[0] for r in db.execute(
+                "SELECT s.path FROM stems s JOIN results r ON r.id = s.result_id "
+                "JOIN tracks t ON t.id = r.track_id WHERE t.missing = 1")}
+            n = db.execute("DELETE FROM tracks WHERE missing = 1").rowcount
+            for chunk in _chunks(sorted(stems), 900):
+                stems -= {r[0] for r in db.execute(
+                    f"SELECT path FROM stems WHERE path IN ({','.join('?' * len(chunk))})",
+                    chunk)}
+        return n, sorted(stems)
+
+    @_checked
     def remove(self, track_id: int) -> None:
         """Forget a track and its results (its stem files stay on disk)."""
         with self._transaction() as db:
@@ -211,6 +345,7 @@ class Catalog:
 
     # --- reading ----------------------------------------------------------------------
 
+    @_checked
     def track(self, id_or_path: int | PathLike) -> Track | None:
         """A track with all its results, by id or by path (None when unknown)."""
         if isinstance(id_or_path, int):
@@ -223,17 +358,20 @@ class Catalog:
             return None
         return _track_record(row, self._results([int(row["id"])]).get(int(row["id"]), {}))
 
+    @_checked
     def tracks(self, *, status: str | None = None, search: str | None = None,
                sort: str = "path", descending: bool = False, limit: int | None = None,
-               offset: int = 0, with_results: bool = False) -> list[Track]:
-        """Tracks matching ``status`` and a case-insensitive ``search`` in the path.
+               offset: int = 0, with_results: bool = False,
+               missing: bool | None = False) -> list[Track]:
+        """Tracks matching ``status`` and a case-insensitive ``search`` in the path; by
+        default those whose file is there (``missing=True``: only the missing ones; None: all).
 
         Raises:
             CantataError: ``sort`` is not one of :data:`SORT_COLUMNS`.
         """
         if sort not in SORT_COLUMNS:
             raise CantataError(f"cannot sort by {sort!r}; choose from {', '.join(SORT_COLUMNS)}")
-        where, params = _filters(status, search)
+        where, params = _filters(status, search, missing)
         sql = (f"SELECT * FROM tracks{where} ORDER BY {sort} {'DESC' if descending else 'ASC'}, "
                f"id LIMIT ? OFFSET ?")
         rows = self._conn.execute(sql, (*params, -1 if limit is None else limit,
@@ -241,29 +379,35 @@ class Catalog:
         results = self._results([int(r["id"]) for r in rows]) if with_results else {}
         return [_track_record(r, results.get(int(r["id"]), {})) for r in rows]
 
-    def count(self, *, status: str | None = None, search: str | None = None) -> int:
-        where, params = _filters(status, search)
+    @_checked
+    def count(self, *, status: str | None = None, search: str | None = None,
+              missing: bool | None = False) -> int:
+        """How many :meth:`tracks` match."""
+        where, params = _filters(status, search, missing)
         return int(self._conn.execute(f"SELECT COUNT(*) FROM tracks{where}",
                                       params).fetchone()[0])
 
     def iter_tracks(self, *, batch: int = 500) -> Iterator[Track]:
         """Every track with its results, by id, ``batch`` at a time (for exports)."""
         last = 0
-        while True:
-            rows = self._conn.execute("SELECT * FROM tracks WHERE id > ? ORDER BY id LIMIT ?",
-                                      (last, batch)).fetchall()
-            if not rows:
-                return
-            results = self._results([int(r["id"]) for r in rows])
-            for row in rows:
-                yield _track_record(row, results.get(int(row["id"]), {}))
-            last = int(rows[-1]["id"])
+        while page := self._page(last, batch):
+            yield from page
+            last = page[-1].id
 
+    @_checked
+    def _page(self, after: int, batch: int) -> list[Track]:
+        rows = self._conn.execute("SELECT * FROM tracks WHERE id > ? ORDER BY id LIMIT ?",
+                                  (after, batch)).fetchall()
+        results = self._results([int(r["id"]) for r in rows])
+        return [_track_record(r, results.get(int(r["id"]), {})) for r in rows]
+
+    @_checked
     def stats(self) -> dict[str, Any]:
         """Counts and totals: tracks by status, hours of audio, results by analyzer, scans."""
         db = self._conn
         by_status = dict(db.execute("SELECT status, COUNT(*) FROM tracks GROUP BY status"))
         hours = db.execute("SELECT COALESCE(SUM(duration_s), 0) FROM tracks").fetchone()[0]
+        missing = db.execute("SELECT COUNT(*) FROM tracks WHERE missing = 1").fetchone()[0]
         analyzers = {r[0]: {"tracks": r[1], "models": r[2].split(",")} for r in db.execute(
             "SELECT analyzer, COUNT(*), GROUP_CONCAT(DISTINCT model_version) FROM results "
             "GROUP BY analyzer ORDER BY analyzer")}
@@ -277,12 +421,14 @@ class Catalog:
         scans = self.scans()
         return {"catalog": str(self.path), "tracks": sum(by_status.values()),
                 "ok": by_status.get("ok", 0), "failed": by_status.get("failed", 0),
+                "missing": missing,
                 "audio_hours": round(hours / 3600, 4), "formats": formats,
                 "analyzers": analyzers, "region_seconds": regions, "failures": errors,
                 "scans": len(scans), "last_scan": scans[-1].to_dict() if scans else None}
 
     # --- embeddings -------------------------------------------------------------------
 
+    @_checked
     def embedding_models(self) -> dict[str, dict[str, Any]]:
         """model_version -> ``{"model", "tracks", "vectors", "dim", "segment_s"}`` for every
         embedder whose embeddings the catalog holds (tracks that are ok)."""
@@ -291,12 +437,13 @@ class Catalog:
                 "SELECT e.model_version, GROUP_CONCAT(DISTINCT r.model), COUNT(*), SUM(e.n), "
                 "MAX(e.dim), MAX(e.segment_s) FROM embeddings e "
                 "JOIN results r ON r.id = e.result_id JOIN tracks t ON t.id = r.track_id "
-                "WHERE t.status = 'ok' GROUP BY e.model_version ORDER BY COUNT(*) DESC, "
-                "e.model_version"):
+                "WHERE t.status = 'ok' AND t.missing = 0 GROUP BY e.model_version "
+                "ORDER BY COUNT(*) DESC, e.model_version"):
             out[r[0]] = {"model": r[1].split(",")[0], "tracks": r[2], "vectors": int(r[3]),
                          "dim": r[4], "segment_s": r[5]}
         return out
 
+    @_checked
     def embeddings(self, model_version: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every stored segment embedding of one model, for an index: ``(track_ids (N,)
         int64, starts_s (N,) float64, vectors (N, dim) float32)``, by track id.
@@ -307,7 +454,7 @@ class Catalog:
         db = self._conn
         where = ("FROM embeddings e JOIN results r ON r.id = e.result_id "
                  "JOIN tracks t ON t.id = r.track_id WHERE e.model_version = ? "
-                 "AND t.status = 'ok'")
+                 "AND t.status = 'ok' AND t.missing = 0")
         total, dims = db.execute(f"SELECT COALESCE(SUM(e.n), 0), GROUP_CONCAT(DISTINCT e.dim) "
                                  f"{where}", (model_version,)).fetchone()
         dim_list = [int(d) for d in dims.split(",")] if dims else [0]
@@ -327,6 +474,7 @@ class Catalog:
             at += n
         return track_ids, starts, vectors
 
+    @_checked
     def embeddings_fingerprint(self, model_version: str) -> str:
         """A digest of which embeddings of one model the catalog holds (which results, of
         which content, written when) without reading the vectors: an index built from
@@ -336,10 +484,12 @@ class Catalog:
                 "SELECT e.result_id, r.track_id, t.content_hash, r.created_at, e.n "
                 "FROM embeddings e JOIN results r ON r.id = e.result_id "
                 "JOIN tracks t ON t.id = r.track_id WHERE e.model_version = ? "
-                "AND t.status = 'ok' ORDER BY e.result_id", (model_version,)):
+                "AND t.status = 'ok' AND t.missing = 0 ORDER BY e.result_id",
+                (model_version,)):
             digest.update(("|".join(map(str, r)) + "\n").encode())
         return digest.hexdigest()
 
+    @_checked
     def paths(self, track_ids: Sequence[int]) -> dict[int, str]:
         """track id -> path, for the ids that exist."""
         out: dict[int, str] = {}
@@ -404,8 +554,12 @@ def _insert_result(db: sqlite3.Connection, track_id: int, result: Result, stamp:
                     np.ascontiguousarray(e.vectors, "<f4").tobytes()))
 
 
-def _filters(status: str | None, search: str | None) -> tuple[str, tuple[Any, ...]]:
+def _filters(status: str | None, search: str | None,
+             missing: bool | None = None) -> tuple[str, tuple[Any, ...]]:
     clauses, params = [], []
+    if missing is not None:
+        clauses.append("missing = ?")
+        params.append(int(missing))
     if status is not None:
         clauses.append("status = ?")
         params.append(status)
@@ -422,7 +576,9 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _track_record(row: sqlite3.Row, results: dict[str, Result]) -> Track:
-    return Track(**{c: row[c] for c in _TRACK_COLUMNS}, results=results)
+    values = {c: row[c] for c in _TRACK_COLUMNS}
+    return Track(**{**values, "truncated": bool(values["truncated"]),
+                    "missing": bool(values["missing"])}, results=results)
 
 
 def _scan_record(row: sqlite3.Row) -> ScanRun:
@@ -431,4 +587,5 @@ def _scan_record(row: sqlite3.Row) -> ScanRun:
     return ScanRun(**values)
 
 
-__all__ = ["Catalog", "CatalogNotFoundError", "CatalogSchemaError", "KnownFile", "now"]
+__all__ = ["Catalog", "CatalogDamagedError", "CatalogNotFoundError", "CatalogSchemaError",
+           "KnownFile", "integrity_check", "now"]

@@ -82,8 +82,8 @@ def _write_parquet(catalog: Catalog, f: Any) -> int:
         ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()), ("status", pa.string()),
         ("error", pa.string()), ("duration_s", pa.float64()), ("sample_rate", pa.int64()),
         ("channels", pa.int64()), ("codec", pa.string()), ("container", pa.string()),
-        ("loudness_lufs", pa.float64()), ("peak_dbfs", pa.float64()),
-        ("scan_id", pa.int64()), ("updated_at", pa.string()),
+        ("loudness_lufs", pa.float64()), ("peak_dbfs", pa.float64()), ("truncated", pa.bool_()),
+        ("scan_id", pa.int64()), ("updated_at", pa.string()), ("missing", pa.bool_()),
         ("regions", pa.list_(region)), ("stems", pa.list_(stem)),
         ("results_json", pa.string()), ("embeddings", pa.list_(embedding))])
     n = 0

@@ -39,9 +39,12 @@ class Track:
         duration_s, sample_rate, channels, codec, container: the decoded audio's facts
             (None for a file that could not be read).
         loudness_lufs, peak_dbfs: integrated loudness and sample peak (None when silent).
+        truncated: the file holds less audio than its header declares (cut short).
         scan_id: the scan that last wrote it.
         updated_at: ISO 8601 UTC time of that write.
         results: analyzer name -> :class:`Result` (filled by :meth:`Catalog.track`).
+        missing: the file was not found by the last scan of its folder (the track and its
+            results are kept until ``cantata catalog prune``).
     """
 
     id: int
@@ -58,9 +61,11 @@ class Track:
     container: str | None = None
     loudness_lufs: float | None = None
     peak_dbfs: float | None = None
+    truncated: bool = False
     scan_id: int | None = None
     updated_at: str = ""
     results: dict[str, Result] = field(default_factory=dict)
+    missing: bool = False
 
     @property
     def ok(self) -> bool:
@@ -91,6 +96,7 @@ class TrackFacts:
     container: str | None = None
     loudness_lufs: float | None = None
     peak_dbfs: float | None = None
+    truncated: bool = False
 
 
 @dataclass(frozen=True)

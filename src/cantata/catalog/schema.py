@@ -83,13 +83,59 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX embeddings_model ON embeddings(model_version);
     """,
+    # 3: a file that holds less audio than its header declares (cut short)
+    """
+    ALTER TABLE tracks ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 4: a track whose file a scan of its folder no longer finds is kept, with its results, as
+    # missing (out of lists and search) until the file is back or `cantata catalog prune`
+    """
+    ALTER TABLE tracks ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+#: every catalog has these tables (schema v1 on)
+CATALOG_TABLES = frozenset({"scans", "tracks", "results"})
+
+
 class CatalogSchemaError(CantataError):
     """The catalog file was written by a newer Cantata, or is not a catalog."""
+
+
+def check_catalog(conn: sqlite3.Connection, path: str) -> int:
+    """The schema version of a catalog (0 for a new, empty database), changing nothing.
+
+    Raises:
+        CatalogSchemaError: the database is another program's, or a newer Cantata's.
+    """
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if (found == 0 and tables) or (found > 0 and not CATALOG_TABLES <= tables):
+        raise CatalogSchemaError(f"{path} is not a Cantata catalog")
+    if found > SCHEMA_VERSION:
+        raise CatalogSchemaError(f"{path}: catalog schema v{found} is newer than this "
+                                 f"Cantata's v{SCHEMA_VERSION}; upgrade cantata")
+    return found
+
+
+def check_readable(conn: sqlite3.Connection, path: str) -> int:
+    """The schema version of a catalog a read-only command may use as it is.
+
+    Raises:
+        CatalogSchemaError: not a catalog, or one of another schema version (read-only
+            commands never migrate; ``cantata scan`` does).
+    """
+    found = check_catalog(conn, path)
+    if found == 0:
+        raise CatalogSchemaError(f"{path} is not a Cantata catalog")
+    if found < SCHEMA_VERSION:
+        raise CatalogSchemaError(f"{path}: catalog schema v{found} is older than this "
+                                 f"Cantata's v{SCHEMA_VERSION}; run cantata scan on it once to "
+                                 f"upgrade it (read-only commands leave it as it is)")
+    return found
 
 
 def migrate(conn: sqlite3.Connection, path: str) -> int:
@@ -101,12 +147,10 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
         the schema version found before migrating (0 for a new file).
 
     Raises:
-        CatalogSchemaError: the file's schema is newer than this Cantata knows.
+        CatalogSchemaError: the database is not a catalog, or its schema is newer than this
+            Cantata knows.
     """
-    found = conn.execute("PRAGMA user_version").fetchone()[0]
-    if found > SCHEMA_VERSION:
-        raise CatalogSchemaError(f"{path}: catalog schema v{found} is newer than this "
-                                 f"Cantata's v{SCHEMA_VERSION}; upgrade cantata")
+    found = check_catalog(conn, path)
     for version in range(found + 1, SCHEMA_VERSION + 1):
         conn.execute("BEGIN IMMEDIATE")  # one transaction: a killed migration leaves the old
         try:

@@ -9,13 +9,14 @@ from typing import Any
 
 from rich.table import Table
 
-from cantata.cli.output import Output
+from cantata.cli.output import Output, plural
 from cantata.cli.scan import DEFAULT_DB
 
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("catalog", parents=parents, help="list, show, count and export the "
-                       "catalog", description="Read the catalog a scan filled.")
+    p = sub.add_parser("catalog", parents=parents,
+                       help="list, show, count, export, check and prune the catalog",
+                       description="Read the catalog a scan filled.")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument("--db", type=Path, default=Path(DEFAULT_DB),
@@ -23,6 +24,8 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     ls = actions.add_parser("ls", parents=[*parents, db], help="list tracks")
     ls.add_argument("--search", metavar="TEXT", help="only paths containing TEXT")
     ls.add_argument("--failed", action="store_true", help="only tracks that failed")
+    ls.add_argument("--missing", action="store_true",
+                    help="only tracks whose file is gone (left out otherwise)")
     ls.add_argument("--sort", default="path",
                     choices=["id", "path", "duration_s", "loudness_lufs", "updated_at", "status"])
     ls.add_argument("--desc", action="store_true", help="sort descending")
@@ -41,6 +44,15 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                         help="default: from the file's suffix")
     export.add_argument("--overwrite", action="store_true", help="replace an existing file")
     export.set_defaults(run=run_export)
+    check = actions.add_parser("check", parents=[*parents, db],
+                               help="check the catalog file for damage (SQLite's integrity check)")
+    check.set_defaults(run=run_check)
+    prune = actions.add_parser("prune", parents=[*parents, db],
+                               help="delete the missing tracks and their stem files")
+    prune.add_argument("--files-dir", type=Path, metavar="DIR",
+                       help="where the scan wrote stems (default <db folder>/<db name>-files/); "
+                            "stem files elsewhere are left alone")
+    prune.set_defaults(run=run_prune)
 
 
 def _open(args: argparse.Namespace) -> Any:
@@ -53,11 +65,15 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
     with _open(args) as catalog:
         tracks = catalog.tracks(status="failed" if args.failed else None, search=args.search,
                                 sort=args.sort, descending=args.desc, limit=args.limit,
-                                with_results=True)
+                                with_results=True, missing=args.missing)
+        hidden = 0 if args.missing else catalog.count(missing=True)
     if out.json_mode:
         out.json([t.to_dict() for t in tracks])
         return 0
-    table = Table(title=f"{len(tracks)} tracks", title_justify="left")
+    title = plural(len(tracks), f"{'missing ' if args.missing else ''}track")
+    if hidden:
+        title += f" ({hidden} missing, not listed: catalog ls --missing)"
+    table = Table(title=title, title_justify="left")
     for name, justify in (("id", "right"), ("path", "left"), ("duration", "right"),
                           ("LUFS", "right"), ("vocal", "right"), ("stems", "left"),
                           ("status", "left")):
@@ -68,7 +84,7 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
         table.add_row(str(t.id), shown(t.path), _duration(t.duration_s), _num(t.loudness_lufs),
                       _duration(detect.summary.get("vocal_s")) if detect else "",
                       ", ".join(separate.stems) if separate else "",
-                      t.status if t.ok else f"failed: {t.error}")
+                      _status(t))
     out.show(table)
     return 0
 
@@ -122,11 +138,12 @@ def run_stats(args: argparse.Namespace, out: Output) -> int:
     table = Table(title=f"catalog {stats['catalog']}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
-    table.add_row("tracks", f"{stats['tracks']} ({stats['ok']} ok, {stats['failed']} failed)")
+    table.add_row("tracks", f"{stats['tracks']} ({stats['ok']} ok, {stats['failed']} failed, "
+                            f"{stats['missing']} missing)")
     table.add_row("audio", f"{stats['audio_hours']:.2f} hours")
     table.add_row("formats", ", ".join(f"{k} {v}" for k, v in stats["formats"].items()))
     for name, a in stats["analyzers"].items():
-        table.add_row(name, f"{a['tracks']} tracks ({', '.join(a['models'])})")
+        table.add_row(name, f"{plural(a['tracks'], 'track')} ({', '.join(a['models'])})")
     for key, seconds in stats["region_seconds"].items():
         table.add_row(key, _duration(seconds))
     last = stats["last_scan"]
@@ -148,7 +165,40 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
     if out.json_mode:
         out.json({"file": str(args.out), "tracks": n})
     else:
-        out.show(f"{args.out}: {n} tracks")
+        out.summary(f"{args.out}: {plural(n, 'track')}")
+    return 0
+
+
+def run_check(args: argparse.Namespace, out: Output) -> int:
+    """SQLite's integrity check: exit 0 when the file is sound, 1 when it is damaged."""
+    from cantata.catalog import integrity_check
+
+    problems = integrity_check(args.db)
+    sound = problems == ["ok"]
+    if out.json_mode:
+        out.json({"catalog": str(args.db), "ok": sound, "problems": [] if sound else problems})
+    elif sound:
+        out.show(f"{args.db}: ok")
+    else:
+        out.show("\n".join(problems))
+    if not sound:
+        out.error(f"{args.db}: damaged ({len(problems)} problem(s)); restore it from a "
+                  "backup, or scan the library into a new catalog")
+    return 0 if sound else 1
+
+
+def run_prune(args: argparse.Namespace, out: Output) -> int:
+    """Delete the missing tracks, and their stem files under the catalog's files folder."""
+    from cantata.scan import default_files_dir
+    from cantata.scan.prune import prune
+
+    with _open(args) as catalog:
+        pruned = prune(catalog, args.files_dir or default_files_dir(args.db))
+    if out.json_mode:
+        out.json({"catalog": str(args.db), "tracks": pruned.tracks, "files": pruned.files})
+    else:
+        out.show(f"{args.db}: deleted {pruned.tracks} missing track(s) and "
+                 f"{pruned.files} stem file(s)")
     return 0
 
 
@@ -156,6 +206,11 @@ def shown(path: str) -> str:
     """A path as short as is unambiguous: relative to the current folder when inside it."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
+
+
+def _status(track: Any) -> str:
+    status = track.status if track.ok else f"failed: {track.error}"
+    return f"missing ({status})" if track.missing else status
 
 
 def _duration(seconds: float | None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from rich.table import Table
 from cantata.cli.output import Output
 from cantata.data.records import Example
 from cantata.errors import ConfigError
+from cantata.threads import available_cores
 from cantata.types import Waveform
 
 LANE_ORDER = ("vocal", "speech", "accompaniment", "silence")
@@ -26,7 +26,8 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     synth.add_argument("kind", choices=["speech-mix", "song"])
     synth.add_argument("--hours", type=float, required=True, help="how much audio to make")
     synth.add_argument("--out", type=Path, required=True, help="output folder")
-    synth.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    synth.add_argument("--jobs", type=int, default=available_cores(),
+                       help="worker processes (default: the cores this process may use)")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--sample-rate", type=int, default=22050)
     synth.add_argument("--example-s", type=float, default=30.0, help="length of each example")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.table import Table
 
-from cantata.cli.output import Output
+from cantata.cli.inputs import expand_inputs, names_apart, prepare_out_dir, write_problem
+from cantata.cli.output import Output, plural
 from cantata.errors import CantataError
 
 TASK_MODELS = {"binary": "singing", "multilabel": "singing-multilabel"}
@@ -18,17 +21,21 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("detect", parents=parents, help="find singing in songs",
                        description="Detect singing (binary) or singing / accompaniment / "
                                    "silence (multilabel) as time regions.")
-    p.add_argument("files", nargs="*", metavar="FILE",
-                   help="audio files; with --live one source: a file, '-' for raw 16-bit mono "
-                        "PCM at 16 kHz on stdin, or none for the microphone")
+    p.add_argument("files", nargs="*", metavar="FILE_OR_DIR",
+                   help="audio files, or folders (searched recursively for audio files); with "
+                        "--live one source: a file, '-' for raw 16-bit mono PCM at 16 kHz on "
+                        "stdin, or none for the microphone")
     p.add_argument("-o", "--out", type=Path, metavar="DIR",
-                   help="write one result file per input: DIR/<input stem>.<ext>")
-    p.add_argument("--format", choices=["json", "csv", "audacity"], default="json",
-                   help="result file format with -o (default json)")
+                   help="write one result file per input: DIR/<input stem>.<ext> (inputs "
+                        "named alike: <stem>-2, <stem>-3, ... in input order)")
+    p.add_argument("--format", choices=["json", "csv", "audacity"],
+                   help="result file format with -o (default json); without -o, print the "
+                        "results in this format instead of tables")
     p.add_argument("--task", choices=list(TASK_MODELS), default="binary")
     p.add_argument("--model", help="a shipped model name or a checkpoint path (overrides --task)")
     p.add_argument("--plot", action="store_true",
-                   help="also write a PNG: spectrogram with region lanes (into DIR, or here)")
+                   help="also write a PNG per input: spectrogram with region lanes "
+                        "(DIR/<input stem>.png, or ./<input stem>.png without -o)")
     p.add_argument("--overwrite", action="store_true", help="replace existing result files")
     p.add_argument("--live", action="store_true",
                    help="print 'singing started / stopped' events as the audio plays")
@@ -41,54 +48,106 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from cantata.cli import live
-    from cantata.detect.api import VoiceDetector
 
     if args.live:
         return live.run_live(args, out)
     if args.karaoke:
         return live.run_compare(args, out)
     if not args.files:
-        raise CantataError("give one or more audio files (or --live)")
+        raise CantataError("give one or more audio files or folders (or --live)")
+    files = _check_args(args)
+    names = names_apart(files)
+    with out.loading("the detector"):
+        from cantata.detect.api import VoiceDetector
 
-    detector = VoiceDetector.from_pretrained(args.model or TASK_MODELS[args.task])
-    results, failed = [], 0
-    with out.progress("detecting", total=len(args.files), unit="files") as advance:
-        for path in args.files:
+        detector = VoiceDetector.from_pretrained(args.model or TASK_MODELS[args.task])
+    done, failed = [], 0
+    with out.progress("detecting", total=len(files), unit="files") as advance:
+        for path in files:
             try:
-                results.append(_one(detector, path, args))
+                done.append(_one(detector, path, names[path], args))
             except CantataError as err:
                 failed += 1
                 out.error(str(err))
             advance(1)
-    if out.json_mode:
-        out.json(results)
-    elif args.out is None:
-        for result in results:
-            out.show(_summary(result))
-            out.show(_table(result))
-    else:
-        out.show(f"wrote {len(results)} result file(s) to {args.out}")
+    _report(done, args, out)
     return 2 if failed else 0
 
 
-def _one(detector: Any, path: str, args: argparse.Namespace) -> dict[str, Any]:
-    from cantata import audio
-    from cantata.detect.formats import FORMATS, regions_dict, render
-    from cantata.files import check_overwrite, write_text_atomic
-
-    regions = detector.detect(path)
-    stem = Path(path).stem
+def _check_args(args: argparse.Namespace) -> list[str]:
+    """The input files, after refusing what would fail only once the model is loaded."""
+    files = expand_inputs(args.files)
+    if args.out is None and args.format == "audacity" and len(files) > 1:
+        raise CantataError("--format audacity without -o takes one file (give -o DIR to "
+                           "write one label file per input)")
     if args.out is not None:
-        write_text_atomic(args.out / f"{stem}.{FORMATS[args.format]}",
-                          render(args.format, path, regions), overwrite=args.overwrite)
-    if args.plot:
-        from cantata.plot import plot_lanes
+        prepare_out_dir(args.out)
+    return files
 
-        png = (args.out or Path(".")) / f"{stem}.png"
-        check_overwrite(png, args.overwrite)
-        plot_lanes(audio.load(path, mono=True), regions, png, labels=detector.labels,
-                   title=f"{Path(path).name} ({detector.name})")
-    return regions_dict(path, regions)
+
+class _Done(NamedTuple):
+    """One input's regions: as JSON (``result``), as found, and its plot if any."""
+
+    result: dict[str, Any]
+    regions: list[Any]
+    plot: Path | None
+
+
+def _one(detector: Any, path: str, name: str, args: argparse.Namespace) -> _Done:
+    from cantata.detect.formats import FORMATS, regions_dict, render
+
+    frames = detector.frame_probs(path)
+    regions = detector.segments_of(frames)
+    if args.out is not None:
+        fmt = args.format or "json"
+        dest = args.out / f"{name}.{FORMATS[fmt]}"
+        _write(dest, lambda tmp: tmp.write_text(render(fmt, path, regions), encoding="utf-8"),
+               overwrite=args.overwrite)
+    png = _plot(detector, path, regions, (args.out or Path(".")) / f"{name}.png",
+                overwrite=args.overwrite) if args.plot else None
+    return _Done(regions_dict(path, regions, model=detector.name,
+                              duration_s=frames.duration_s), regions, png)
+
+
+def _plot(detector: Any, path: str, regions: list[Any], png: Path, *, overwrite: bool) -> Path:
+    from cantata import audio
+    from cantata.plot import plot_lanes
+
+    wav = audio.load(path, mono=True)
+    _write(png, lambda tmp: plot_lanes(wav, regions, tmp, labels=detector.labels,
+                                       title=f"{Path(path).name} ({detector.name})"),
+           overwrite=overwrite)
+    return png
+
+
+def _write(dest: Path, fill: Callable[[Path], Any], *, overwrite: bool) -> None:
+    """Write ``dest`` atomically through ``fill(temporary path)``; one line if it fails."""
+    from cantata.files import atomic_output
+
+    try:
+        with atomic_output(dest, overwrite=overwrite) as tmp:
+            fill(tmp)
+    except OSError as err:
+        raise write_problem(dest, err) from err
+
+
+def _report(done: list[_Done], args: argparse.Namespace, out: Output) -> None:
+    from cantata.detect.formats import render_many
+
+    if out.json_mode or (args.out is None and args.format == "json"):
+        out.json([d.result for d in done])
+    elif args.out is not None:
+        out.summary(f"wrote {plural(len(done), 'result file')} to {args.out}")
+    elif args.format is not None:
+        sys.stdout.write(render_many(args.format, [(d.result["file"], d.regions)
+                                                   for d in done]))
+    else:
+        for d in done:
+            out.show(_summary(d.result))
+            out.show(_table(d.result))
+    for d in done:
+        if d.plot is not None:
+            out.summary(f"plot: {d.plot}")
 
 
 def _summary(result: dict[str, Any]) -> str:
@@ -96,7 +155,8 @@ def _summary(result: dict[str, Any]) -> str:
     for r in result["regions"]:
         totals[r["label"]] = totals.get(r["label"], 0.0) + r["end"] - r["start"]
     found = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in totals.items())
-    return f"[bold]{result['file']}[/]: {len(result['regions'])} regions ({found or 'none'})"
+    return (f"[bold]{result['file']}[/]: {plural(len(result['regions']), 'region')} "
+            f"({found or 'none'})")
 
 
 def _table(result: dict[str, Any]) -> Table:

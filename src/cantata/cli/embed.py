@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cantata.cli.output import Output
+from cantata.cli.inputs import expand_inputs, names_apart, prepare_out_dir, write_problem
+from cantata.cli.output import Output, plural
 from cantata.errors import CantataError
 
 DEFAULT_MODEL = "embedder"
@@ -19,9 +20,11 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                                    "otherwise). Prints a summary per file; with -o writes "
                                    "DIR/<input stem>.npz holding starts_s (n,) and vectors "
                                    "(n, dim) float32.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files")
+    p.add_argument("files", nargs="+", metavar="FILE_OR_DIR",
+                   help="audio files, or folders (searched recursively for audio files)")
     p.add_argument("-o", "--out", type=Path, metavar="DIR",
-                   help="write DIR/<input stem>.npz per input")
+                   help="write DIR/<input stem>.npz per input (inputs named alike: "
+                        "<stem>-2, <stem>-3, ... in input order)")
     p.add_argument("--model", default=DEFAULT_MODEL,
                    help=f"a shipped embedder, debug, or a checkpoint (default {DEFAULT_MODEL})")
     p.add_argument("--hop", type=float, metavar="SECONDS",
@@ -31,44 +34,58 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    from cantata.embed.api import Embedder
-
     if args.hop is not None and not args.hop > 0:
         raise CantataError(f"--hop must be positive, got {args.hop}")
-    embedder = Embedder.from_pretrained(args.model)
+    files = expand_inputs(args.files)
+    names = names_apart(files)
+    if args.out is not None:
+        prepare_out_dir(args.out)
+    with out.loading("the embedder"):
+        from cantata.embed.api import Embedder
+
+        embedder = Embedder.from_pretrained(args.model)
     hop_s = args.hop or embedder.segment_s / 2
     results, failed = [], 0
-    with out.progress("embedding", total=len(args.files), unit="files") as advance:
-        for path in args.files:
+    with out.progress("embedding", total=len(files), unit="files") as advance:
+        for path in files:
+            dest = args.out / f"{names[path]}.npz" if args.out is not None else None
             try:
-                results.append(_one(embedder, path, hop_s, args))
+                results.append(_one(embedder, path, dest, hop_s, args.overwrite))
             except CantataError as err:
                 failed += 1
                 out.error(str(err))
                 results.append({"file": path, "error": str(err)})
             advance(1)
-    if out.json_mode:
-        out.json(results)
-    else:
-        for r in results:
-            if "error" not in r:
-                out.show(f"[bold]{r['file']}[/]: {r['segments']} segments of "
-                         f"{r['segment_s']:g} s every {r['hop_s']:g} s, dim {r['dim']} "
-                         f"({r['model_version']})" + (f" → {r['npz']}" if r["npz"] else ""))
+    _report(results, out)
     return 2 if failed else 0
 
 
-def _one(embedder: Any, path: str, hop_s: float, args: argparse.Namespace) -> dict[str, Any]:
+def _report(results: list[dict[str, Any]], out: Output) -> None:
+    if out.json_mode:
+        out.json(results)
+        return
+    for r in results:  # with -o a summary of the files written (none with -q), else the result
+        if "error" not in r:
+            (out.summary if r["npz"] else out.show)(
+                f"[bold]{r['file']}[/]: {plural(r['segments'], 'segment')} of "
+                f"{r['segment_s']:g} s every {r['hop_s']:g} s, dim {r['dim']} "
+                f"({r['model_version']})" + (f" → {r['npz']}" if r["npz"] else ""))
+
+
+def _one(embedder: Any, path: str, dest: Path | None, hop_s: float,
+         overwrite: bool) -> dict[str, Any]:
     from cantata import audio
     from cantata.files import check_overwrite
 
-    dest = args.out / f"{Path(path).stem}.npz" if args.out is not None else None
     if dest is not None:
-        check_overwrite(dest, args.overwrite)
+        check_overwrite(dest, overwrite)
     duration_s = audio.info(path).duration_s
     found = embedder.embed_segments(path, hop_s=hop_s)
     if dest is not None:
-        write_npz(dest, found, hop_s=hop_s)
+        try:
+            write_npz(dest, found, hop_s=hop_s)
+        except OSError as err:
+            raise write_problem(dest, err) from err
     return {"file": path, "model": embedder.name, "model_version": found.model_version,
             "duration_s": round(duration_s, 3), "segments": len(found), "dim": found.dim,
             "segment_s": found.segment_s, "hop_s": hop_s,

@@ -45,8 +45,8 @@ def run_onnx(args: argparse.Namespace, out: Output) -> int:
     if out.json_mode:
         out.json(summary)
     else:
-        out.show(f"wrote {path} (+ .json sidecar); ONNX Runtime matches PyTorch within "
-                 f"{diff:.1e}")
+        out.summary(f"wrote {path} (+ .json sidecar); ONNX Runtime matches PyTorch within "
+                    f"{diff:.1e}")
     return 0
 
 

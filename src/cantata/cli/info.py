@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 from typing import Any
 
@@ -10,8 +11,11 @@ import numpy as np
 from rich.table import Table
 
 from cantata import audio
+from cantata.cli.inputs import expand_inputs
 from cantata.cli.output import Output
 from cantata.errors import CantataError
+
+log = logging.getLogger(__name__)
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 16
@@ -23,7 +27,9 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("info", parents=parents, help="duration, format, peak and loudness",
                        description="Show duration, sample rate, channels, codec, sample peak "
                                    "and integrated loudness (EBU R128 / BS.1770) of audio files.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (any format)")
+    p.add_argument("files", nargs="+", metavar="FILE_OR_DIR",
+                   help="audio files (any format), or folders (searched recursively for "
+                        "audio files)")
     p.set_defaults(run=run)
 
 
@@ -31,9 +37,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     rows: list[dict[str, Any]] = []
     sparks: list[str] = []
     failed = 0
-    total_s = sum(_header_duration(f) for f in args.files)
+    files = expand_inputs(args.files)
+    total_s = sum(_header_duration(f) for f in files)
     with out.progress("measuring", total=total_s, unit="s") as advance:
-        for path in args.files:
+        for path in files:
             try:
                 stats = audio.measure(path, on_progress=advance)
             except CantataError as err:
@@ -44,6 +51,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 continue
             rows.append(stats.to_dict())
             sparks.append(sparkline(stats.block_loudness_lufs))
+            if stats.truncated:
+                log.warning("%s", stats.truncation_warning())
     if out.json_mode:
         out.json(rows)
     else:
@@ -67,7 +76,8 @@ def _table(rows: list[dict[str, Any]], sparks: list[str]) -> Table:
         table.add_column(name, justify="left" if name == "codec" else "right", no_wrap=True)
     table.add_column("loudness", no_wrap=True, min_width=SPARK_WIDTH)
     for row, spark in zip(rows, sparks, strict=True):
-        table.add_row(row["file"], _clock(row["duration_s"]), str(row["sample_rate"]),
+        duration = _clock(row["duration_s"]) + (" truncated" if row["truncated"] else "")
+        table.add_row(row["file"], duration, str(row["sample_rate"]),
                       str(row["channels"]), row["codec"], _level(row["peak_dbfs"]),
                       _level(row["loudness_lufs"]), spark)
     return table

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from cantata.cli.output import Output
+from cantata import threads
+from cantata.cli.output import Output, plural
 from cantata.errors import CantataError
 
 BLOCK_S = 0.05
@@ -27,7 +28,10 @@ def run_live(args: argparse.Namespace, out: Output) -> int:
 
     if len(args.files) > 1:
         raise CantataError("--live takes one source: a file, '-' for stdin, or none (microphone)")
-    detector = VoiceDetector.from_pretrained(args.model or LIVE_MODEL)
+    if args.threads is None:  # 50 ms blocks are too small to share (docs/benchmarks.md)
+        threads.set_threads(1)
+    with out.loading("the detector"):
+        detector = VoiceDetector.from_pretrained(args.model or LIVE_MODEL)
     original = _original_regions(args.karaoke) if args.karaoke else []
     live = StreamingDetector(detector)
     rate = detector.features.sample_rate
@@ -54,14 +58,16 @@ def run_compare(args: argparse.Namespace, out: Output) -> int:
 
     if len(args.files) != 1:
         raise CantataError("--karaoke ORIGINAL needs exactly one TAKE file to compare")
-    detector = VoiceDetector.from_pretrained(args.model or "singing")
+    with out.loading("the detector"):
+        detector = VoiceDetector.from_pretrained(args.model or "singing")
     original, take = detector.detect(args.karaoke), detector.detect(args.files[0])
     missed = missed_singing(original, take)
     rows = [{"start": round(s.start_s, 3), "end": round(s.end_s, 3)} for s in missed]
     if out.json_mode:
         out.json({"original": str(args.karaoke), "take": args.files[0], "missed": rows})
     else:
-        out.show(f"{len(rows)} stretch(es) where the original sings and the take does not:")
+        out.show(f"{plural(len(rows), 'stretch', 'stretches')} where the original sings and "
+                 "the take does not:")
         for r in rows:
             out.show(f"  {r['start']:8.2f} – {r['end']:8.2f} s")
     return 0

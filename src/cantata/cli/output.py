@@ -52,9 +52,26 @@ class Output:
         self.console.width = max(min(natural, MAX_PIPE_WIDTH), PIPE_WIDTH)
         self.console.print(renderable)
 
+    def summary(self, renderable: Any) -> None:
+        """A human summary ("wrote 3 result files ..."); skipped in JSON mode and with -q."""
+        if not self.quiet:
+            self.show(renderable)
+
     def error(self, message: str) -> None:
         """One line on stderr, prefixed like argparse's own errors."""
         print(f"cantata: error: {message}", file=sys.stderr)
+
+    @contextmanager
+    def loading(self, what: str) -> Iterator[None]:
+        """A spinner on stderr while ``what`` loads (a model: seconds on a first run).
+
+        Shown only on a terminal and without ``--quiet``, like :meth:`progress`.
+        """
+        if not self.err_console.is_terminal or self.quiet:
+            yield
+            return
+        with self.err_console.status(f"[bold]loading {what}", spinner="dots"):
+            yield
 
     @contextmanager
     def progress(self, description: str, *, total: float, unit: str = "") -> Iterator[Any]:
@@ -70,3 +87,8 @@ class Output:
                       disable=not enabled) as bar:
             task = bar.add_task(description, total=total)
             yield lambda amount: bar.advance(task, amount)
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``"1 region"``, ``"2 regions"``: a count and its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"

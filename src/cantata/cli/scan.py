@@ -10,7 +10,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cantata.cli.output import Output
+from cantata.cli.output import Output, plural
 
 DEFAULT_DB = "catalog.db"
 DEFAULT_ANALYZERS = "detect,separate,embed"
@@ -54,9 +54,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
     from cantata.catalog import Catalog
     from cantata.errors import ConfigError
     from cantata.scan import scan
+    from cantata.scan.plan import check_library
 
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    check_library(args.library)  # before the catalog file is created
     specs = resolve(args.analyzers)
     if any(spec.name == "separate" for spec in specs):
         keep_window_buffers()  # as `cantata separate`; the workers inherit it
@@ -109,15 +111,32 @@ def _report(summary: Any, db: Path) -> Table:
     table = Table(title=f"cantata scan → {db}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("found", f"{summary.found} audio files")
+    table.add_row("found", plural(summary.found, "audio file"))
     table.add_row("unchanged", f"{summary.skipped} (skipped)")
     table.add_row("analyzed", f"{summary.analyzed} ({summary.audio_s / 60:.1f} min of audio)")
-    table.add_row("failed", str(len(summary.failed)))
-    table.add_row("time", f"{summary.wall_s:.1f} s  ({per_hour:.0f} tracks/hour, "
-                          f"{summary.audio_s / max(summary.wall_s, 1e-9):.1f}× real time)")
+    table.add_row("failed", _failed(summary))
+    if summary.moved:
+        table.add_row("moved", f"{summary.moved} (found by content; their results kept)")
+    if summary.missing:
+        table.add_row("missing", f"{summary.missing} gone (cantata catalog ls --missing; "
+                                 f"cantata catalog prune deletes them)")
+    if summary.analyzed or summary.failed:
+        table.add_row("time", f"{summary.wall_s:.1f} s  ({per_hour:.0f} tracks/hour, "
+                              f"{summary.audio_s / max(summary.wall_s, 1e-9):.1f}× real time)")
+    else:  # an unchanged rescan: no rate to speak of
+        table.add_row("time", f"{summary.wall_s:.1f} s  (nothing to do)")
     work = sum(summary.seconds.values())
     if work > 0:
         table.add_row("where the time went", ", ".join(
             f"{k} {100 * v / work:.0f} %" for k, v in
             sorted(summary.seconds.items(), key=lambda kv: -kv[1])))
     return table
+
+
+def _failed(summary: Any) -> str:
+    """This scan's failures, and the earlier ones it did not retry."""
+    text = str(len(summary.failed))
+    if summary.still_failed:
+        text += (f" ({summary.still_failed} still failed from earlier scans, not retried: "
+                 f"add --retry-failed to retry them)")
+    return text

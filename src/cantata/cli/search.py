@@ -10,7 +10,7 @@ from typing import Any
 from rich.table import Table
 
 from cantata.cli.catalog import _duration, shown
-from cantata.cli.output import Output
+from cantata.cli.output import Output, plural
 from cantata.cli.scan import DEFAULT_DB
 from cantata.errors import CantataError
 
@@ -173,8 +173,9 @@ def _ranked(matches: list[Any]) -> list[dict[str, Any]]:
 def _show(out: Output, report: dict[str, Any]) -> None:
     index = report["index"]
     out.show(f"[bold]{report['query']}[/] ({report['duration_s']:.1f} s, "
-             f"{report['query_segments']} segments) against {index['vectors']} segments of "
-             f"{index['tracks']} songs ({index['kind']} index"
+             f"{plural(report['query_segments'], 'segment')}) against "
+             f"{plural(index['vectors'], 'segment')} of {plural(index['tracks'], 'song')} "
+             f"({index['kind']} index"
              f"{', rebuilt' if index['rebuilt'] else ''}; {report['model_version']})")
     out.show(_table(report["matches"], "matches"))
     for v in report.get("variations", []):

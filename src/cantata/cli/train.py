@@ -388,5 +388,5 @@ def run_average(args: argparse.Namespace, out: Output) -> int:
     if out.json_mode:
         out.json({"out": str(path), "averaged": [str(p) for p in args.checkpoints]})
     else:
-        out.show(f"wrote {path}, the mean of {len(args.checkpoints)} checkpoints")
+        out.summary(f"wrote {path}, the mean of {len(args.checkpoints)} checkpoints")
     return 0

@@ -9,8 +9,9 @@ three-label model). For control, use :class:`VoiceDetector`.
 from __future__ import annotations
 
 import sys
-import types
 from typing import Any
+
+from cantata._callable import CallablePackage
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing the package does not load torch
@@ -21,13 +22,8 @@ def __getattr__(name: str) -> Any:  # lazy: importing the package does not load 
     raise AttributeError(f"module 'cantata.detect' has no attribute {name!r}")
 
 
-class _CallablePackage(types.ModuleType):
-    """Lets the package be called like its :func:`~cantata.detect.api.detect` function."""
-
-    def __call__(self, src: Any, *, model: str = "singing") -> Any:
-        from cantata.detect.api import detect
-
-        return detect(src, model=model)
+class _Package(CallablePackage):
+    FUNCTION = "cantata.detect.api:detect"
 
 
-sys.modules[__name__].__class__ = _CallablePackage
+sys.modules[__name__].__class__ = _Package

@@ -23,7 +23,7 @@ from cantata.engine import Progress, StitchPlan, stitch, stitch_many
 from cantata.errors import ModelLoadError
 from cantata.features import FeatureConfig, FeatureExtractor
 from cantata.models.registry import load_checkpoint
-from cantata.types import Segment, Waveform
+from cantata.types import Segment, Source, Waveform, as_source
 
 log = logging.getLogger(__name__)
 
@@ -98,22 +98,31 @@ class VoiceDetector:
     def hop_s(self) -> float:
         return self.features.hop_length / self.features.sample_rate
 
-    def detect(self, src: str | os.PathLike[str] | Waveform, *,
+    def detect(self, src: Source, sr: int | None = None, *, sample_rate: int | None = None,
                on_progress: Progress | None = None) -> list[Segment]:
-        """Regions of each label in a file or a :class:`Waveform`.
+        """Regions of each label in a file, a :class:`Waveform`, or an array ``y`` with its
+        rate ``sr`` (librosa style; ``sample_rate=`` is the same, any layout
+        :class:`Waveform` accepts).
 
         ``on_progress`` is called with the seconds of audio finished, window by window.
         """
-        frames = self.frame_probs(src, on_progress=on_progress)
+        return self.segments_of(self.frame_probs(src, sr, sample_rate=sample_rate,
+                                                 on_progress=on_progress))
+
+    def segments_of(self, frames: FrameProbs) -> list[Segment]:
+        """The regions of frame probabilities, by this detector's post-processing."""
         return probs_to_segments(frames.probs, labels=frames.labels, hop_s=frames.hop_s,
                                  config=self.postprocess, duration_s=frames.duration_s)
 
-    def frame_probs(self, src: str | os.PathLike[str] | Waveform, *,
+    def frame_probs(self, src: Source, sr: int | None = None, *,
+                    sample_rate: int | None = None,
                     on_progress: Progress | None = None) -> FrameProbs:
-        """Frame probabilities of a file (streamed) or a :class:`Waveform`.
+        """Frame probabilities of a file (streamed), a :class:`Waveform` or an array with
+        its rate (as :meth:`detect`).
 
         ``on_progress`` is called with the seconds of audio finished, window by window.
         """
+        src = as_source(src, sr, sample_rate=sample_rate)
         rate = self.features.sample_rate
         if isinstance(src, Waveform):
             mono = audio.resample(src.to_mono(), rate).samples[0]
@@ -141,8 +150,7 @@ class VoiceDetector:
         which changes nothing but the speed). Recordings are held in memory: for many
         short clips, such as a server's requests; stream long files with :meth:`detect`.
         """
-        return [probs_to_segments(f.probs, labels=f.labels, hop_s=f.hop_s,
-                                  config=self.postprocess, duration_s=f.duration_s)
+        return [self.segments_of(f)
                 for f in self.frame_probs_many(srcs, batch_windows=batch_windows)]
 
     def frame_probs_many(self, srcs: Sequence[str | os.PathLike[str] | Waveform], *,
@@ -155,8 +163,9 @@ class VoiceDetector:
         return [FrameProbs(p, self.labels, self.hop_s, len(mono) / rate)
                 for mono, p in zip(monos, probs, strict=True)]
 
-    def _mono(self, src: str | os.PathLike[str] | Waveform) -> np.ndarray:
+    def _mono(self, src: Source) -> np.ndarray:
         """The recording as mono samples at the model's rate, (time,)."""
+        src = as_source(src)
         rate = self.features.sample_rate
         if isinstance(src, Waveform):
             return audio.resample(src.to_mono(), rate).samples[0]
@@ -204,9 +213,27 @@ def calibrate(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.where(probs <= thresholds, low, high).astype(np.float32)
 
 
-def detect(src: str | os.PathLike[str] | Waveform, *, model: str = "singing") -> list[Segment]:
-    """Regions of a file or waveform with a shipped model (loaded once per name)."""
-    return _cached(model).detect(src)
+def detect(src: Source, sr: int | None = None, *, sample_rate: int | None = None,
+           model: str = "singing") -> list[Segment]:
+    """Where the singing is in a recording, with a shipped model (loaded once per name).
+
+    Args:
+        src: an audio file, a :class:`~cantata.types.Waveform`, or an array ``y`` of
+            samples: (time,), (channels, time), or (time, channels) as ``soundfile.read``
+            gives it; integer PCM is scaled to [-1, 1).
+        sr: the array's sample rate (librosa's name; ``sample_rate=`` is the same).
+        model: ``"singing"`` (vocal regions) or ``"singing-multilabel"`` (vocal,
+            accompaniment and silence), a checkpoint path, or ``"debug"``.
+
+    Returns:
+        :class:`~cantata.types.Segment` regions in time order (``.to_dict()`` for JSON).
+
+    Example:
+        >>> y, sr = soundfile.read("song.wav")              # doctest: +SKIP
+        >>> cantata.detect(y, sr=sr)[:1]                     # doctest: +SKIP
+        [Segment(start_s=12.34, end_s=19.8, label='vocal', confidence=0.93)]
+    """
+    return _cached(model).detect(src, sr, sample_rate=sample_rate)
 
 
 _DETECTORS: dict[str, VoiceDetector] = {}

@@ -15,11 +15,13 @@ from cantata.analyzers import AnalyzerSpec
 from cantata.catalog import TrackFacts
 from cantata.scan.plan import Job
 from cantata.scan.worker import Outcome, Worker
+from cantata.threads import configured_threads
 
 
 def threads_per_worker(jobs: int) -> int:
-    """Split the machine's cores evenly between ``jobs`` workers (at least one each)."""
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+    """Split this process's threads (``--threads``, or the cores it may use) evenly between
+    ``jobs`` workers (at least one each)."""
+    return max(1, configured_threads() // max(1, jobs))
 
 
 class InlineBackend:

@@ -31,14 +31,28 @@ class Job:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a scan does: the jobs, and how many files it found and skips."""
+    """What a scan does: the jobs, how many files it found and skips, and how many of the
+    skipped ones failed in an earlier scan (retried only with ``retry_failed``)."""
 
     files: int
     jobs: list[Job]
+    still_failed: int = 0
 
     @property
     def skipped(self) -> int:
         return self.files - len(self.jobs)
+
+
+def check_library(root: str | os.PathLike[str]) -> Path:
+    """``root`` as a path, if it is a folder or a file: check it before creating anything.
+
+    Raises:
+        ConfigError: ``root`` does not exist.
+    """
+    root = Path(root)
+    if not root.is_file() and not root.is_dir():
+        raise ConfigError(f"{root}: library folder not found")
+    return root
 
 
 def discover(root: str | os.PathLike[str]) -> list[Path]:
@@ -47,11 +61,9 @@ def discover(root: str | os.PathLike[str]) -> list[Path]:
     Raises:
         ConfigError: ``root`` does not exist.
     """
-    root = Path(root)
+    root = check_library(root)
     if root.is_file():
         return [root.resolve()]
-    if not root.is_dir():
-        raise ConfigError(f"{root}: library folder not found")
     return [p.resolve() for p in audio_files(root)]
 
 
@@ -68,7 +80,7 @@ def plan(files: Sequence[Path], known: dict[str, KnownFile], specs: Sequence[Ana
     there (or it failed, unless ``retry_failed``). A file whose size or time changed is
     hashed by its worker, which then redoes everything only if the content changed.
     """
-    jobs = []
+    jobs, still_failed = [], 0
     for path in files:
         try:
             stat = stat_of(path)
@@ -81,10 +93,11 @@ def plan(files: Sequence[Path], known: dict[str, KnownFile], specs: Sequence[Ana
         needed = tuple(s.name for s in specs if s.key not in old.result_keys)
         if old.stat == stat:
             if old.status == "failed" and not retry_failed:
+                still_failed += 1
                 continue
             if old.status == "ok" and not needed:
                 continue
             if old.status == "failed":
                 needed = tuple(s.name for s in specs)
         jobs.append(Job(stat, old.content_hash, needed))
-    return Plan(len(files), jobs)
+    return Plan(len(files), jobs, still_failed)

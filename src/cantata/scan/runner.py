@@ -8,6 +8,7 @@ flight, and the next scan of the same library picks them up.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,10 +18,13 @@ from pathlib import Path
 from typing import Protocol
 
 from cantata.analyzers import AnalyzerSpec
-from cantata.catalog import Catalog, ScanRun
+from cantata.catalog import Catalog, KnownFile, ScanRun
 from cantata.errors import CantataError
-from cantata.scan.plan import Job, discover, plan
+from cantata.scan.moves import Changes, find_changes
+from cantata.scan.plan import Job, check_library, discover, plan
 from cantata.scan.worker import Outcome
+
+log = logging.getLogger(__name__)
 
 BACKENDS = ("local", "inline", "ray")
 
@@ -44,7 +48,11 @@ class ScanSummary:
         found: audio files found.
         skipped: files unchanged since an earlier scan, not opened.
         analyzed: files analyzed (or found unchanged by content) and written.
-        failed: files recorded as failed, path -> reason.
+        failed: files recorded as failed by this scan, path -> reason.
+        still_failed: files skipped because they failed in an earlier scan and have not
+            changed (``retry_failed`` retries them).
+        moved: tracks whose file moved (found by content): path updated, results kept.
+        missing: tracks whose file is newly gone, now flagged missing.
         audio_s: seconds of audio analyzed.
         wall_s: wall time of the scan, model loading included.
         seconds: summed worker time per stage (hash, decode, each analyzer) and ``write``.
@@ -55,6 +63,9 @@ class ScanSummary:
     skipped: int = 0
     analyzed: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    still_failed: int = 0
+    moved: int = 0
+    missing: int = 0
     audio_s: float = 0.0
     wall_s: float = 0.0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -63,6 +74,8 @@ class ScanSummary:
         return {"scan_id": self.run.id, "found": self.found,
                 "skipped": self.skipped, "analyzed": self.analyzed,
                 "failed": len(self.failed), "failures": self.failed,
+                "still_failed": self.still_failed, "moved": self.moved,
+                "missing": self.missing,
                 "audio_s": round(self.audio_s, 3), "wall_s": round(self.wall_s, 3),
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
@@ -111,6 +124,7 @@ def scan(root: str | os.PathLike[str], catalog: Catalog, specs: Sequence[Analyze
         KeyboardInterrupt: after recording the scan as interrupted.
     """
     start = time.perf_counter()
+    check_library(root)
     files_dir = Path(files_dir) if files_dir is not None else default_files_dir(catalog.path)
     with scan_lock(catalog.path):
         sweep_partial_files(files_dir)
@@ -125,10 +139,13 @@ def _scan(root: str | os.PathLike[str], catalog: Catalog, specs: Sequence[Analyz
           ray_address: str | None, on_start: Callable[[int], None] | None,
           on_outcome: Callable[[Outcome], None] | None, start: float) -> ScanSummary:
     files = discover(root)
-    work = plan(files, catalog.known_files(), specs, retry_failed=retry_failed)
     run = catalog.start_scan(Path(root).resolve(), [str(s) for s in specs], backend=backend,
                              jobs=jobs)
-    summary = ScanSummary(run, found=work.files, skipped=work.skipped)
+    known, changes = follow_library(catalog, Path(root).resolve(), files, run.id)
+    work = plan(files, known, specs, retry_failed=retry_failed)
+    summary = ScanSummary(run, found=work.files, skipped=work.skipped,
+                          still_failed=work.still_failed, moved=len(changes.moved),
+                          missing=len(changes.missing))
     if on_start is not None:
         on_start(len(work.jobs))
     status = "interrupted"
@@ -149,6 +166,20 @@ def _scan(root: str | os.PathLike[str], catalog: Catalog, specs: Sequence[Analyz
     return summary
 
 
+def follow_library(catalog: Catalog, root: Path, files: Sequence[Path],
+                   scan_id: int) -> tuple[dict[str, KnownFile], Changes]:
+    """Move the tracks of moved files (results kept), flag those gone as missing and those
+    back as found; returns the catalog's known files after that, and the changes."""
+    known = catalog.known_files()
+    changes = find_changes(root, files, known)
+    for old, stat in changes.moved.items():
+        catalog.move(old, stat, scan_id=scan_id)
+        log.info("%s: moved to %s; its results follow it", old, stat.path)
+    catalog.set_missing(changes.missing, True)
+    catalog.set_missing(changes.back, False)
+    return (catalog.known_files() if changes.moved else known), changes
+
+
 @contextmanager
 def scan_lock(db_path: str | os.PathLike[str]) -> Iterator[None]:
     """Hold ``<db>.scan-lock`` exclusively: one scan writes a catalog at a time. The
@@ -157,7 +188,7 @@ def scan_lock(db_path: str | os.PathLike[str]) -> Iterator[None]:
     Raises:
         CantataError: another scan holds it.
     """
-    lock_path = Path(f"{os.fspath(db_path)}.scan-lock")
+    lock_path = Path(f"{Path(db_path).resolve()}.scan-lock")  # one lock through any symlink
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a") as lock:
         try:
@@ -180,6 +211,8 @@ def sweep_partial_files(files_dir: Path) -> int:
 
 def _write(catalog: Catalog, scan_id: int, outcome: Outcome, summary: ScanSummary) -> None:
     tick = time.perf_counter()
+    for warning in outcome.warnings:  # logged here: a worker process's log goes nowhere
+        log.warning("%s", warning)
     if outcome.unchanged:
         catalog.touch(outcome.job.stat)
         summary.skipped += 1

@@ -38,6 +38,7 @@ class Outcome:
         results: the new results.
         unchanged: the content was as scanned and nothing was missing: only the stat moved.
         seconds: where the time went, e.g. ``{"hash": .., "decode": .., "detect": ..}``.
+        warnings: what the scan should warn about (e.g. a truncated file), one line each.
     """
 
     job: Job
@@ -45,6 +46,7 @@ class Outcome:
     results: tuple[Result, ...] = ()
     unchanged: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 def file_hash(path: str | Path, *, block: int = 1 << 20) -> str:
@@ -85,7 +87,7 @@ class Worker:
             return Outcome(job, base, unchanged=True, seconds=seconds)
         try:
             with _timed(seconds, "decode"):
-                facts, wav = _decode(base)
+                facts, wav, warnings = _decode(base)
         except CantataError as err:
             return Outcome(job, _failed(base, str(err)), seconds=seconds)
         item = TrackAudio(stat.path, content_hash, wav)
@@ -100,11 +102,12 @@ class Worker:
                 log.exception("%s: %s analyzer crashed", stat.path, name)
                 return Outcome(job, _failed(facts, f"{name}: {type(err).__name__}: {err}"),
                                seconds=seconds)
-        return Outcome(job, facts, tuple(results), seconds=seconds)
+        return Outcome(job, facts, tuple(results), seconds=seconds, warnings=warnings)
 
 
-def _decode(base: TrackFacts) -> tuple[TrackFacts, Waveform | None]:
-    """Decode the file once: its facts and loudness, and the audio when short enough."""
+def _decode(base: TrackFacts) -> tuple[TrackFacts, Waveform | None, tuple[str, ...]]:
+    """Decode the file once: its facts and loudness, the audio when short enough, and
+    what to warn about."""
     keep = audio.info(base.path).duration_s <= MAX_IN_MEMORY_S
     blocks: list[Waveform] = []
     stats = measure(base.path, block_s=DECODE_BLOCK_S, on_block=blocks.append if keep else None)
@@ -117,8 +120,9 @@ def _decode(base: TrackFacts) -> tuple[TrackFacts, Waveform | None]:
         base.path, base.content_hash, base.size_bytes, base.mtime_ns,
         duration_s=info.duration_s, sample_rate=info.sample_rate, channels=info.n_channels,
         codec=info.codec, container=info.container,
-        loudness_lufs=_finite(stats.loudness_lufs), peak_dbfs=_finite(stats.peak_dbfs))
-    return facts, wav
+        loudness_lufs=_finite(stats.loudness_lufs), peak_dbfs=_finite(stats.peak_dbfs),
+        truncated=stats.truncated)
+    return facts, wav, tuple(filter(None, [stats.truncation_warning()]))
 
 
 def _failed(facts: TrackFacts, error: str) -> TrackFacts:

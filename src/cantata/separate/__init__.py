@@ -13,8 +13,9 @@ overlapping windows by :mod:`cantata.engine.overlap_add`), :mod:`~cantata.separa
 from __future__ import annotations
 
 import sys
-import types
 from typing import Any
+
+from cantata._callable import CallablePackage
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing the package does not load torch
@@ -25,13 +26,8 @@ def __getattr__(name: str) -> Any:  # lazy: importing the package does not load 
     raise AttributeError(f"module 'cantata.separate' has no attribute {name!r}")
 
 
-class _CallablePackage(types.ModuleType):
-    """Lets the package be called like its :func:`~cantata.separate.api.separate` function."""
-
-    def __call__(self, src: Any, *, model: str = "separator") -> Any:
-        from cantata.separate.api import separate
-
-        return separate(src, model=model)
+class _Package(CallablePackage):
+    FUNCTION = "cantata.separate.api:separate"
 
 
-sys.modules[__name__].__class__ = _CallablePackage
+sys.modules[__name__].__class__ = _Package

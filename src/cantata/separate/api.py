@@ -20,16 +20,23 @@ from __future__ import annotations
 
 import logging
 import os
+import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import soundfile as sf
 
 from cantata import audio
-from cantata.audio.save import FORMATS, SUBTYPE_ALIASES
+from cantata.audio.save import (
+    FORMATS,
+    LOSSY_BITRATES,
+    SUBTYPE_ALIASES,
+    AudioWriter,
+    open_writer,
+    parse_bitrate,
+)
 from cantata.capabilities import capability, load, model_path
 from cantata.engine.overlap_add import (
     EngineConfig,
@@ -40,7 +47,7 @@ from cantata.engine.overlap_add import (
 from cantata.errors import AudioSaveError, ConfigError
 from cantata.files import check_overwrite, temp_beside
 from cantata.separate.gating import GateConfig, SkipPlan
-from cantata.types import Segment, Stems, Waveform
+from cantata.types import Segment, Source, Stems, Waveform, as_source
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +61,23 @@ DEFAULT_GATE_DETECTOR = "singing"
 DECODE_BLOCK_S = 10.0
 #: output sample formats by the CLI's ``--bits``
 BITS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+#: the output formats :meth:`Separator.separate_to_files` writes
+OUTPUT_FORMATS = ("wav", "flac", *LOSSY_BITRATES)
+#: the default output names: ``<input stem>/<stem>.<format>``
+DEFAULT_FILENAME = "{track}/{stem}.{ext}"
+#: the keys of an output name template (as Demucs's ``--filename`` has them)
+FILENAME_KEYS = ("track", "stem", "ext", "trackext")
 #: the peak the input is scaled to before separation (-6 dBFS: the middle of the training
 #: mixes' -12...0 dBFS peaks)
 TARGET_PEAK = 0.5
 #: the largest such gain (60 dB): near-silent input is not blown up further
 MAX_GAIN = 1000.0
+#: what :meth:`Separator.separate_to_files` does when stems would exceed full scale in an
+#: integer or lossy output: scale all of a file's stems down by one gain (Demucs's default),
+#: or clip the samples beyond it
+CLIP_MODES = ("rescale", "clamp")
+#: the peak of a rescaled file's loudest stem (Demucs's 1/1.01: room for encoders' overshoot)
+RESCALE_PEAK = 1 / 1.01
 
 
 def level_gain(peak: float) -> float:
@@ -86,6 +105,8 @@ class StemFiles(Mapping[str, Path]):
         n_channels: channels of the input and of every stem file.
         duration_s: length of the input (and of every stem file).
         skipped_s: seconds where the network was skipped (gated mode).
+        rescale_gain: the gain every stem was scaled by so that none clips (1.0: none).
+        clipped_samples: stem samples clipped at full scale (``clip_mode="clamp"``).
     """
 
     paths: dict[str, Path]
@@ -94,6 +115,8 @@ class StemFiles(Mapping[str, Path]):
     n_channels: int
     duration_s: float
     skipped_s: float = 0.0
+    rescale_gain: float = 1.0
+    clipped_samples: int = 0
 
     def __getitem__(self, stem: str) -> Path:
         return self.paths[stem]
@@ -173,12 +196,14 @@ class Separator:
         """Names of the stems the model puts out, e.g. ``("vocals", "accompaniment")``."""
         return tuple(self.backend.stems)
 
-    def separate(self, src: PathLike | Waveform, *,
+    def separate(self, src: Source, sr: int | None = None, *, sample_rate: int | None = None,
                  on_progress: Callable[[float], None] | None = None) -> Stems:
-        """Split a file or a waveform into stems, held in memory.
+        """Split a file, a waveform or an array into stems, held in memory.
 
         Args:
-            src: an audio file (any format :func:`cantata.audio.load` reads) or a Waveform.
+            src: an audio file (any format :func:`cantata.audio.load` reads), a Waveform,
+                or an array ``y`` in any layout :class:`~cantata.types.Waveform` accepts.
+            sr: the array's sample rate (librosa's name; ``sample_rate=`` is the same).
             on_progress: called with the seconds of audio finished, window by window.
 
         Returns:
@@ -188,6 +213,7 @@ class Separator:
         Raises:
             AudioLoadError: the file cannot be read.
         """
+        src = as_source(src, sr, sample_rate=sample_rate)
         wav = src if isinstance(src, Waveform) else audio.load(src)
         plan = self._plan(src, wav.duration_s, wav.sample_rate)
         gain = level_gain(float(np.abs(wav.samples).max(initial=0.0))) if self.normalize \
@@ -200,22 +226,36 @@ class Separator:
                      else os.fspath(src), skipped_s=plan.skipped_s if plan else 0.0)
 
     def output_paths(self, path: PathLike, out_dir: PathLike, *,
-                     stems: Sequence[str] | None = None, format: str = "wav") -> dict[str, Path]:
-        """Where :meth:`separate_to_files` writes: ``out_dir/<input stem>/<stem>.<format>``.
+                     stems: Sequence[str] | None = None, format: str = "wav",
+                     filename: str = DEFAULT_FILENAME,
+                     track: str | None = None) -> dict[str, Path]:
+        """Where :meth:`separate_to_files` writes: ``out_dir/<filename>``, by default
+        ``out_dir/<input stem>/<stem>.<format>``.
+
+        Args:
+            filename: a template of :data:`FILENAME_KEYS` (see :func:`expand_filename`).
+            track: the ``{track}`` name (default: the input's name without its suffix).
 
         Raises:
-            ConfigError: an unknown stem or format.
+            ConfigError: an unknown stem, format or template key.
         """
-        if format not in ("wav", "flac"):
-            raise ConfigError(f"output format must be wav or flac, got {format!r}")
-        folder = Path(out_dir) / Path(path).stem
-        return {stem: folder / f"{stem}.{format}" for stem in self._check_stems(stems)}
+        if format not in OUTPUT_FORMATS:
+            raise ConfigError(f"output format must be one of {list(OUTPUT_FORMATS)}, "
+                              f"got {format!r}")
+        source = Path(path)
+        keys = {"track": source.stem if track is None else track,
+                "trackext": source.suffix.lstrip("."), "ext": format}
+        return {stem: Path(out_dir) / expand_filename(filename, stem=stem, **keys)
+                for stem in self._check_stems(stems)}
 
     def separate_to_files(self, path: PathLike, out_dir: PathLike, *,
                           stems: Sequence[str] | None = None, format: str = "wav",
                           bits: str = "16", overwrite: bool = False,
-                          on_progress: Callable[[float], None] | None = None) -> StemFiles:
-        """Separate a file of any length into ``out_dir/<input stem>/<stem>.<format>``.
+                          on_progress: Callable[[float], None] | None = None,
+                          bitrate: str | None = None, filename: str = DEFAULT_FILENAME,
+                          track: str | None = None, clip_mode: str = "rescale") -> StemFiles:
+        """Separate a file of any length into ``out_dir/<input stem>/<stem>.<format>``
+        (or where ``filename`` says: :meth:`output_paths`).
 
         The file is decoded, separated and written block by block (bounded memory); with
         ``normalize``, a first pass decodes it to find its peak.
@@ -226,42 +266,60 @@ class Separator:
             path: the audio file.
             out_dir: the folder that receives the ``<input stem>/`` folder.
             stems: which stems to write (default: all the model's).
-            format: ``"wav"`` or ``"flac"``.
-            bits: ``"16"``, ``"24"`` or ``"32f"`` (32-bit float, wav only). Integer formats
-                clip samples beyond full scale (a warning says how many).
+            format: ``"wav"``, ``"flac"``, or lossy: ``"mp3"``, ``"ogg"``, ``"opus"``,
+                ``"m4a"`` (encoded block by block too; see :func:`cantata.audio.save.open_writer`).
+            bits: ``"16"``, ``"24"`` or ``"32f"`` (32-bit float, wav only; lossy formats
+                ignore it). Integer and lossy formats cannot hold samples beyond full scale:
+                see ``clip_mode``. Float keeps every stem at the input's level.
             overwrite: replace existing stem files; otherwise they are an error, raised
                 before any work.
             on_progress: called with the seconds of audio finished, window by window.
+            bitrate: of a lossy format, e.g. ``"320k"`` (default: the format's own, in
+                :data:`~cantata.audio.save.LOSSY_BITRATES`).
+            filename, track: the output names' template and ``{track}`` (:meth:`output_paths`).
+            clip_mode: when stems would exceed full scale in an integer or lossy output,
+                ``"rescale"`` scales all of them down by one gain to fit (their relative
+                levels stay exact; the stems are held as float in temporary files beside
+                the outputs until the gain is known), ``"clamp"`` clips them. Either way a
+                warning names the input, its peak and the gain or the samples clipped.
 
         Returns:
             :class:`StemFiles`, a mapping stem name -> path written, with the input's rate,
-            channels, duration and the seconds skipped by the gate.
+            channels, duration, the seconds skipped by the gate and the gain or clipping.
 
         Raises:
             AudioLoadError: the input cannot be read.
             AudioSaveError: ``format`` cannot hold ``bits``, or writing failed.
             OutputExistsError: a stem file exists and ``overwrite`` is false.
-            ConfigError: an unknown stem or format.
+            ConfigError: an unknown stem, format or clip mode.
         """
-        dests = self.output_paths(path, out_dir, stems=stems, format=format)
-        fmt, subtype = output_subtype(format, bits)
+        if clip_mode not in CLIP_MODES:
+            raise ConfigError(f"clip_mode must be one of {list(CLIP_MODES)}, got {clip_mode!r}")
+        dests = self.output_paths(path, out_dir, stems=stems, format=format,
+                                  filename=filename, track=track)
+        _, subtype = output_subtype(format, bits)
+        if format in LOSSY_BITRATES and bitrate is not None:
+            parse_bitrate(bitrate)  # a bad one fails before any work
         for dest in dests.values():
             check_overwrite(dest, overwrite)
         header = audio.info(path)
         plan = self._plan(path, header.duration_s, header.sample_rate)
-        gain = np.float32(level_gain(file_peak(path)) if self.normalize else 1.0)
+        peak = file_peak(path) if self.normalize else None
+        gain = np.float32(level_gain(peak) if peak is not None else 1.0)
         blocks = (block.samples * gain
                   for block in audio.stream(path, block_s=DECODE_BLOCK_S))
         out = separate_stream(self.backend, blocks, sample_rate=header.sample_rate,
                               config=self.engine, gate=plan, on_progress=on_progress)
         index = [self.stems.index(stem) for stem in dests]
-        with _StemWriters(dests, sample_rate=header.sample_rate, n_channels=header.n_channels,
-                          fmt=fmt, subtype=subtype) as writers:
-            for block in out:
-                writers.write(block[index] / gain)
+        n_samples, fit, n_over = _write_stems(
+            (block[index] / gain for block in out), dests, clip_mode=clip_mode,
+            sample_rate=header.sample_rate, n_channels=header.n_channels, format=format,
+            subtype=subtype, bitrate=bitrate)
+        if n_over:
+            _warn_level(path, file_peak(path) if peak is None else peak, fit, n_over)
         return StemFiles(dests, os.fspath(path), header.sample_rate, header.n_channels,
-                         writers.n_samples / header.sample_rate,
-                         plan.skipped_s if plan else 0.0)
+                         n_samples / header.sample_rate, plan.skipped_s if plan else 0.0,
+                         rescale_gain=fit, clipped_samples=n_over if fit == 1.0 else 0)
 
     def _plan(self, src: PathLike | Waveform, duration_s: float,
               sample_rate: int) -> SkipPlan | None:
@@ -282,20 +340,23 @@ class Separator:
 
 
 def output_subtype(format: str, bits: str) -> tuple[str, str]:
-    """(libsndfile format, subtype) for ``format`` (wav, flac) and ``bits`` (16, 24, 32f).
+    """(libsndfile format, subtype) for ``format`` (wav, flac) and ``bits`` (16, 24, 32f);
+    a lossy format (mp3, ogg, opus, m4a) ignores ``bits``: (its name, ``"PCM_16"``).
 
     Raises:
         AudioSaveError: the format cannot hold that sample format (flac and 32f).
         ConfigError: unknown format or bits.
     """
     suffix = f".{format}"
-    if suffix not in FORMATS:
-        raise ConfigError(f"output format must be one of {[s[1:] for s in FORMATS]}, "
+    if format not in OUTPUT_FORMATS:
+        raise ConfigError(f"output format must be one of {list(OUTPUT_FORMATS)}, "
                           f"got {format!r}")
-    fmt, allowed = FORMATS[suffix]
     subtype = BITS.get(bits) or SUBTYPE_ALIASES.get(bits, bits).upper()
     if subtype not in BITS.values():
         raise ConfigError(f"bits must be one of {list(BITS)}, got {bits!r}")
+    if format in LOSSY_BITRATES:
+        return format, "PCM_16"
+    fmt, allowed = FORMATS[suffix]
     if subtype not in allowed:
         names = [b for b, s in BITS.items() if s in allowed]
         raise AudioSaveError(f"*{suffix}", f"{format} cannot hold {subtype} samples "
@@ -303,15 +364,52 @@ def output_subtype(format: str, bits: str) -> tuple[str, str]:
     return fmt, subtype
 
 
+def check_filename(template: str) -> None:
+    """Refuse a ``--filename`` template with a key not in :data:`FILENAME_KEYS`, no key
+    at all, or a name that leaves the output folder.
+
+    Raises:
+        ConfigError: naming the template and the problem.
+    """
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(template)
+                  if field is not None]
+    except ValueError as err:
+        raise ConfigError(f"--filename: bad template {template!r} ({err})") from err
+    for field in fields:
+        if field not in FILENAME_KEYS:
+            raise ConfigError(f"--filename: unknown key {{{field}}} (keys: "
+                              f"{', '.join(FILENAME_KEYS)})")
+    name = Path(template)
+    if not template.strip() or name.is_absolute() or ".." in name.parts:
+        raise ConfigError(f"--filename: {template!r} must be a relative name inside the "
+                          "output folder")
+
+
+def expand_filename(template: str, **keys: str) -> Path:
+    """The relative output path of one stem: ``template`` (:data:`FILENAME_KEYS`) filled in.
+
+    Example:
+        >>> expand_filename("{track}/{stem}.{ext}", track="song", stem="vocals", ext="wav",
+        ...                 trackext="mp3")
+        PosixPath('song/vocals.wav')
+
+    Raises:
+        ConfigError: see :func:`check_filename`.
+    """
+    check_filename(template)
+    return Path(template.format(**keys))
+
+
 class _StemWriters:
     """One incremental writer per stem, to temporary files renamed into place on success."""
 
     def __init__(self, dests: Mapping[str, Path], *, sample_rate: int, n_channels: int,
-                 fmt: str, subtype: str) -> None:
+                 format: str, subtype: str, bitrate: str | None = None) -> None:
         self.dests, self.subtype = dict(dests), subtype
-        self.settings = dict(samplerate=sample_rate, channels=n_channels, format=fmt,
-                             subtype=subtype)
-        self.files: list[tuple[Path, Path, sf.SoundFile]] = []
+        self.settings = dict(sample_rate=sample_rate, n_channels=n_channels, format=format,
+                             subtype=subtype, bitrate=bitrate)
+        self.files: list[tuple[Path, Path, AudioWriter]] = []
         self.n_samples = self.n_clipped = 0
 
     def __enter__(self) -> _StemWriters:
@@ -319,10 +417,13 @@ class _StemWriters:
             for dest in self.dests.values():
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 tmp = temp_beside(dest)
-                self.files.append((tmp, dest, sf.SoundFile(tmp, "w", **self.settings)))
-        except (OSError, sf.LibsndfileError) as err:
+                self.files.append((tmp, dest, open_writer(tmp, **self.settings)))
+        except OSError as err:
             self._discard()
             raise AudioSaveError(dest, f"cannot write ({err})") from err
+        except AudioSaveError as err:
+            self._discard()
+            raise AudioSaveError(dest, err.problem) from err
         return self
 
     def write(self, block: np.ndarray) -> None:
@@ -334,9 +435,9 @@ class _StemWriters:
                 block = np.clip(block, -1.0, 1.0)
         for (_, dest, handle), samples in zip(self.files, block, strict=True):
             try:
-                handle.write(np.ascontiguousarray(samples.T))
-            except (OSError, sf.LibsndfileError) as err:
-                raise AudioSaveError(dest, f"write failed ({err})") from err
+                handle.write(samples)
+            except AudioSaveError as err:
+                raise AudioSaveError(dest, err.problem) from err
         self.n_samples += block.shape[2]
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
@@ -347,18 +448,109 @@ class _StemWriters:
             for tmp, dest, handle in self.files:
                 handle.close()
                 os.replace(tmp, dest)
-        except (OSError, sf.LibsndfileError) as err:
+        except OSError as err:
             self._discard()
             raise AudioSaveError(dest, f"write failed ({err})") from err
-        if self.n_clipped:
-            log.warning("%s: clipped %d samples above full scale", self.dests[next(
-                iter(self.dests))].parent, self.n_clipped)
+        except AudioSaveError as err:
+            self._discard()
+            raise AudioSaveError(dest, err.problem) from err
 
     def _discard(self) -> None:
         for tmp, _, handle in self.files:
-            if not handle.closed:
-                handle.close()
+            handle.discard()
             tmp.unlink(missing_ok=True)
+
+
+def _write_stems(blocks: Iterator[np.ndarray], dests: Mapping[str, Path], *, clip_mode: str,
+                 **settings: Any) -> tuple[int, float, int]:
+    """Write separated blocks (stems, channels, time) to ``dests`` (``settings``: those of
+    :class:`_StemWriters`), rescaled or clamped to full scale (``clip_mode``).
+
+    Returns:
+        (samples per stem written, the gain applied, samples that were beyond full scale).
+    """
+    if clip_mode == "rescale" and settings["subtype"] != "FLOAT":
+        return _write_rescaled(blocks, dests, **settings)
+    with _StemWriters(dests, **settings) as writers:
+        for block in blocks:
+            writers.write(block)
+    return writers.n_samples, 1.0, writers.n_clipped
+
+
+def _write_rescaled(blocks: Iterator[np.ndarray], dests: Mapping[str, Path],
+                    **settings: Any) -> tuple[int, float, int]:
+    """:func:`_write_stems` by way of float copies: once the loudest sample of all stems is
+    known, every stem is written scaled by the one gain that brings it to
+    :data:`RESCALE_PEAK` (or as it is, when nothing exceeds full scale)."""
+    spill = _FloatSpill(dests, sample_rate=settings["sample_rate"],
+                        n_channels=settings["n_channels"])
+    try:
+        for block in blocks:
+            spill.write(block)
+        gain = RESCALE_PEAK / spill.peak if spill.n_over else 1.0
+        with _StemWriters(dests, **settings) as writers:
+            for block in spill.blocks():
+                writers.write(block * np.float32(gain))
+    finally:
+        spill.remove()
+    return writers.n_samples, gain, spill.n_over
+
+
+class _FloatSpill:
+    """Stems as 32-bit float in temporary files beside their destinations (a killed run's
+    are swept like any ``.part`` file), with their peak and the samples beyond full scale."""
+
+    def __init__(self, dests: Mapping[str, Path], *, sample_rate: int, n_channels: int) -> None:
+        self.paths: list[Path] = []
+        self.writers: list[AudioWriter] = []
+        self.peak, self.n_over = 0.0, 0
+        try:
+            for dest in dests.values():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                self.paths.append(temp_beside(dest))
+                self.writers.append(open_writer(self.paths[-1], format="wav", subtype="FLOAT",
+                                                sample_rate=sample_rate, n_channels=n_channels))
+        except OSError as err:
+            self.remove()
+            raise AudioSaveError(dest, f"cannot write ({err})") from err
+        except AudioSaveError:
+            self.remove()
+            raise
+
+    def write(self, block: np.ndarray) -> None:
+        """Append (stems, channels, time)."""
+        magnitude = np.abs(block)
+        self.peak = max(self.peak, float(magnitude.max(initial=0.0)))
+        self.n_over += int(np.count_nonzero(magnitude > 1.0))
+        for writer, samples in zip(self.writers, block, strict=True):
+            writer.write(samples)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Finish the files and read them back, (stems, channels, time) a block at a time."""
+        for writer in self.writers:
+            writer.close()
+        streams = [audio.stream(p, block_s=DECODE_BLOCK_S) for p in self.paths]
+        for parts in zip(*streams, strict=True):
+            yield np.stack([part.samples for part in parts])
+
+    def remove(self) -> None:
+        """Delete the files (raises nothing)."""
+        for writer in self.writers:
+            writer.discard()
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+
+
+def _warn_level(path: PathLike, peak: float, gain: float, n_over: int) -> None:
+    """Say that the stems of ``path`` (peaking at ``peak``) were rescaled or clipped."""
+    level = f"{os.fspath(path)}: peak {20 * np.log10(max(peak, 1e-10)):+.1f} dBFS:"
+    if gain < 1.0:
+        log.warning("%s %d stem samples would exceed full scale; all stems rescaled by "
+                    "%.1f dB to fit (--bits 32f keeps the level, --clip-mode clamp clips "
+                    "instead)", level, n_over, 20 * np.log10(gain))
+    else:
+        log.warning("%s clipped %d stem samples at full scale (--clip-mode rescale scales "
+                    "the stems to fit, --bits 32f keeps the level)", level, n_over)
 
 
 def file_peak(path: PathLike) -> float:
@@ -423,15 +615,28 @@ def resolve_gate(gate: bool | str | Detector | None) -> Detector | None:
     return gate
 
 
-def separate(src: PathLike | Waveform, *, model: str = "separator") -> Stems:
-    """Stems of a file or waveform with a shipped model (loaded once per name).
+def separate(src: Source, sr: int | None = None, *, sample_rate: int | None = None,
+             model: str = "separator") -> Stems:
+    """Vocals and accompaniment of a recording, with a shipped model (loaded once per name).
+
+    Args:
+        src: an audio file, a :class:`~cantata.types.Waveform`, or an array ``y`` of
+            samples: (time,), (channels, time), or (time, channels) as ``soundfile.read``
+            gives it; integer PCM is scaled to [-1, 1).
+        sr: the array's sample rate (librosa's name; ``sample_rate=`` is the same).
+        model: ``"separator"``, a checkpoint path, or ``"debug"``.
+
+    Returns:
+        :class:`~cantata.types.Stems`, a mapping stem name -> Waveform at the input's rate
+        and channel count.
 
     Example:
-        >>> stems = separate("song.mp3")                 # doctest: +SKIP
-        >>> stems["accompaniment"].sample_rate           # doctest: +SKIP
-        44100
+        >>> y, sr = soundfile.read("song.wav")           # doctest: +SKIP
+        >>> stems = cantata.separate(y, sr=sr)           # doctest: +SKIP
+        >>> list(stems), stems["vocals"].samples.shape   # doctest: +SKIP
+        (['vocals', 'accompaniment'], (2, 10584000))
     """
-    return _cached(model).separate(src)
+    return _cached(model).separate(src, sr, sample_rate=sample_rate)
 
 
 _SEPARATORS: dict[str, Separator] = {}

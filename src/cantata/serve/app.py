@@ -12,9 +12,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import fastapi_offline
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Path as PathParam
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from cantata._version import __version__
@@ -30,13 +33,16 @@ from cantata.serve.services import AnalyzerService
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
+DOCS_STATIC = Path(fastapi_offline.__file__).with_name("static")  # Swagger UI and ReDoc
 MEDIA_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".flac": "audio/flac",
                ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg",
                ".m4a": "audio/mp4", ".aac": "audio/aac", ".aif": "audio/aiff",
                ".aiff": "audio/aiff", ".wma": "audio/x-ms-wma"}
 STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
-                ".svg": "image/svg+xml"}
+                ".svg": "image/svg+xml", ".png": "image/png"}
 RETRY_AFTER_S = 1
+SQLITE_MAX = 2 ** 63 - 1  # SQLite's integers are 64-bit
+TrackId = Annotated[int, PathParam(ge=0, le=SQLITE_MAX)]
 
 
 class _Catalogs(threading.local):
@@ -64,6 +70,7 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        auth.redact_logs()
         for name in _routed():
             spec = resolve([f"{name}={config.model_for(name) or ''}"])[0]
             services[name] = AnalyzerService(spec, config.batching_for(name), metrics,
@@ -80,16 +87,21 @@ def create_app(config: ServeConfig) -> FastAPI:
         auth.check(request, config.token)
 
     app = FastAPI(title="Cantata", version=__version__, lifespan=lifespan,
-                  description="Singing detection, separation and the catalog over HTTP.")
+                  description="Singing detection, separation and the catalog over HTTP.",
+                  docs_url=None, redoc_url=None, openapi_url=None)  # _add_docs: guarded
     guarded = [Depends(require_token)]
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Any) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - start)
+        """Refuse other hosts' requests; count every answer, a 500 included."""
+        start, status = time.perf_counter(), "500"
+        try:
+            response = _misdirected(request, config) or await call_next(request)
+            status = str(response.status_code)
+        finally:
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            metrics.requests.labels(request.method, route, status).inc()
+            metrics.latency.labels(request.method, route).observe(time.perf_counter() - start)
         return response
 
     @app.exception_handler(Exception)
@@ -131,8 +143,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
         if sort not in SORT_COLUMNS:
             raise HTTPException(422, f"sort must be one of {', '.join(SORT_COLUMNS)}")
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise HTTPException(422, "limit must be 1..1000 and offset >= 0")
+        if not 1 <= limit <= 1000 or not 0 <= offset <= SQLITE_MAX:
+            raise HTTPException(422, f"limit must be 1..1000 and offset 0..{SQLITE_MAX}")
         catalog = catalogs.get()
         found = catalog.tracks(status=status, search=search, sort=sort, descending=desc,
                                limit=limit, offset=offset, with_results=True)
@@ -140,22 +152,23 @@ def create_app(config: ServeConfig) -> FastAPI:
                 "tracks": [_brief(t) for t in found]}
 
     @app.get("/v1/tracks/{track_id}", tags=["catalog"], dependencies=guarded)
-    def track(track_id: int) -> dict[str, Any]:
+    def track(track_id: TrackId) -> dict[str, Any]:
         """Everything the catalog knows about a track, with URLs of its audio and stems."""
         found = _track(catalogs, track_id)
         out = found.to_dict()
         out["audio_url"] = f"/v1/tracks/{track_id}/audio"
         out["stem_urls"] = {stem: f"/v1/tracks/{track_id}/stems/{stem}"
                             for stem in _stems(found)}
+        out["audio_unavailable"] = _unavailable(found)
         return out
 
     @app.get("/v1/tracks/{track_id}/audio", tags=["catalog"], dependencies=guarded)
-    def track_audio(track_id: int) -> FileResponse:
+    def track_audio(track_id: TrackId) -> FileResponse:
         """The track's file (byte ranges supported, so players can seek)."""
-        return _file(Path(_track(catalogs, track_id).path))
+        return _file(_audio(_track(catalogs, track_id)))
 
     @app.get("/v1/tracks/{track_id}/stems/{stem}", tags=["catalog"], dependencies=guarded)
-    def track_stem(track_id: int, stem: str) -> FileResponse:
+    def track_stem(track_id: TrackId, stem: str) -> FileResponse:
         """One of the track's separated stems (byte ranges supported)."""
         stems = _stems(_track(catalogs, track_id))
         if stem not in stems:
@@ -163,29 +176,76 @@ def create_app(config: ServeConfig) -> FastAPI:
         return _file(Path(stems[stem]))
 
     @app.get("/v1/tracks/{track_id}/peaks", tags=["catalog"], dependencies=guarded)
-    def track_peaks(track_id: int, bins: int = 1000) -> dict[str, Any]:
+    def track_peaks(track_id: TrackId, bins: int = 1000) -> dict[str, Any]:
         """The waveform's envelope for drawing: min and max per bin, mono."""
         if not 10 <= bins <= 10000:
             raise HTTPException(422, "bins must be 10..10000")
         found = _track(catalogs, track_id)
-        return peaks.envelope(found.path, found.content_hash, bins)
+        return peaks.envelope(str(_audio(found)), found.content_hash, bins)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> Response:
         return _page(request, "index.html", config.token)
 
     @app.get("/tracks/{track_id}", response_class=HTMLResponse, include_in_schema=False)
-    def track_page(request: Request, track_id: int) -> Response:
+    def track_page(request: Request, track_id: TrackId) -> Response:
         return _page(request, "track.html", config.token)
 
     @app.get("/static/{name}", include_in_schema=False, dependencies=guarded)
     def static(name: str) -> FileResponse:
-        if name not in {p.name for p in STATIC.iterdir()}:
-            raise HTTPException(404, "no such file")
-        path = STATIC / name
-        return FileResponse(path, media_type=STATIC_TYPES.get(path.suffix, "text/plain"))
+        return _static(STATIC, name)
 
+    _add_docs(app, guarded, config.token)
     return app
+
+
+def _add_docs(app: FastAPI, guarded: list[Any], token: str | None) -> None:
+    """The OpenAPI schema and its Swagger UI and ReDoc pages, token-guarded like the API,
+    with their scripts served from here (no CDN: they work offline)."""
+    assets = "/static/docs"
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger(request: Request) -> Response:
+        return auth.page_gate(request, token) or get_swagger_ui_html(
+            openapi_url="/openapi.json", title="Cantata - Swagger UI",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> Response:
+        return auth.page_gate(request, token) or get_redoc_html(
+            openapi_url="/openapi.json", title="Cantata - ReDoc",
+            redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets}/favicon.png", with_google_fonts=False)
+
+    @app.get(f"{assets}/{{name}}", include_in_schema=False, dependencies=guarded)
+    def docs_static(name: str) -> FileResponse:
+        return _static(DOCS_STATIC, name)
+
+
+def _static(folder: Path, name: str) -> FileResponse:
+    """A file of ``folder`` by its plain name (404 for anything else)."""
+    if name not in {p.name for p in folder.iterdir()}:
+        raise HTTPException(404, "no such file")
+    path = folder / name
+    return FileResponse(path, media_type=STATIC_TYPES.get(path.suffix, "text/plain"))
+
+
+def _misdirected(request: Request, config: ServeConfig) -> Response | None:
+    """421 for a request to another host's name (see :func:`auth.check_host`), but
+    ``/healthz`` answers any (probes use addresses)."""
+    if request.url.path == "/healthz":
+        return None
+    try:
+        auth.check_host(request, config)
+    except HTTPException as err:
+        return JSONResponse({"detail": err.detail}, err.status_code)
+    return None
 
 
 def _track(catalogs: _Catalogs, track_id: int) -> Any:
@@ -198,6 +258,27 @@ def _track(catalogs: _Catalogs, track_id: int) -> Any:
 def _stems(track: Any) -> dict[str, str]:
     result = track.results.get("separate")
     return dict(result.stems) if result is not None else {}
+
+
+def _unavailable(track: Any) -> str | None:
+    """Why the track's audio cannot be played (None when it can)."""
+    name = Path(track.path).name
+    if track.missing:
+        return (f"{name}: the file is no longer there (missing since the last scan: moved or "
+                f"deleted; re-scan the library, or cantata catalog prune forgets it)")
+    if not Path(track.path).is_file():
+        return f"{name}: the file is no longer there (moved or deleted; re-scan the library)"
+    if not track.ok:
+        return f"{name}: the file could not be read when scanned ({track.error})"
+    return None
+
+
+def _audio(track: Any) -> Path:
+    """The track's file, or 404 saying why it cannot be had."""
+    reason = _unavailable(track)
+    if reason is not None:
+        raise HTTPException(404, reason)
+    return Path(track.path)
 
 
 def _file(path: Path) -> FileResponse:
@@ -217,12 +298,10 @@ def _brief(track: Any) -> dict[str, Any]:
 
 
 def _page(request: Request, name: str, token: str | None) -> Response:
-    """A page; ``?token=`` (checked) is kept in a cookie for the page's own requests."""
-    auth.check(request, token)
-    response = HTMLResponse((STATIC / name).read_text(encoding="utf-8"))
-    if token is not None and request.query_params.get("token"):
-        response.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict")
-    return response
+    """A page; opened as ``?token=``, a redirect that keeps the token in a cookie for the
+    page's own requests (:func:`auth.page_gate`)."""
+    return auth.page_gate(request, token) or HTMLResponse(
+        (STATIC / name).read_text(encoding="utf-8"))
 
 
 def _routed() -> list[str]:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from cantata.analyzers import TrackAudio
 from cantata.serve import uploads
 from cantata.serve.routes import RouteContext
+from cantata.types import Segment
 
 
 def add_routes(app: FastAPI, ctx: RouteContext) -> None:
@@ -20,7 +21,8 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
         """Singing regions of uploaded audio: a multipart form's ``file`` field, or the raw
         body with an audio content type. Concurrent requests share forward passes."""
         path, filename = await uploads.receive(request, ctx.results_dir / "uploads",
-                                               max_bytes=ctx.max_bytes)
+                                               max_bytes=ctx.max_bytes,
+                                               timeout_s=ctx.config.body_timeout_s)
         try:
             wav = await run_in_threadpool(uploads.decode, path, filename,
                                           max_duration_s=ctx.config.max_duration_s)
@@ -29,6 +31,12 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
         result = await ctx.analyze("detect", TrackAudio(filename, "", wav))
         return {"file": filename, "duration_s": round(wav.duration_s, 3),
                 "model": result.model, "model_version": result.model_version,
-                "regions": [{"start": round(r.start_s, 3), "end": round(r.end_s, 3),
-                             "label": r.label, "confidence": round(r.confidence, 4)}
-                            for r in result.regions]}
+                "regions": [_region(r) for r in result.regions]}
+
+
+def _region(region: Segment) -> dict[str, Any]:
+    """One region as JSON; ``start`` and ``end`` are deprecated aliases of ``start_s``,
+    ``end_s``, kept for a release."""
+    start_s, end_s = round(region.start_s, 3), round(region.end_s, 3)
+    return {"start_s": start_s, "end_s": end_s, "label": region.label,
+            "confidence": round(region.confidence, 4), "start": start_s, "end": end_s}

@@ -25,7 +25,8 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
         the returned URLs (the most recent results are kept)."""
         job = uuid.uuid4().hex
         folder = ctx.results_dir / job
-        path, filename = await uploads.receive(request, folder, max_bytes=ctx.max_bytes)
+        path, filename = await uploads.receive(request, folder, max_bytes=ctx.max_bytes,
+                                               timeout_s=ctx.config.body_timeout_s)
         try:
             wav = await run_in_threadpool(uploads.decode, path, filename,
                                           max_duration_s=ctx.config.max_duration_s)

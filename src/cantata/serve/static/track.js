@@ -21,7 +21,8 @@ async function main() {
   showLanes(track);
   showSources(track);
   document.getElementById("raw").textContent = JSON.stringify(track, null, 2);
-  if (track.status === "ok") {
+  showUnavailable(track.audio_unavailable);
+  if (track.status === "ok" && !track.audio_unavailable) {
     drawWave(await getJSON(`/v1/tracks/${trackId}/peaks?bins=1200`));
   }
 }
@@ -74,7 +75,15 @@ function showSources(track) {
     return button;
   });
   document.getElementById("sources").replaceChildren(...buttons);
-  if (track.status === "ok") switchTo(track.audio_url, buttons[0]);
+  if (track.audio_unavailable) buttons[0].disabled = true;
+  else if (track.status === "ok") switchTo(track.audio_url, buttons[0]);
+}
+
+function showUnavailable(reason) {
+  // Say why the mix cannot be played (file missing since the scan, moved, unreadable).
+  const note = document.getElementById("unavailable");
+  note.textContent = reason ? `Audio unavailable: ${reason}` : "";
+  note.hidden = !reason;
 }
 
 function switchTo(url, button) {

@@ -102,7 +102,8 @@ class Capability:
         networks: registry names of its networks (:mod:`cantata.models.registry`) -> the
             module that registers each, e.g. ``{"separator": "cantata.models.separator"}``;
             a checkpoint's ``name`` picks its capability.
-        shipped: its shipped models; the first is the default.
+        shipped: its shipped models; the first is the default (none yet: the first debug
+            model is).
         debug: tiny random-weight models for tests and offline runs (P8): name ->
             ``"module:factory"`` of the network (the API's ``from_pretrained(name)`` calls it).
         api: the class users load (``from_pretrained(name_or_path)``), ``"module:Class"``.
@@ -130,7 +131,8 @@ class Capability:
 
     @property
     def default_model(self) -> str:
-        return self.shipped[0].name
+        """The first shipped model; the first debug model while none has shipped yet."""
+        return self.shipped[0].name if self.shipped else next(iter(self.debug))
 
     def model_names(self) -> list[str]:
         """Shipped then debug names, in order."""

@@ -211,6 +211,16 @@ CAPABILITIES: dict[str, Capability] = {
             export="cantata.export.examples:continuer",
             cli="cantata.cli.generate",
         ),
+        Capability(
+            name="defects",
+            summary="clicks, dropouts, clipping, codec damage and other defects, as events",
+            networks={"defect-detector": "cantata.models.defect_detector"},
+            shipped=(),
+            debug={"debug": "cantata.models.defect_detector:debug_defect_detector"},
+            api="cantata.defects.api:DefectDetector",
+            recipes={"defect-detector": "cantata.train.recipes.defects:DefectDetectorRecipe"},
+            export="cantata.export.examples:defect_detector",
+        ),
     )
 }
 """Every capability, by name."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +21,22 @@ LANE_ORDER = ("vocal", "speech", "accompaniment", "silence")
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     data = sub.add_parser("data", help="make and inspect training material")
     verbs = data.add_subparsers(dest="verb", required=True, metavar="VERB")
-    synth = verbs.add_parser("synth", parents=parents, help="synthesize songs or speech mixes",
+    synth = verbs.add_parser("synth", parents=parents,
+                             help="synthesize songs, speech mixes or defective music",
                              description="Synthesize training material with exact stems and "
-                                         "frame labels; resumes an interrupted run.")
-    synth.add_argument("kind", choices=["speech-mix", "song"])
+                                         "frame labels, or clean music with injected defects "
+                                         "and their labels; resumes an interrupted run.")
+    synth.add_argument("kind", choices=["speech-mix", "song", "defects"])
     synth.add_argument("--hours", type=float, required=True, help="how much audio to make")
     synth.add_argument("--out", type=Path, required=True, help="output folder")
     synth.add_argument("--jobs", type=int, default=available_cores(),
                        help="worker processes (default: the cores this process may use)")
     synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--sample-rate", type=int, default=22050)
-    synth.add_argument("--example-s", type=float, default=30.0, help="length of each example")
+    synth.add_argument("--sample-rate", type=int,
+                       help="default 22050; defects: each track's own rate")
+    synth.add_argument("--example-s", type=float,
+                       help="length of each example (default 30; defects: 10)")
+    _add_defect_options(synth)
     real = synth.add_argument_group("real recordings beside the synthetic ones")
     real.add_argument("--real-speech", action="append", default=[], metavar="DIR",
                       help="folder of real speech (LibriSpeech-style or speaker folders)")
@@ -51,14 +57,43 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     inspect.set_defaults(run=run_inspect)
 
 
+def _add_defect_options(synth: argparse.ArgumentParser) -> None:
+    from cantata.data.labels import DEFECT_TYPES
+
+    group = synth.add_argument_group("defects: clean music with injected defects")
+    group.add_argument("--music", action="append", default=[], metavar="DIR",
+                       help="clean music: 'debian' (the installed game soundtracks, the "
+                            "default), a MIR-1K folder, a folder with a manifest.jsonl (e.g. "
+                            "'synth song' output) or any folder of audio; repeatable")
+    group.add_argument("--include-benchmark", action="store_true",
+                       help="also use the detection benchmark's held-out soundtracks")
+    group.add_argument("--p-clean", type=float, default=0.2,
+                       help="share of clips left clean (default 0.2)")
+    group.add_argument("--max-defects", type=int, default=3,
+                       help="a defective clip gets 1..N defects (default 3)")
+    group.add_argument("--types", nargs="+", choices=DEFECT_TYPES, metavar="TYPE",
+                       help=f"defect types to inject (default all: {' '.join(DEFECT_TYPES)})")
+    group.add_argument("--phone-codecs", nargs="+", choices=["opus", "gsm"],
+                       default=["opus", "gsm"], metavar="CODEC",
+                       help="codecs of phone passages: opus (6 kbit/s), gsm (needs the ffmpeg "
+                            "command with libgsm); default both")
+    group.add_argument("--weak-labels", action="append", default=[], metavar="CSV",
+                       help="your own recordings with weak labels (columns path,types; "
+                            "types separated by ';' or '|'), listed in the manifest too")
+
+
 def run_synth(args: argparse.Namespace, out: Output) -> int:
     from cantata.data.synth.factory import FactoryConfig, synthesize
 
     if args.hours <= 0 or args.jobs < 1:
         raise ConfigError("--hours must be > 0 and --jobs >= 1")
+    if args.kind == "defects":
+        return run_synth_defects(args, out)
     if not 0 <= args.p_real <= 1:
         raise ConfigError(f"--p-real must be within 0..1, got {args.p_real}")
-    config = FactoryConfig(sample_rate=args.sample_rate, example_s=args.example_s,
+    args.example_s = 30.0 if args.example_s is None else args.example_s
+    rate = 22050 if args.sample_rate is None else args.sample_rate
+    config = FactoryConfig(sample_rate=rate, example_s=args.example_s,
                            real_speech=tuple(args.real_speech),
                            real_instrumentals=tuple(args.real_instrumentals),
                            real_vocals=tuple(args.real_vocals), p_real=args.p_real)
@@ -66,7 +101,37 @@ def run_synth(args: argparse.Namespace, out: Output) -> int:
     with out.progress(f"synth {args.kind}", total=total, unit="examples") as advance:
         report = synthesize(args.kind, hours=args.hours, out_dir=args.out, jobs=args.jobs,
                             seed=args.seed, config=config, on_progress=lambda _: advance(1))
-    made_h = report.n_made * args.example_s / 3600
+    return _show_synth(args, out, report)
+
+
+def run_synth_defects(args: argparse.Namespace, out: Output) -> int:
+    from cantata.data.labels import DEFECT_TYPES
+    from cantata.data.synth.defect_clips import DefectSetConfig, synthesize_defects
+    from cantata.data.synth.defects import InjectConfig
+
+    args.example_s = 10.0 if args.example_s is None else args.example_s
+    if args.example_s <= 0 or (args.sample_rate is not None and args.sample_rate <= 0):
+        raise ConfigError("--example-s and --sample-rate must be > 0")
+    if not 0 <= args.p_clean <= 1 or args.max_defects < 1:
+        raise ConfigError("--p-clean must be within 0..1 and --max-defects >= 1")
+    inject = InjectConfig(p_clean=args.p_clean, max_defects=args.max_defects,
+                          types=tuple(args.types or DEFECT_TYPES),
+                          phone_codecs=tuple(args.phone_codecs))
+    config = DefectSetConfig(music=tuple(args.music or ["debian"]), example_s=args.example_s,
+                             sample_rate=args.sample_rate,
+                             include_benchmark=args.include_benchmark, inject=inject,
+                             weak_labels=tuple(args.weak_labels))
+    total = max(1, math.ceil(args.hours * 3600 / args.example_s))
+    with out.progress("synth defects", total=total, unit="examples") as advance:
+        report = synthesize_defects(hours=args.hours, out_dir=args.out, jobs=args.jobs,
+                                    seed=args.seed, config=config,
+                                    on_progress=lambda _: advance(1))
+    return _show_synth(args, out, report)
+
+
+def _show_synth(args: argparse.Namespace, out: Output, report: Any) -> int:
+    """Print (or give as JSON) what a synth run made."""
+    made_h = report.hours * report.n_made / report.n_examples
     summary = {"manifest": str(report.manifest), "examples": report.n_examples,
                "made": report.n_made, "hours": round(report.hours, 4),
                "wall_s": round(report.wall_s, 1), "cpu_s": round(report.cpu_s, 1),

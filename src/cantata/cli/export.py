@@ -21,7 +21,9 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                                           "log-mel features to logits; a separator maps STFT "
                                           "magnitudes to its mask; an embedder maps a "
                                           "segment's features to its embedding; a continuer "
-                                          "maps a sequence of embeddings to the next ones.")
+                                          "maps a sequence of embeddings to the next ones; a "
+                                          "defect detector maps log-mel and frame features "
+                                          "to logits.")
     onnx.add_argument("model", help="a shipped model name (see `cantata models`, e.g. singing, "
                                     "separator, embedder, continuer) or a checkpoint path")
     onnx.add_argument("out", type=Path, metavar="OUT.onnx")

@@ -19,6 +19,10 @@ from cantata.types import Segment, Waveform
 
 SONG_LABELS = ("vocal", "accompaniment", "silence")
 
+#: the defect types of ``cantata defects``, in the order of the defect detector's outputs
+DEFECT_TYPES = ("click", "dropout", "clipping", "codec", "noise_burst", "discontinuity",
+                "dc_offset")
+
 
 @dataclass(frozen=True)
 class ActivityConfig:

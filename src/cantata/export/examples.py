@@ -110,3 +110,27 @@ def continuer(model: str) -> ExportPlan:
         {"model": str(model), "embedder": checkpoint.meta.get("embedder"),
          "input": "embeddings of consecutive segments of one piece, (batch, steps, dim)",
          "output": "at each step, the predicted embedding of the next segment"})
+
+
+def defect_detector(model: str) -> ExportPlan:
+    """Log-mel and frame features (batch, n_mels + n_raw, frames) -> logits (batch, types,
+    frames)."""
+    from cantata.models.defect_detector import FromInputs
+
+    found = load(capability("defects").api).from_pretrained(model)
+    config, g = found.model.config, _generator()
+    rate = config.features.sample_rate
+    with torch.no_grad():
+        examples = tuple(found.model.inputs(0.1 * torch.randn(batch, seconds * rate, generator=g))
+                         for batch, seconds in ((1, 3), (2, 7)))
+    return ExportPlan(
+        FromInputs(found.model).eval(), examples, "inputs", "logits",
+        {"inputs": {0: "batch", 2: "frames"}, "logits": {0: "batch", 2: "frames"}},
+        {"model": str(model), "features": config.features.to_dict(),
+         "types": list(config.types), "thresholds": [float(t) for t in found.thresholds],
+         "input": f"mono audio at features.sample_rate: its log-mel (features) stacked over "
+                  f"cantata.models.defect_detector.frame_features(hop=features.hop_length, "
+                  f"window=features.n_fft, sub_blocks={config.sub_blocks}), (batch, "
+                  f"{config.features.n_mels + config.n_raw}, frames)",
+         "output": "logits (apply a sigmoid per type; thresholds: each type's decision "
+                   "threshold, calibrated on validation)"})

@@ -36,3 +36,24 @@ def noise(
     rng = np.random.default_rng(seed)
     x = amplitude * rng.standard_normal((n_channels, round(duration_s * sample_rate)))
     return Waveform(np.clip(x, -1, 1), sample_rate)
+
+
+def music_like(
+    *, duration_s: float = 6.0, sample_rate: int = 44100, n_channels: int = 1,
+    peak: float = 0.5, noise_db: float = -50.0, seed: int = 0,
+) -> np.ndarray:
+    """Clean music-like audio, (channels, time) float32 peaking at ``peak``: a 55 Hz bass,
+    a chord and high partials with vibrato, a slow tremolo, over noise ``noise_db`` below
+    full scale (before the peak is set), seeded."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(duration_s * sample_rate)) / sample_rate
+    out = []
+    for c in range(n_channels):
+        x = 0.35 * np.sin(2 * np.pi * 55 * t + c)
+        for f, a in ((220, 0.2), (277, 0.15), (330, 0.12), (880, 0.05), (3520, 0.02)):
+            vibrato = 0.004 * f / 5 * np.sin(2 * np.pi * 5 * t + f)
+            x += a * np.sin(2 * np.pi * f * t + vibrato + rng.uniform(0, 6))
+        x *= 0.8 + 0.2 * np.sin(2 * np.pi * 0.3 * t)
+        x += 10 ** (noise_db / 20) * rng.standard_normal(len(t))
+        out.append(peak * x / np.max(np.abs(x)))
+    return np.asarray(out, np.float32)

@@ -5,6 +5,7 @@ Each loader returns a sorted ``list[Example]`` and raises
 :func:`read_stems` gives the vocals and accompaniment of any of these Examples.
 """
 
+from cantata.data.sources.defect_labels import load_weak_labels
 from cantata.data.sources.ikala import load_ikala
 from cantata.data.sources.instrumentals import (
     INSTRUMENTAL_PACKAGES,
@@ -22,5 +23,5 @@ from cantata.data.sources.vocals import load_vocals_folder
 __all__ = [
     "INSTRUMENTAL_PACKAGES", "has_stem", "load_ikala", "load_instrumentals", "load_jamendo",
     "load_label_manifest", "load_mir1k", "load_musdb", "load_speech_folder",
-    "load_vocals_folder", "read_stem", "read_stems", "split_benchmark",
+    "load_vocals_folder", "load_weak_labels", "read_stem", "read_stems", "split_benchmark",
 ]

@@ -260,7 +260,7 @@ def synthesize(kind: str, *, hours: float, out_dir: str | os.PathLike[str], jobs
     n_examples = max(1, math.ceil(hours * 3600 / config.example_s))
     todo = [i for i in range(n_examples)
             if not (out / example_id(kind, i) / EXAMPLE_FILE).exists()]
-    start_wall, start_cpu = time.perf_counter(), _cpu_seconds()
+    start_wall, start_cpu = time.perf_counter(), cpu_seconds()
     for done, _ in enumerate(_run(kind, todo, seed=seed, out=out, config=config, jobs=jobs), 1):
         if on_progress is not None:
             on_progress(done)
@@ -269,7 +269,7 @@ def synthesize(kind: str, *, hours: float, out_dir: str | os.PathLike[str], jobs
                 for i in range(n_examples)]
     manifest = write_manifest(out / MANIFEST_NAME, examples)
     return FactoryReport(manifest, n_examples, len(todo), n_examples * config.example_s / 3600,
-                         time.perf_counter() - start_wall, _cpu_seconds() - start_cpu)
+                         time.perf_counter() - start_wall, cpu_seconds() - start_cpu)
 
 
 def _run(kind: str, todo: list[int], *, seed: int, out: Path, config: FactoryConfig,
@@ -288,7 +288,7 @@ def _build_task(task: tuple[str, int, int, Path, FactoryConfig]) -> int:
     return index
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
     """CPU time of this process and its finished children."""
     usage = os.times()
     return usage.user + usage.system + usage.children_user + usage.children_system

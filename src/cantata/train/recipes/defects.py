@@ -1,0 +1,164 @@
+"""The defect detector recipe: a CRNN trained from weakly labelled clips (MIL pooling).
+
+The clips come as folders with a manifest (``DIR/manifest.jsonl`` of
+:class:`~cantata.data.records.Example`: ``meta["defect_types"]`` the clip's defect types,
+``regions`` the events where known; ``cantata data synth defects`` makes them). They are
+split by source track (``group``), never by clip, so validation hears music the model
+never trained on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from cantata.data.records import Example, read_manifest
+from cantata.data.split import split_by_group
+from cantata.errors import ConfigError
+from cantata.models.defect_detector import DefectDetector, DefectDetectorConfig
+from cantata.models.registry import build
+from cantata.train.config import TrainConfig
+from cantata.train.events import ProgressCallback
+from cantata.train.loop import FitResult
+from cantata.train.recipes import DEFAULT_TRAIN, Recipe, Synth, fit_input_stats, run
+from cantata.train.tasks.defects import LABELS, DefectClips, DefectTask, has_strong
+
+
+@dataclass(frozen=True)
+class DefectSynth:
+    """Defect clips made for the run (the debug recipe trains on them; a rerun keeps the
+    ones made): ``songs`` synthetic songs (``cantata data synth song``, into
+    ``OUT/synth/song``) cut into clips with defects injected (``cantata data synth
+    defects``, into ``OUT/synth/defects``).
+
+    Attributes:
+        songs: the clean music.
+        clips: how many clips.
+        clip_s: length of each.
+        p_clean: share of clips left clean.
+    """
+
+    songs: Synth = Synth(examples=3, seconds=6.0)
+    clips: int = 8
+    clip_s: float = 2.0
+    p_clean: float = 0.25
+
+    def make(self, out_dir: str | os.PathLike[str]) -> str:
+        """Make the songs, then the clips; returns the clips' folder."""
+        from cantata.data.synth.defect_clips import DefectSetConfig, synthesize_defects
+        from cantata.data.synth.defects import InjectConfig
+
+        songs = self.songs.make("song", out_dir)
+        folder = Path(out_dir) / "synth" / "defects"
+        config = DefectSetConfig(music=(songs,), example_s=self.clip_s,
+                                 inject=InjectConfig(p_clean=self.p_clean))
+        synthesize_defects(hours=(self.clips - 0.5) * self.clip_s / 3600, out_dir=folder,
+                           seed=self.songs.seed, config=config)
+        return str(folder)
+
+
+@dataclass(frozen=True)
+class DefectData:
+    """The clips to learn from.
+
+    Attributes:
+        clips: folders holding a manifest of labelled clips.
+        synth: clips made for the run, added to ``clips``.
+        clip_s: every clip is zero-padded to this length (the padding is masked out of
+            the pooling); a longer clip is an error.
+        validation: the fraction of the material, in whole source tracks, that validates
+            (picks the checkpoint and calibrates the thresholds).
+    """
+
+    clips: tuple[str, ...] = ()
+    synth: DefectSynth | None = None
+    clip_s: float = 10.0
+    validation: float = 0.2
+
+
+@dataclass(frozen=True)
+class DefectDetectorRecipe(Recipe):
+    """The defect detector, from weak labels (or strong ones, to measure their worth).
+
+    Attributes:
+        labels: ``"weak"``: clip labels through the model's MIL pooling
+            (``model.pooling``); ``"strong"``: frame labels (every training clip needs them).
+        data: the clips.
+        model: the network (its ``pooling`` is the MIL pooling of weak training).
+        train: the loop's settings.
+    """
+
+    name: ClassVar[str] = "defect-detector"
+    capability: ClassVar[str] = "defects"
+    labels: Literal["weak", "strong"] = "weak"
+    data: DefectData = DefectData()
+    model: DefectDetectorConfig = DefectDetectorConfig()
+    train: TrainConfig = DEFAULT_TRAIN
+
+    def __post_init__(self) -> None:
+        if self.labels not in LABELS:
+            raise ConfigError(f"labels must be weak or strong, got {self.labels!r}")
+
+    def fit(self, out_dir: str | os.PathLike[str], *, on_progress: ProgressCallback | None = None,
+            command: str | None = None) -> FitResult:
+        """See :meth:`Recipe.fit`."""
+        folders = list(self.data.clips)
+        if self.data.synth is not None:
+            folders.append(self.data.synth.make(out_dir))
+        fit_set, val_set = self.split(self.examples(folders))
+        features, types = self.model.features, self.model.types
+        train_data = DefectClips(fit_set, types=types, features=features,
+                                 clip_s=self.data.clip_s,
+                                 length=self.train.max_steps * self.train.batch_size,
+                                 seed=self.train.seed)
+        val_data = DefectClips(val_set, types=types, features=features, clip_s=self.data.clip_s)
+        model: DefectDetector = build("defect-detector", self.model)
+        fit_input_stats(model.front, train_data, lambda item: model.log_mel(item["audio"][None])[0])
+        meta = {"types": list(types), "sample_rate": features.sample_rate,
+                "features": features.to_dict(), "labels": self.labels,
+                "pooling": self.model.pooling,
+                "data": describe(folders, fit_set, val_set)}
+        return run(self, model, DefectTask(types, labels=self.labels), train_data, val_data,
+                   out_dir=out_dir, model_config=self.model, meta=meta, command=command,
+                   on_progress=on_progress)
+
+    @staticmethod
+    def examples(folders: Sequence[str]) -> list[Example]:
+        """Every clip of the manifests in ``folders``.
+
+        Raises:
+            ConfigError: no folder, or no clip in them.
+        """
+        if not folders:
+            raise ConfigError("no training data: set data.clips (folders made by `cantata "
+                              "data synth defects`) or data.synth")
+        examples = [ex for folder in folders for ex in read_manifest(folder)]
+        if not examples:
+            raise ConfigError(f"data.clips: no clips in {', '.join(folders)}")
+        return examples
+
+    def split(self, examples: list[Example]) -> tuple[list[Example], list[Example]]:
+        """(train, validation) clips, by source track.
+
+        Raises:
+            ConfigError: too few tracks to split, or (strong labels) a training clip
+                without strong labels.
+        """
+        fit_set, val_set = split_by_group(examples, validation=self.data.validation,
+                                          seed=self.train.seed)
+        weak_only = [ex.id for ex in fit_set if not has_strong(ex)]
+        if self.labels == "strong" and weak_only:
+            raise ConfigError(f"labels: strong, but {len(weak_only)} training clips have weak "
+                              f"labels only (e.g. {weak_only[0]!r})")
+        return fit_set, val_set
+
+
+def describe(folders: Sequence[str], fit_set: list[Example],
+             val_set: list[Example]) -> dict[str, Any]:
+    """The data of a run, for the checkpoint's ``meta["data"]``."""
+    return {"clips": list(folders), "train_clips": len(fit_set), "val_clips": len(val_set),
+            "train_tracks": len({ex.group for ex in fit_set}),
+            "val_tracks": sorted({ex.group for ex in val_set})}

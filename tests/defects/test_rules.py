@@ -1,0 +1,171 @@
+"""The classical rules: each finds its injected defect within the collar, none fires on clean
+music-like signals (tones with vibrato over noise, a fade-out, a silent intro)."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+
+import numpy as np
+import pytest
+
+from cantata.defects import DEFECT_TYPES, rules
+from cantata.errors import ConfigError
+from cantata.testing.signals import music_like
+from cantata.types import Waveform
+
+SR = 44100
+
+
+def music(seconds: float = 6.0, *, channels: int = 1, seed: int = 0, level: float = 0.5,
+          noise_db: float = -50.0) -> np.ndarray:
+    return music_like(duration_s=seconds, sample_rate=SR, n_channels=channels, peak=level,
+                      noise_db=noise_db, seed=seed)
+
+
+@cache
+def clean_cases() -> dict[str, np.ndarray]:
+    """Clean material: plain, stereo, a fade-out to digital silence, a silent intro, 16 kHz."""
+    plain = music()
+    fade = music(seed=1)
+    fade[0, -SR * 2:] *= np.linspace(1, 0, SR * 2) ** 3
+    fade[0, -SR // 2:] = 0
+    intro = music(seed=2)
+    intro[0, :SR] = 0
+    intro[0, SR:SR + SR // 10] *= np.linspace(0, 1, SR // 10)
+    loud = music(seed=3, level=0.98)
+    return {"plain": plain, "stereo": music(channels=2, seed=4), "fade-out": fade,
+            "silent intro": intro, "loud": loud}
+
+
+def near(events: list[rules.DefectEvent], kind: str, start: float, collar: float) -> bool:
+    return any(e.type == kind and abs(e.start_s - start) <= collar for e in events)
+
+
+def test_event_shape_and_types():
+    event = rules.DefectEvent("click", 1.0, 1.0005, 0.9)
+    assert event.to_dict() == {"type": "click", "start": 1.0, "end": 1.0005, "confidence": 0.9}
+    assert set(rules.RULES) <= set(DEFECT_TYPES)
+
+
+@pytest.mark.parametrize("case", list(clean_cases()))
+@pytest.mark.parametrize("kind", list(rules.RULES))
+def test_no_event_on_clean_music(kind, case):
+    x = clean_cases()[case]
+    assert rules.RULES[kind](x, SR) == []
+
+
+def test_hard_and_soft_clipping():
+    x = music(level=0.6)
+    hard = x.copy()
+    hard[0, SR * 2:SR * 3] = np.clip(hard[0, SR * 2:SR * 3] * 2, -0.5, 0.5)  # 7.6 dB over
+    events = rules.clipping(hard, SR)
+    assert len(events) == 1 and abs(events[0].start_s - 2.0) < 0.1
+    assert abs(events[0].end_s - 3.0) < 0.1
+    soft = music(level=0.6, noise_db=-120)  # soft clipping of a clean mix: flat tops
+    soft[0, SR * 2:SR * 3] = 0.5 * np.tanh(8 * soft[0, SR * 2:SR * 3])  # ~12 dB over
+    events = rules.clipping(soft, SR)  # found where the tops are flat, nowhere else
+    assert events and all(1.9 <= e.start_s and e.end_s <= 3.1 for e in events)
+
+
+def test_clipping_at_the_file_peak_in_stereo():
+    x = music(channels=2, level=0.5)
+    x[1, SR:SR * 2] = np.clip(3 * x[1, SR:SR * 2], -1.0, 1.0)
+    events = rules.clipping(Waveform(x, SR))
+    assert len(events) == 1 and abs(events[0].start_s - 1.0) < 0.1
+
+
+def test_dropout_digital_zeros_and_near_silence_in_either_channel():
+    x = music(channels=2)
+    x[1, int(2.5 * SR):int(2.52 * SR)] = 0  # 20 ms of zeros in the right channel
+    x[0, int(4 * SR):int(4.006 * SR)] = 1e-4 * np.random.default_rng(5).standard_normal(
+        int(0.006 * SR))  # 6 ms of near-silence (-80 dB)
+    events = rules.dropout(Waveform(x, SR))
+    assert [e.type for e in events] == ["dropout", "dropout"]
+    assert abs(events[0].start_s - 2.5) < 1e-3 and abs(events[0].end_s - 2.52) < 1e-3
+    assert abs(events[1].start_s - 4.0) < 1e-3
+
+
+def test_dropout_too_short_is_not_one():
+    x = music()
+    x[0, SR * 2:SR * 2 + round(0.003 * SR)] = 0
+    assert rules.dropout(x, SR) == []
+
+
+def test_dc_offset_located_within_collar():
+    x = music()
+    x[0, int(2.3 * SR):int(4.6 * SR)] += 0.1
+    events = rules.dc_offset(x, SR)
+    assert len(events) == 1
+    assert abs(events[0].start_s - 2.3) < 0.1 and abs(events[0].end_s - 4.6) < 0.1
+
+
+def test_dc_offset_over_the_whole_file():
+    events = rules.dc_offset(music() - 0.05, SR)
+    assert [(e.start_s, e.end_s) for e in events] == [(0.0, 6.0)]
+
+
+@pytest.mark.parametrize("width", [1, 20, 88])  # one sample, 0.5 ms, 2 ms
+def test_clicks_found_within_20_ms(width):
+    x = music()
+    at = [1.2345, 3.5, 5.1]
+    pop = np.exp(-np.arange(width) / max(1, width / 4))  # a sharp edge, then a decay
+    for k, t in enumerate(at):
+        n = round(t * SR)
+        x[0, n:n + width] += (0.3 if k % 2 else -0.3) * pop
+    events = rules.click(x, SR)
+    assert len(events) == 3
+    assert all(near(events, "click", t, 0.02) for t in at)
+
+
+def test_discontinuity_jump_found_and_click_is_not_one():
+    x = music()
+    n = round(3.0 * SR)
+    x[0, n:] = x[0, n - 400:-400]  # a skip back: 400 samples repeated, the stuck CD
+    x[0, round(1.5 * SR)] += 0.4  # a click: a jump that is undone at once
+    events = rules.discontinuity(x, SR)
+    assert any(abs(e.start_s - 3.0) < 0.02 for e in events)
+    assert not near(events, "discontinuity", 1.5, 0.02)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 3000])
+def test_short_input_is_no_defect(n):
+    x = 0.3 * np.random.default_rng(0).standard_normal((2, n)).astype(np.float32)
+    assert rules.detect(x, 16000) == []
+
+
+def test_detect_runs_the_rules_asked_for():
+    x = music()
+    x[0, SR * 2:SR * 2 + SR // 10] = 0
+    assert {e.type for e in rules.detect(x, SR)} == {"dropout"}
+    assert rules.detect(x, SR, types=["click"]) == []
+    with pytest.raises(ConfigError, match="codec"):
+        rules.detect(x, SR, types=["codec"])
+    with pytest.raises(ConfigError, match="sample rate"):
+        rules.detect(x)
+
+
+def test_rules_run_over_300x_real_time():
+    x = music(20.0, channels=2)
+    seconds = np.inf
+    for _ in range(3):  # the best of three: the machine is shared
+        t0 = time.perf_counter()
+        rules.detect(x, SR)
+        seconds = min(seconds, time.perf_counter() - t0)
+    assert 20.0 / seconds >= 300, f"{20.0 / seconds:.0f}x real time"
+
+
+def test_resolve_keeps_one_event_per_defect():
+    E = rules.DefectEvent
+    events = [E("dropout", 2.0, 2.1), E("click", 1.99, 2.0), E("discontinuity", 2.1, 2.1),
+              E("click", 3.0, 3.0), E("discontinuity", 3.0, 3.0),  # a jump: not a click
+              E("click", 4.0, 4.8), E("discontinuity", 4.3, 4.3),  # a crackle's pulse
+              E("click", 5.0, 5.0)]
+    assert rules.resolve(events) == [E("dropout", 2.0, 2.1), E("discontinuity", 3.0, 3.0),
+                                     E("click", 4.0, 4.8), E("click", 5.0, 5.0)]
+
+
+def test_dc_offset_section_is_one_event():
+    x = music()
+    x[0, int(2.3 * SR):int(4.6 * SR)] += 0.1  # its edges are steps
+    assert [e.type for e in rules.detect(x, SR)] == ["dc_offset"]

@@ -218,8 +218,11 @@ CAPABILITIES: dict[str, Capability] = {
             shipped=(),
             debug={"debug": "cantata.models.defect_detector:debug_defect_detector"},
             api="cantata.defects.api:DefectDetector",
+            analyzer="cantata.analyzers.defects",
             recipes={"defect-detector": "cantata.train.recipes.defects:DefectDetectorRecipe"},
+            routes="cantata.serve.routes.defects:add_routes",
             export="cantata.export.examples:defect_detector",
+            cli="cantata.cli.defects",
         ),
     )
 }

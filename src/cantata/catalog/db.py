@@ -362,16 +362,21 @@ class Catalog:
     def tracks(self, *, status: str | None = None, search: str | None = None,
                sort: str = "path", descending: bool = False, limit: int | None = None,
                offset: int = 0, with_results: bool = False,
-               missing: bool | None = False) -> list[Track]:
+               missing: bool | None = False, defective: bool = False,
+               defect_type: str | None = None) -> list[Track]:
         """Tracks matching ``status`` and a case-insensitive ``search`` in the path; by
         default those whose file is there (``missing=True``: only the missing ones; None: all).
+        ``defective``: only those whose ``defects`` result says so; ``defect_type``: only
+        those with events of that type (defective ones, then).
 
         Raises:
             CantataError: ``sort`` is not one of :data:`SORT_COLUMNS`.
         """
         if sort not in SORT_COLUMNS:
             raise CantataError(f"cannot sort by {sort!r}; choose from {', '.join(SORT_COLUMNS)}")
-        where, params = _filters(status, search, missing)
+        where, params = _filters(status, search, missing,
+                                 defective=defective or defect_type is not None,
+                                 defect_type=defect_type)
         sql = (f"SELECT * FROM tracks{where} ORDER BY {sort} {'DESC' if descending else 'ASC'}, "
                f"id LIMIT ? OFFSET ?")
         rows = self._conn.execute(sql, (*params, -1 if limit is None else limit,
@@ -554,9 +559,13 @@ def _insert_result(db: sqlite3.Connection, track_id: int, result: Result, stamp:
                     np.ascontiguousarray(e.vectors, "<f4").tobytes()))
 
 
-def _filters(status: str | None, search: str | None,
-             missing: bool | None = None) -> tuple[str, tuple[Any, ...]]:
+def _filters(status: str | None, search: str | None, missing: bool | None = None, *,
+             defective: bool = False,
+             defect_type: str | None = None) -> tuple[str, tuple[Any, ...]]:
     clauses, params = [], []
+    if defective:
+        clauses.append(_DEFECTIVE)
+        params += [defect_type, defect_type]
     if missing is not None:
         clauses.append("missing = ?")
         params.append(int(missing))
@@ -568,6 +577,13 @@ def _filters(status: str | None, search: str | None,
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params.append(f"%{escaped}%")
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+#: the track's ``defects`` result says defective, with events of the type given (if not NULL)
+_DEFECTIVE = ("EXISTS (SELECT 1 FROM results r WHERE r.track_id = tracks.id "
+              "AND r.analyzer = 'defects' AND json_extract(r.summary, '$.defective') = 1 "
+              "AND (? IS NULL OR (SELECT value FROM json_each(r.summary, '$.types') "
+              "WHERE key = ?) > 0))")
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

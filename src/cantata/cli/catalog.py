@@ -30,6 +30,11 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                     choices=["id", "path", "duration_s", "loudness_lufs", "updated_at", "status"])
     ls.add_argument("--desc", action="store_true", help="sort descending")
     ls.add_argument("--limit", type=int, metavar="N", help="at most N tracks")
+    ls.add_argument("--defective", action="store_true",
+                    help="only tracks the defects analyzer found defective")
+    ls.add_argument("--type", metavar="TYPE", dest="defect_type",
+                    help="only tracks with defects of this type (click, dropout, clipping, "
+                         "codec, noise_burst, discontinuity, dc_offset); implies --defective")
     ls.set_defaults(run=run_ls)
     show = actions.add_parser("show", parents=[*parents, db], help="everything about a track")
     show.add_argument("track", metavar="ID_OR_PATH", help="a track id or its file path")
@@ -44,6 +49,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                         help="default: from the file's suffix")
     export.add_argument("--overwrite", action="store_true", help="replace an existing file")
     export.set_defaults(run=run_export)
+    _add_report(actions, [*parents, db])
     check = actions.add_parser("check", parents=[*parents, db],
                                help="check the catalog file for damage (SQLite's integrity check)")
     check.set_defaults(run=run_check)
@@ -55,6 +61,18 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     prune.set_defaults(run=run_prune)
 
 
+def _add_report(actions: Any, parents: list[argparse.ArgumentParser]) -> None:
+    report = actions.add_parser("report", parents=parents,
+                                help="the catalog's defects as one HTML file (and its PNG)")
+    report.add_argument("-o", "--out", type=Path, required=True, metavar="FILE",
+                        help="FILE.html; the histogram is also written beside it as FILE.png")
+    report.add_argument("--overwrite", action="store_true", help="replace existing files")
+    report.add_argument("--base-url", default="http://127.0.0.1:8000", metavar="URL",
+                        help="the cantata serve address the track links point at "
+                             "(default http://127.0.0.1:8000)")
+    report.set_defaults(run=run_report)
+
+
 def _open(args: argparse.Namespace) -> Any:
     from cantata.catalog import Catalog
 
@@ -62,10 +80,12 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def run_ls(args: argparse.Namespace, out: Output) -> int:
+    _check_defect_type(args.defect_type)
     with _open(args) as catalog:
         tracks = catalog.tracks(status="failed" if args.failed else None, search=args.search,
                                 sort=args.sort, descending=args.desc, limit=args.limit,
-                                with_results=True, missing=args.missing)
+                                with_results=True, missing=args.missing,
+                                defective=args.defective, defect_type=args.defect_type)
         hidden = 0 if args.missing else catalog.count(missing=True)
     if out.json_mode:
         out.json([t.to_dict() for t in tracks])
@@ -76,7 +96,7 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
     table = Table(title=title, title_justify="left")
     for name, justify in (("id", "right"), ("path", "left"), ("duration", "right"),
                           ("LUFS", "right"), ("vocal", "right"), ("stems", "left"),
-                          ("status", "left")):
+                          ("defects", "left"), ("status", "left")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for t in tracks:
         detect = t.results.get("detect")
@@ -84,9 +104,30 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
         table.add_row(str(t.id), shown(t.path), _duration(t.duration_s), _num(t.loudness_lufs),
                       _duration(detect.summary.get("vocal_s")) if detect else "",
                       ", ".join(separate.stems) if separate else "",
-                      _status(t))
+                      _defects(t), _status(t))
     out.show(table)
     return 0
+
+
+def _check_defect_type(name: str | None) -> None:
+    """``--type``: a defect type's name, or a one-line error listing them."""
+    from cantata.data.labels import DEFECT_TYPES
+    from cantata.errors import CantataError
+
+    if name is not None and name not in DEFECT_TYPES:
+        raise CantataError(f"--type: unknown defect type {name!r} (known: "
+                           f"{', '.join(DEFECT_TYPES)})")
+
+
+def _defects(track: Any) -> str:
+    """The ``defects`` column: events of the two first types found (``click 2, dropout 1,
+    +3 types``), or ``none``."""
+    result = track.results.get("defects")
+    if result is None:
+        return ""
+    found = [f"{t} {n}" for t, n in (result.summary.get("types") or {}).items() if n]
+    more = [f"+{len(found) - 2} types"] if len(found) > 2 else []
+    return ", ".join(found[:2] + more) or "none"
 
 
 def run_show(args: argparse.Namespace, out: Output) -> int:
@@ -166,6 +207,26 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
         out.json({"file": str(args.out), "tracks": n})
     else:
         out.summary(f"{args.out}: {plural(n, 'track')}")
+    return 0
+
+
+def run_report(args: argparse.Namespace, out: Output) -> int:
+    """The defects report: counts per type, worst tracks, histogram, links to the pages."""
+    from cantata.catalog.report import HOW_TO, write_report
+
+    with _open(args) as catalog:
+        written = write_report(catalog, args.out, overwrite=args.overwrite,
+                               base_url=args.base_url)
+    html, png, stats = written.html, written.png, written.stats
+    if out.json_mode:
+        out.json({"file": str(html), "png": None if png is None else str(png),
+                  "tracks": stats.tracks, "analyzed": stats.analyzed,
+                  "defective": stats.defective})
+    elif png is None:
+        out.summary(f"{html}: the catalog holds no defects results (run {HOW_TO})")
+    else:
+        out.summary(f"{html} and {png.name}: {stats.defective} of "
+                    f"{plural(stats.analyzed, 'track')} defective")
     return 0
 
 

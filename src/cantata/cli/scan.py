@@ -13,7 +13,7 @@ from rich.table import Table
 from cantata.cli.output import Output, plural
 
 DEFAULT_DB = "catalog.db"
-DEFAULT_ANALYZERS = "detect,separate,embed"
+DEFAULT_ANALYZERS = "detect,separate,embed,defects"
 
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
@@ -30,7 +30,8 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                    help=f"the catalog file, created if missing (default {DEFAULT_DB})")
     p.add_argument("--analyzers", default=DEFAULT_ANALYZERS,
                    help="comma-separated analyzers, each NAME or NAME=MODEL, e.g. "
-                        "detect=singing-multilabel,separate (default detect,separate,embed)")
+                        "detect=singing-multilabel,separate (default "
+                        f"{DEFAULT_ANALYZERS})")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                    help="worker processes (Ray actors with --backend ray); default 1")
     p.add_argument("--backend", choices=["local", "inline", "ray"], default="local",

@@ -1,7 +1,9 @@
-// One track: waveform, label lanes, playback of the mix and its stems, everything known.
+// One track: waveform, label lanes (singing, then defects), playback of the mix and its stems, everything known.
 "use strict";
 
 const LANES = ["vocal", "accompaniment", "silence"];
+const DEFECT_TYPES = ["click", "dropout", "clipping", "codec", "noise_burst", "discontinuity",
+  "dc_offset"];
 const trackId = Number(location.pathname.split("/").pop());
 const audio = document.getElementById("audio");
 let duration = 0;
@@ -46,24 +48,59 @@ function showLanes(track) {
   const detect = track.results.detect;
   const regions = detect ? detect.regions : [];
   const present = LANES.filter((label) => regions.some((r) => r.label === label));
-  const lanes = (present.length ? present : ["vocal"]).map((label) => {
-    const lane = el("div", { class: "lane", "data-label": label },
-                    el("span", { class: "lane-name", text: label }));
-    for (const r of regions.filter((r) => r.label === label)) {
-      const left = (100 * r.start_s) / duration;
-      const width = (100 * (r.end_s - r.start_s)) / duration;
-      const box = el("div", { class: `region ${label}`, style: `left:${left}%;width:${width}%`,
-                              title: `${label} ${clock(r.start_s)}–${clock(r.end_s)}` });
-      box.addEventListener("click", () => seek(r.start_s));
-      lane.append(box);
+  const lanes = (present.length ? present : ["vocal"]).map((label) =>
+    lane(label, regions.filter((r) => r.label === label), label));
+  const defects = track.results.defects ? track.results.defects.regions : [];
+  const types = defectTypes(defects);
+  if (types.length) {
+    lanes.push(el("div", { class: "lane-group", text: "defects" }));
+    for (const type of types) {
+      lanes.push(lane(type, defects.filter((r) => r.label === type), `defect ${type}`,
+                      "defects"));
     }
-    return lane;
-  });
+  }
   document.getElementById("lanes").replaceChildren(...lanes);
-  document.querySelector("#regions tbody").replaceChildren(...regions.map((r) =>
-    el("tr", {}, el("td", { text: r.label }), el("td", { class: "num", text: clock(r.start_s) }),
-       el("td", { class: "num", text: clock(r.end_s) }),
-       el("td", { class: "num", text: r.confidence.toFixed(2) }))));
+  const rows = [...regions.map((r) => regionRow(r, "singing", clock)),
+    ...defects.map((r) => regionRow(r, "defect", preciseClock))];
+  document.querySelector("#regions tbody").replaceChildren(...rows);
+}
+
+function lane(label, regions, classes, group = "detect") {
+  // One lane of regions; a region is at least a few pixels wide (a click lasts 2 ms).
+  const box = el("div", { class: `lane ${group}`, "data-label": label, "data-group": group },
+                 el("span", { class: "lane-name", text: label }));
+  for (const r of regions) {
+    const left = (100 * r.start_s) / duration;
+    const width = (100 * (r.end_s - r.start_s)) / duration;
+    const region = el("div", { class: `region ${classes}`, style: `left:${left}%;width:${width}%`,
+                               title: `${label} ${clock(r.start_s)}–${clock(r.end_s)}` });
+    region.addEventListener("click", () => seek(r.start_s));
+    box.append(region);
+  }
+  return box;
+}
+
+function defectTypes(defects) {
+  // The types found, in the detector's order, then any other type by name.
+  const found = new Set(defects.map((r) => r.label));
+  const others = [...found].filter((t) => !DEFECT_TYPES.includes(t)).sort();
+  return [...DEFECT_TYPES.filter((t) => found.has(t)), ...others];
+}
+
+function regionRow(r, kind, format) {
+  const row = el("tr", { class: kind, "data-kind": kind },
+                 el("td", { text: r.label }), el("td", { text: kind }),
+                 el("td", { class: "num", text: format(r.start_s) }),
+                 el("td", { class: "num", text: format(r.end_s) }),
+                 el("td", { class: "num", text: r.confidence.toFixed(2) }));
+  row.addEventListener("click", () => seek(r.start_s));
+  return row;
+}
+
+function preciseClock(seconds) {
+  // m:ss.sss: defects can be a few milliseconds long.
+  const m = Math.floor(seconds / 60);
+  return `${m}:${(seconds - 60 * m).toFixed(3).padStart(6, "0")}`;
 }
 
 function showSources(track) {

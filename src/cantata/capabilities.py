@@ -102,8 +102,8 @@ class Capability:
         networks: registry names of its networks (:mod:`cantata.models.registry`) -> the
             module that registers each, e.g. ``{"separator": "cantata.models.separator"}``;
             a checkpoint's ``name`` picks its capability.
-        shipped: its shipped models; the first is the default (none yet: the first debug
-            model is).
+        shipped: its shipped models; the first is the default (with none, a model must be
+            named).
         debug: tiny random-weight models for tests and offline runs (P8): name ->
             ``"module:factory"`` of the network (the API's ``from_pretrained(name)`` calls it).
         api: the class users load (``from_pretrained(name_or_path)``), ``"module:Class"``.
@@ -131,8 +131,19 @@ class Capability:
 
     @property
     def default_model(self) -> str:
-        """The first shipped model; the first debug model while none has shipped yet."""
-        return self.shipped[0].name if self.shipped else next(iter(self.debug))
+        """The first shipped model.
+
+        Raises:
+            ModelLoadError: none has shipped yet (a debug model's output is meaningless, so
+                it is never a default); the message says how to train one.
+        """
+        if not self.shipped:
+            recipes = ", ".join(self.recipes)
+            raise ModelLoadError(f"{self.name}: no trained model ships yet; train one "
+                                 f"(`cantata train {self.name} --config FILE --out RUN`, "
+                                 f"recipe {recipes}) and pass its checkpoint as the model, "
+                                 "or 'debug' for a smoke test")
+        return self.shipped[0].name
 
     def model_names(self) -> list[str]:
         """Shipped then debug names, in order."""

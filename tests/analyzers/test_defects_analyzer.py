@@ -23,11 +23,9 @@ def test_resolve_names_the_model_without_loading_it():
         resolve("defects=/no/such.pt")
 
 
-def test_the_default_is_the_capabilitys_default_model():
-    from cantata.capabilities import capability
-
-    (spec,) = resolve("defects")
-    assert spec.model == capability("defects").default_model
+def test_without_a_shipped_model_one_must_be_named():
+    with pytest.raises(ModelLoadError, match="defects: no trained model ships yet"):
+        resolve("defects")
 
 
 def test_results_hold_events_as_regions_and_the_verdict_as_summary(tmp_path):
@@ -63,10 +61,10 @@ def test_a_scan_stores_every_tracks_defects(tmp_path):
     assert len(stored.regions) == stored.summary["events"]
 
 
-def test_scan_runs_defects_by_default(tmp_path, capsys):
+def test_scan_runs_defects_only_when_asked_while_no_model_ships(tmp_path, capsys):
     from cantata.cli import parse
 
-    assert "defects" in parse(["scan", str(tmp_path)]).analyzers.split(",")
+    assert "defects" not in parse(["scan", str(tmp_path)]).analyzers.split(",")
     lib = tmp_path / "lib"
     lib.mkdir()
     sf.write(str(lib / "a.wav"), noise(duration_s=1.0, seed=3).samples.T, 16000)

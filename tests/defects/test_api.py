@@ -26,8 +26,10 @@ def _noise(seconds: float, rate: int = RATE) -> np.ndarray:
         np.float32)
 
 
-def test_debug_is_the_default_while_no_model_ships():
-    detector = DefectDetector.from_pretrained()
+def test_a_model_must_be_named_while_none_ships():
+    with pytest.raises(ModelLoadError, match="no trained model ships yet"):
+        DefectDetector.from_pretrained()
+    detector = DefectDetector.from_pretrained("debug")
     assert detector.name == "debug" and detector.types == DEFECT_TYPES
     assert detector.sample_rate == RATE and detector.hop_s == pytest.approx(0.01)
 

@@ -38,7 +38,8 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--detect-model", default="singing", metavar="NAME|CKPT")
     p.add_argument("--separate-model", default="separator", metavar="NAME|CKPT")
     p.add_argument("--defects-model", metavar="NAME|CKPT",
-                   help="the model behind /v1/defects (default: the defects default)")
+                   help="the model behind /v1/defects (default: the shipped defect detector; "
+                        "while none ships, /v1/defects is served only when this is given)")
     p.add_argument("--max-batch-size", type=int, default=32,
                    help="most /v1/detect requests in one forward pass (default 32)")
     p.add_argument("--max-wait-ms", type=float, default=10.0,

@@ -71,7 +71,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         auth.redact_logs()
-        for name in _routed():
+        for name in _routed(config):
             spec = resolve([f"{name}={config.model_for(name) or ''}"])[0]
             services[name] = AnalyzerService(spec, config.batching_for(name), metrics,
                                              files_dir=results_dir)
@@ -132,7 +132,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             raise HTTPException(504, f"no result within {config.timeout_s:.0f} s") from err
 
     context = RouteContext(config, analyze, results_dir, guarded)
-    for name in _routed():
+    for name in _routed(config):
         load(CAPABILITIES[name].routes)(app, context)
 
     @app.get("/v1/tracks", tags=["catalog"], dependencies=guarded)
@@ -304,6 +304,8 @@ def _page(request: Request, name: str, token: str | None) -> Response:
         (STATIC / name).read_text(encoding="utf-8"))
 
 
-def _routed() -> list[str]:
-    """The capabilities with HTTP routes, in registry order."""
-    return [name for name, cap in CAPABILITIES.items() if cap.routes is not None]
+def _routed(config: ServeConfig) -> list[str]:
+    """The capabilities with HTTP routes, in registry order: those with a shipped model, or
+    with a model named in ``config`` (``<capability>_model``)."""
+    return [name for name, cap in CAPABILITIES.items() if cap.routes is not None
+            and (cap.shipped or config.model_for(name) is not None)]

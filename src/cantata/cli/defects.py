@@ -7,13 +7,18 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from rich.table import Table
 
-from cantata.cli.inputs import expand_inputs, names_apart, prepare_out_dir, write_problem
+from cantata.cli.inputs import (
+    expand_inputs,
+    names_apart,
+    prepare_out_dir,
+    write_output,
+)
 from cantata.cli.output import Output, plural
 from cantata.data.labels import DEFECT_TYPES
 from cantata.errors import CantataError
@@ -124,7 +129,7 @@ def _one(detector: Any, path: str, name: str, types: list[str] | None,
     if args.out is not None:
         fmt = args.format or "json"
         text = render(fmt, [(path, result)])
-        _write(args.out / f"{name}.{SUFFIXES[fmt]}",
+        write_output(args.out / f"{name}.{SUFFIXES[fmt]}",
                lambda tmp: tmp.write_text(text, encoding="utf-8"), overwrite=args.overwrite)
     png = _plot(path, report, types or list(detector.types),
                 (args.out or Path(".")) / f"{name}.png",
@@ -174,7 +179,7 @@ def _plot(path: str, report: Any, lanes: list[str], png: Path, *, overwrite: boo
     from cantata.plot import plot_lanes
 
     wav = audio.load(path, mono=True)
-    _write(png, lambda tmp: plot_lanes(wav, plot_regions(report.events, wav.duration_s), tmp,
+    write_output(png, lambda tmp: plot_lanes(wav, plot_regions(report.events, wav.duration_s), tmp,
                                        labels=lanes,
                                        title=f"{Path(path).name} ({report.model})"),
            overwrite=overwrite)
@@ -193,17 +198,6 @@ def plot_regions(events: Sequence[Any], duration_s: float) -> list[Any]:
         end = max(e.end_s, start + least)
         out.append(Segment(start, end, e.type, float(e.confidence)))
     return out
-
-
-def _write(dest: Path, fill: Callable[[Path], Any], *, overwrite: bool) -> None:
-    """Write ``dest`` atomically through ``fill(temporary path)``; one line if it fails."""
-    from cantata.files import atomic_output
-
-    try:
-        with atomic_output(dest, overwrite=overwrite) as tmp:
-            fill(tmp)
-    except OSError as err:
-        raise write_problem(dest, err) from err
 
 
 def _report(done: list[_Done], args: argparse.Namespace, out: Output) -> None:

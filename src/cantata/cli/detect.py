@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from rich.table import Table
 
-from cantata.cli.inputs import expand_inputs, names_apart, prepare_out_dir, write_problem
+from cantata.cli.inputs import (
+    expand_inputs,
+    names_apart,
+    prepare_out_dir,
+    write_output,
+)
 from cantata.cli.output import Output, plural
 from cantata.errors import CantataError
 
@@ -101,7 +105,7 @@ def _one(detector: Any, path: str, name: str, args: argparse.Namespace) -> _Done
     if args.out is not None:
         fmt = args.format or "json"
         dest = args.out / f"{name}.{FORMATS[fmt]}"
-        _write(dest, lambda tmp: tmp.write_text(render(fmt, path, regions), encoding="utf-8"),
+        write_output(dest, lambda tmp: tmp.write_text(render(fmt, path, regions), encoding="utf-8"),
                overwrite=args.overwrite)
     png = _plot(detector, path, regions, (args.out or Path(".")) / f"{name}.png",
                 overwrite=args.overwrite) if args.plot else None
@@ -114,21 +118,10 @@ def _plot(detector: Any, path: str, regions: list[Any], png: Path, *, overwrite:
     from cantata.plot import plot_lanes
 
     wav = audio.load(path, mono=True)
-    _write(png, lambda tmp: plot_lanes(wav, regions, tmp, labels=detector.labels,
+    write_output(png, lambda tmp: plot_lanes(wav, regions, tmp, labels=detector.labels,
                                        title=f"{Path(path).name} ({detector.name})"),
            overwrite=overwrite)
     return png
-
-
-def _write(dest: Path, fill: Callable[[Path], Any], *, overwrite: bool) -> None:
-    """Write ``dest`` atomically through ``fill(temporary path)``; one line if it fails."""
-    from cantata.files import atomic_output
-
-    try:
-        with atomic_output(dest, overwrite=overwrite) as tmp:
-            fill(tmp)
-    except OSError as err:
-        raise write_problem(dest, err) from err
 
 
 def _report(done: list[_Done], args: argparse.Namespace, out: Output) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cantata.errors import CantataError
 
@@ -83,3 +83,19 @@ def prepare_out_dir(folder: Path) -> Path:
 def write_problem(dest: Path, err: OSError) -> CantataError:
     """One line for a result file that could not be written, naming it and the reason."""
     return CantataError(f"{dest}: cannot write ({err.strerror or err})")
+
+
+def write_output(dest: Path, fill: Callable[[Path], Any], *, overwrite: bool) -> None:
+    """Write ``dest`` atomically through ``fill(temporary path)``; one line if it fails.
+
+    Raises:
+        OutputExistsError: ``dest`` exists and ``overwrite`` is false.
+        CantataError: writing failed (:func:`write_problem`).
+    """
+    from cantata.files import atomic_output
+
+    try:
+        with atomic_output(dest, overwrite=overwrite) as tmp:
+            fill(tmp)
+    except OSError as err:
+        raise write_problem(dest, err) from err

@@ -12,8 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
 from cantata.analyzers import Result, TrackAudio
+from cantata.serve import uploads
 from cantata.serve.config import ServeConfig
+from cantata.types import Waveform
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,20 @@ class RouteContext:
     analyze: Callable[[str, TrackAudio], Awaitable[Result]]
     results_dir: Path
     guarded: Sequence[Any]
+
+    async def decoded_upload(self, request: Request) -> tuple[str, Waveform]:
+        """(file name, audio) of an upload held in memory, its temporary file removed
+        (413 beyond the size or duration limits, 408 when the body stalls, 415/422 when it
+        is not audio)."""
+        path, filename = await uploads.receive(request, self.results_dir / "uploads",
+                                               max_bytes=self.max_bytes,
+                                               timeout_s=self.config.body_timeout_s)
+        try:
+            wav = await run_in_threadpool(uploads.decode, path, filename,
+                                          max_duration_s=self.config.max_duration_s)
+        finally:
+            path.unlink(missing_ok=True)
+        return filename, wav
 
     @property
     def max_bytes(self) -> int:

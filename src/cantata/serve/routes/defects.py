@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from starlette.concurrency import run_in_threadpool
 
 from cantata.analyzers import Result, TrackAudio
-from cantata.serve import uploads
 from cantata.serve.routes import RouteContext
 
 
@@ -20,14 +18,7 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
         """Defect events and the song verdict of uploaded audio (a multipart form's
         ``file`` field, or the raw body with an audio content type), in the JSON of
         ``cantata defects``. Concurrent requests are batched."""
-        path, filename = await uploads.receive(request, ctx.results_dir / "uploads",
-                                               max_bytes=ctx.max_bytes,
-                                               timeout_s=ctx.config.body_timeout_s)
-        try:
-            wav = await run_in_threadpool(uploads.decode, path, filename,
-                                          max_duration_s=ctx.config.max_duration_s)
-        finally:
-            path.unlink(missing_ok=True)
+        filename, wav = await ctx.decoded_upload(request)
         result = await ctx.analyze("defects", TrackAudio(filename, "", wav))
         return answer(result, filename, wav.duration_s)
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from starlette.concurrency import run_in_threadpool
 
 from cantata.analyzers import TrackAudio
-from cantata.serve import uploads
 from cantata.serve.routes import RouteContext
 from cantata.types import Segment
 
@@ -20,14 +18,7 @@ def add_routes(app: FastAPI, ctx: RouteContext) -> None:
     async def detect(request: Request) -> dict[str, Any]:
         """Singing regions of uploaded audio: a multipart form's ``file`` field, or the raw
         body with an audio content type. Concurrent requests share forward passes."""
-        path, filename = await uploads.receive(request, ctx.results_dir / "uploads",
-                                               max_bytes=ctx.max_bytes,
-                                               timeout_s=ctx.config.body_timeout_s)
-        try:
-            wav = await run_in_threadpool(uploads.decode, path, filename,
-                                          max_duration_s=ctx.config.max_duration_s)
-        finally:
-            path.unlink(missing_ok=True)
+        filename, wav = await ctx.decoded_upload(request)
         result = await ctx.analyze("detect", TrackAudio(filename, "", wav))
         return {"file": filename, "duration_s": round(wav.duration_s, 3),
                 "model": result.model, "model_version": result.model_version,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,7 @@ _AV_CODECS = {"mp3": ("mp3", "libmp3lame"), "opus": ("opus", "libopus"), "m4a": 
 _VORBIS_KBPS = (64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 500)
 
 
-class AudioWriter:
+class AudioWriter(ABC):
     """An audio file written block by block: :meth:`write` (channels, time), then :meth:`close`.
 
     Create it with :func:`open_writer`. Failures raise :class:`AudioSaveError`.
@@ -108,13 +109,13 @@ class AudioWriter:
     def __init__(self, path: Path) -> None:
         self.path, self.closed = path, False
 
+    @abstractmethod
     def write(self, samples: np.ndarray) -> None:
         """Append float samples (channels, time) in [-1, 1]."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self) -> None:
         """Finish the file (flush the encoder); further writes are an error."""
-        raise NotImplementedError
 
     def discard(self) -> None:
         """Close without finishing, raising nothing (the file is to be deleted)."""
@@ -123,8 +124,9 @@ class AudioWriter:
             with contextlib.suppress(Exception):
                 self._release()
 
+    @abstractmethod
     def _release(self) -> None:
-        raise NotImplementedError
+        """Free the encoder and the file, without finishing it."""
 
 
 def parse_bitrate(text: str | int) -> int:

@@ -179,10 +179,10 @@ def _plot(path: str, report: Any, lanes: list[str], png: Path, *, overwrite: boo
     from cantata.plot import plot_lanes
 
     wav = audio.load(path, mono=True)
-    write_output(png, lambda tmp: plot_lanes(wav, plot_regions(report.events, wav.duration_s), tmp,
-                                       labels=lanes,
-                                       title=f"{Path(path).name} ({report.model})"),
-           overwrite=overwrite)
+    regions = plot_regions(report.events, wav.duration_s)
+    write_output(png, lambda tmp: plot_lanes(wav, regions, tmp, labels=lanes,
+                                             title=f"{Path(path).name} ({report.model})"),
+                 overwrite=overwrite)
     return png
 
 

@@ -119,8 +119,8 @@ def _plot(detector: Any, path: str, regions: list[Any], png: Path, *, overwrite:
 
     wav = audio.load(path, mono=True)
     write_output(png, lambda tmp: plot_lanes(wav, regions, tmp, labels=detector.labels,
-                                       title=f"{Path(path).name} ({detector.name})"),
-           overwrite=overwrite)
+                                             title=f"{Path(path).name} ({detector.name})"),
+                 overwrite=overwrite)
     return png
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from cantata.errors import ConfigError
@@ -50,3 +53,22 @@ def relative_id(path: Path, root: Path) -> str:
     """``path`` relative to ``root``, without suffixes, POSIX-style: an example id."""
     rel = path.relative_to(root)
     return (rel.parent / base_name(path)).as_posix()
+
+
+@contextmanager
+def csv_table(path: Path, columns: Sequence[str]) -> Iterator[csv.DictReader]:
+    """The rows of a CSV or TSV table (tab-separated when its header line holds a tab),
+    checked to have ``columns``.
+
+    Raises:
+        ConfigError: the header lacks one of ``columns``.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        header_line = f.readline()
+        f.seek(0)
+        reader = csv.DictReader(f, delimiter="\t" if "\t" in header_line else ",")
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ConfigError(f"{path}: header lacks column(s) {', '.join(missing)} "
+                              f"(needs {','.join(columns)})")
+        yield reader

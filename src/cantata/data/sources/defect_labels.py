@@ -15,7 +15,6 @@ name up to its first dot), e.g. the album, to split by.
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 from cantata.audio import info
 from cantata.data.labels import DEFECT_TYPES
 from cantata.data.records import Example
-from cantata.data.sources._files import PathLike, base_name
+from cantata.data.sources._files import PathLike, base_name, csv_table
 from cantata.errors import AudioLoadError, ConfigError
 
 logger = logging.getLogger(__name__)
@@ -82,14 +81,7 @@ def load_weak_labels(path: PathLike) -> list[Example]:
 
 
 def _read_rows(path: Path) -> dict[Path, Example]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        header_line = f.readline()
-        f.seek(0)
-        reader = csv.DictReader(f, delimiter="\t" if "\t" in header_line else ",")
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ConfigError(f"{path}: header lacks column(s) {', '.join(missing)} "
-                              f"(needs {','.join(COLUMNS)})")
+    with csv_table(path, COLUMNS) as reader:
         examples: dict[Path, Example] = {}
         lines: dict[Path, int] = {}
         for row in reader:

@@ -11,14 +11,13 @@ has none of it; ``meta["labels"]`` lists these labels.
 
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cantata.audio import info
 from cantata.data.records import Example, read_manifest
-from cantata.data.sources._files import PathLike, base_name
+from cantata.data.sources._files import PathLike, base_name, csv_table
 from cantata.errors import ConfigError, ShapeError
 from cantata.types import Segment
 
@@ -72,14 +71,7 @@ def load_label_manifest(path: PathLike) -> list[Example]:
 
 def _read_table(path: Path) -> dict[Path, _File]:
     """Resolved audio path -> its entry, in the order of first appearance."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        header_line = f.readline()
-        f.seek(0)
-        reader = csv.DictReader(f, delimiter="\t" if "\t" in header_line else ",")
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ConfigError(f"{path}: header lacks column(s) {', '.join(missing)} "
-                              f"(needs {','.join(COLUMNS)})")
+    with csv_table(path, COLUMNS) as reader:
         files: dict[Path, _File] = {}
         for row in reader:
             written = (row["path"] or "").strip()

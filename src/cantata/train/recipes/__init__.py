@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ Override = str | tuple[str, Any]
 """``"train.lr=1e-4"`` (the value read as YAML), or ``("train.lr", 1e-4)``."""
 
 
-class Recipe:
+class Recipe(ABC):
     """Base of the recipes: each subclass is a frozen dataclass with a ``train`` field.
 
     Attributes:
@@ -69,6 +70,7 @@ class Recipe:
     capability: ClassVar[str]
     train: TrainConfig
 
+    @abstractmethod
     def fit(self, out_dir: str | os.PathLike[str], *, on_progress: ProgressCallback | None = None,
             command: str | None = None) -> FitResult:
         """Train into the run folder ``out_dir`` (resumed if it holds a run).
@@ -81,7 +83,6 @@ class Recipe:
         Raises:
             ConfigError: the data or the model cannot be used as configured.
         """
-        raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
         """``{"recipe": name, **fields}``, JSON-like; :func:`build_recipe` reads it back."""

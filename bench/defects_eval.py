@@ -1,8 +1,8 @@
 """Defect detection scores of the classical peers (and a trained model) on a labelled set.
 
 Usage:
-    python bench/defects_eval.py DIR [--peers rules,essentia] [--model CKPT_OR_NAME]
-                                 [--limit N] [--out results.json [--overwrite]]
+    python bench/defects_eval.py DIR [--peers rules,essentia] [--model CKPT_OR_NAME
+                                 [--model-only]] [--limit N] [--out results.json [--overwrite]]
 
 DIR is a set made by ``cantata data synth defects`` (its ``manifest.jsonl``): the strong
 labels are each record's ``meta.defects`` events (exact sample spans); a record with no defect
@@ -52,8 +52,10 @@ def with_score(events: list[DefectEvent]) -> tuple[list[DefectEvent], float]:
     return events, max((e.confidence for e in events), default=0.0)
 
 
-def detectors(names: Sequence[str], model: str | None) -> dict[str, Detector]:
-    """The detectors asked for, by name."""
+def detectors(names: Sequence[str], model: str | None, *,
+              model_only: bool = False) -> dict[str, Detector]:
+    """The detectors asked for, by name; ``model_only`` adds the model with each type
+    decided by the model alone (the best such decision of its calibration)."""
     found: dict[str, Detector] = {}
     if "rules" in names:
         found["rules"] = (tuple(rules.RULES), lambda w: with_score(rules.detect(w)))
@@ -64,13 +66,32 @@ def detectors(names: Sequence[str], model: str | None) -> dict[str, Detector]:
         from cantata.defects import DefectDetector  # torch: only when a model is scored
 
         net = DefectDetector.from_pretrained(model)
-
-        def run(w: Waveform) -> tuple[list[DefectEvent], float]:
-            report = net.detect(w)
-            return list(report.events), float(report.verdict.score)
-
-        found[f"model:{model}"] = (net.types, run)
+        found[f"model:{model}"] = (net.types, _runner(net))
+        if model_only:
+            found[f"model-only:{model}"] = (net.types, _runner(_model_only(net, model)))
     return found
+
+
+def _runner(net: Any) -> Callable[[Waveform], tuple[list[DefectEvent], float]]:
+    def run(w: Waveform) -> tuple[list[DefectEvent], float]:
+        report = net.detect(w)
+        return list(report.events), float(report.verdict.score)
+    return run
+
+
+def _model_only(net: Any, model: str) -> Any:
+    """``net``'s model with the best model-alone decision of its calibration per type."""
+    from cantata.capabilities import model_path
+    from cantata.defects import DefectDetector
+    from cantata.defects.decision import Decision
+    from cantata.models.registry import load_checkpoint
+
+    meta = load_checkpoint(model_path(model, "defects"))[1].meta
+    chosen = meta.get("calibration", {}).get("model_only")
+    if not chosen:
+        raise CantataError(f"{model}: no calibration record; --model-only needs one")
+    return DefectDetector(net.model, name=f"{net.name} (model only)",
+                          decisions={t: Decision.from_dict(d) for t, d in chosen.items()})
 
 
 def evaluate(examples: list[Example], found: dict[str, Detector]) -> dict[str, Any]:
@@ -135,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--peers", default="rules,essentia",
                         help="comma-separated: rules, essentia (default both)")
     parser.add_argument("--model", help="a defect detector checkpoint or shipped name")
+    parser.add_argument("--model-only", action="store_true",
+                        help="also score the model deciding every type alone")
     parser.add_argument("--limit", type=int, help="score only the first N records")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -142,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out:
         check_overwrite(args.out, args.overwrite)
     examples = list(read_manifest(args.dir))[:args.limit]
-    result = evaluate(examples, detectors(args.peers.split(","), args.model))
+    result = evaluate(examples, detectors([p for p in args.peers.split(",") if p], args.model,
+                                                 model_only=args.model_only))
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

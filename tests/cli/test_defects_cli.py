@@ -15,7 +15,7 @@ from cantata.testing import noise
 from cantata.types import Segment
 
 #: what the debug model finds in write()'s noise (random weights, but fixed ones)
-DEBUG_TYPES = {"dropout", "clipping", "noise_burst"}
+DEBUG_TYPES = {"click", "clipping", "noise_burst", "discontinuity", "dc_offset"}
 
 
 def write(folder, name="song.wav", seconds=2.0, seed=1):
@@ -53,15 +53,15 @@ def test_types_keeps_only_the_types_asked_for(tmp_path, capsys):
     code, out, _ = cli(capsys, "defects", path, "--model", "debug", "--json",
                        "--types", "click", "clipping")
     (result,) = json.loads(out)
-    assert code == 0 and {e["type"] for e in result["events"]} == {"clipping"}
-    assert result["verdict"]["types"] == {"click": 0, "clipping": 1}
+    assert code == 0 and {e["type"] for e in result["events"]} == {"click", "clipping"}
+    assert result["verdict"]["types"] == {"click": 1, "clipping": 1}
     code, _, err = cli(capsys, "defects", path, "--model", "debug", "--types", "crackle")
     assert code == 2 and "unknown defect type 'crackle'" in err and "click" in err
     code, _, err = cli(capsys, "defects", "--model", "debug", "--types", "click", path)
     assert code == 2 and f"unknown defect type '{path}'" in err and "after the files" in err
     code, out, _ = cli(capsys, "defects", path, "--model", "debug", "--json",
                        "--types", "noise_burst,dropout")
-    assert json.loads(out)[0]["verdict"]["types"] == {"noise_burst": 1, "dropout": 1}
+    assert json.loads(out)[0]["verdict"]["types"] == {"noise_burst": 1, "dropout": 0}
 
 
 def test_a_folder_gives_result_files_in_every_format_named_apart(tmp_path, capsys):

@@ -14,6 +14,7 @@ from cantata.data.synth.defects import (
     clip_level,
     draw_defects,
     inject,
+    inject_labelled,
 )
 from cantata.errors import ConfigError
 
@@ -91,6 +92,20 @@ def test_clipping_is_flat_at_its_level(variant):
         over = np.abs(x[:, 16000:32000]) >= level
         assert over.mean() > 0.05 and np.all(np.abs(span[over]) == np.float32(level))
     assert np.abs(span).max() <= level * (1 + 1e-6)
+
+
+def test_a_clipping_event_is_where_the_stretch_clipped():
+    """A stretch whose first peaks stay under the level is labelled from its first
+    clipped sample; re-injecting the labelled defect gives the same audio."""
+    x = music()
+    x[:, 16000:24000] *= 0.2  # quiet first half: nothing there reaches the level
+    d = Defect("clipping", "hard", ((16000, 32000),), {"over_db": 3.0, "stretch": [16000, 32000]})
+    y, (landed,) = inject_labelled(x, RATE, N, [d])
+    (start, end), level = landed.events[0], clip_level(x, d)
+    assert 24000 <= start and end <= 32000 and landed.params == d.params
+    over = np.flatnonzero((np.abs(x[:, 16000:32000]) > level).any(axis=0)) + 16000
+    assert (start, end) == (over[0], over[-1] + 1)
+    np.testing.assert_array_equal(inject(x, RATE, N, [landed]), y)
 
 
 @pytest.mark.parametrize(("variant", "params"), [
@@ -232,7 +247,8 @@ def check_ranges(d: Defect) -> None:
     elif d.variant == "packet_loss":
         assert all(0.01 <= (e - s) / RATE <= 0.04 for s, e in d.events)
     elif d.type == "clipping":
-        assert 0.5 <= p["over_db"] <= 12
+        start, end = p["stretch"]
+        assert 0.5 <= p["over_db"] <= 12 and 0.2 <= (end - start) / RATE <= 3.0
     elif d.variant == "skip":
         assert 0.005 * RATE <= p["removed"] <= 0.5 * RATE
     elif d.type == "dc_offset":

@@ -88,7 +88,7 @@ def test_written_audio_is_the_clean_clip_with_the_labelled_defects(music, tmp_pa
                            duration_s=ex.duration_s + defect_clips.MARGIN_S)
         n = round(ex.duration_s * ex.sample_rate)
         defects = [Defect.from_dict(d) for d in ex.meta["defects"]]
-        buffer = clean.samples * np.float32(clip["gain"])
+        buffer = defect_clips.remove_dc(clean.samples, clean.sample_rate) * np.float32(clip["gain"])
         expected = inject(buffer, clean.sample_rate, n, defects)
         written = audio.load(ex.audio).samples
         tolerance = 0 if ex.audio.endswith(".wav") else 2.0 ** -22
@@ -162,10 +162,13 @@ def test_mir1k_stems_and_song_manifests_are_clean_music(tmp_path):
         ex = build_defect_example(index, seed=0, out_dir=tmp_path / "out", pool=pool, config=cfg)
         wav = audio.load(ex.audio)
         assert wav.n_channels == 1 and wav.sample_rate in (16000, 22050)
-        if ex.source == "mir1k":  # the mix: the sum of the two stems
+        if ex.source == "mir1k":  # the mix: the sum of the two stems, less its DC
             stems = [audio.load(clip / f"{s}.flac", offset_s=ex.meta["clip"]["offset_s"],
-                                duration_s=2.0) for s in ("vocals", "accompaniment")]
-            assert np.allclose(wav.samples, stems[0].samples + stems[1].samples, atol=1e-5)
+                                duration_s=2.0 + defect_clips.MARGIN_S)
+                     for s in ("vocals", "accompaniment")]
+            mix = defect_clips.remove_dc(stems[0].samples + stems[1].samples, wav.sample_rate)
+            expected = mix[:, :wav.n_samples] * ex.meta["clip"]["gain"]
+            assert np.allclose(wav.samples, expected, atol=1e-5)
 
 
 def test_missing_music_is_a_clear_error(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import soundfile as sf
 from cantata.cli import main
 from cantata.defects import DEFECT_TYPES, DefectDetector
 from cantata.defects import api as defects_api
+from cantata.defects.decision import Decision
 from cantata.defects.postprocess import FusionConfig
 from cantata.errors import ConfigError, ModelLoadError
 from cantata.models.defect_detector import debug_defect_detector
@@ -98,8 +99,10 @@ def test_unknown_names_and_foreign_checkpoints_are_refused(tmp_path):
                            config=debug_separator().config, meta={})
     with pytest.raises(ModelLoadError, match="not a defect detector"):
         DefectDetector.from_pretrained(path)
+    with pytest.raises(ConfigError, match="unknown defect type.*hiss"):
+        DefectDetector(debug_defect_detector(), decisions={"hiss": Decision()})
     with pytest.raises(ConfigError, match="threshold"):
-        DefectDetector(debug_defect_detector(), thresholds=[0.5])
+        Decision("model", threshold=1.0)
 
 
 def test_a_checkpoint_exports_to_onnx_with_parity(tmp_path, capsys):

@@ -3,7 +3,6 @@ music-like signals (tones with vibrato over noise, a fade-out, a silent intro)."
 
 from __future__ import annotations
 
-import time
 from functools import cache
 
 import numpy as np
@@ -145,16 +144,6 @@ def test_detect_runs_the_rules_asked_for():
         rules.detect(x)
 
 
-def test_rules_run_over_300x_real_time():
-    x = music(20.0, channels=2)
-    seconds = np.inf
-    for _ in range(3):  # the best of three: the machine is shared
-        t0 = time.perf_counter()
-        rules.detect(x, SR)
-        seconds = min(seconds, time.perf_counter() - t0)
-    assert 20.0 / seconds >= 300, f"{20.0 / seconds:.0f}x real time"
-
-
 def test_resolve_keeps_one_event_per_defect():
     E = rules.DefectEvent
     events = [E("dropout", 2.0, 2.1), E("click", 1.99, 2.0), E("discontinuity", 2.1, 2.1),
@@ -169,3 +158,21 @@ def test_dc_offset_section_is_one_event():
     x = music()
     x[0, int(2.3 * SR):int(4.6 * SR)] += 0.1  # its edges are steps
     assert [e.type for e in rules.detect(x, SR)] == ["dc_offset"]
+
+
+def test_block_by_block_finds_what_the_whole_file_gives():
+    """Events across block boundaries (a dropout, a DC stretch) are found once, whole."""
+    sr = 16000
+    t = np.arange(sr * 12) / sr
+    rng = np.random.default_rng(3)
+    x = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.5 * t))
+         + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+    x[int(sr * 3.95): int(sr * 4.2)] = 0  # across the boundary at 4 s
+    x[sr * 6 + 5] += 0.8  # a click just after one
+    x[sr * 9:] += 0.05  # DC over the last two blocks
+    whole = rules.detect(Waveform(x[None], sr))
+    blocks = (Waveform(x[None, i: i + sr * 2], sr) for i in range(0, len(x), sr * 2))
+    streamed = rules.detect_blocks(blocks)
+    assert [(e.type, round(e.start_s, 3), round(e.end_s, 3)) for e in streamed] == \
+        [(e.type, round(e.start_s, 3), round(e.end_s, 3)) for e in whole]
+    assert {e.type for e in whole} == {"dropout", "click", "dc_offset"}

@@ -209,6 +209,11 @@ def test_train_defects_from_the_debug_recipe(tmp_path, capsys):
     assert summary["steps"] == 2
     manifest = (out / "synth" / "defects" / "manifest.jsonl").read_text().splitlines()
     assert len(manifest) == 8
-    report = DefectDetector.from_pretrained(summary["best"]).detect(
-        out / "synth" / "defects" / "defects-000000" / "audio.flac")
+    detector = DefectDetector.from_pretrained(summary["best"])
+    report = detector.detect(out / "synth" / "defects" / "defects-000000" / "audio.flac")
     assert report.duration_s == pytest.approx(2.0)
+    # the decisions were calibrated on the validation clips, into the checkpoint
+    meta = load_checkpoint(summary["best"])[1].meta
+    assert set(meta["decision"]) == set(DEFECT_TYPES) and meta["calibration"]["clips"] >= 1
+    assert [d.to_dict() for d in detector.decisions] == [meta["decision"][t]
+                                                         for t in DEFECT_TYPES]

@@ -3,9 +3,12 @@
 Long files are decoded block by block and run in overlapping windows of one length (each
 sees a couple of seconds of context on both sides, which is then dropped), a batch at a
 time (:func:`cantata.engine.stitch`), so a file of any length runs in bounded memory.
-Frame probabilities are calibrated per type (the thresholds chosen on validation data at
-training time land on 0.5), then fused into events and a song verdict
-(:mod:`cantata.defects.postprocess`).
+The same decoded blocks, at the file's own rate and channels, go through the rule detectors
+(:mod:`cantata.defects.rules`), for the types whose decision uses them. Each type's events
+then come from the model, the rules, or the rules confirmed by the model, as calibrated on
+validation events when the model was trained (:mod:`cantata.defects.decision`); frame
+probabilities are calibrated per type (the model threshold lands on 0.5) and fused into
+events (:mod:`cantata.defects.postprocess`), and the events into a song verdict.
 
 Example:
     >>> detector = DefectDetector.from_pretrained("debug")          # doctest: +SKIP
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +31,9 @@ import torch
 from cantata import audio
 from cantata.capabilities import capability, load, model_path
 from cantata.data.labels import DEFECT_TYPES
-from cantata.defects.postprocess import (
-    FusionConfig,
-    Verdict,
-    calibrate,
-    frames_to_events,
-    verdict,
-)
-from cantata.defects.rules import DefectEvent
+from cantata.defects.decision import Decision, calibrated, events_of, song_score
+from cantata.defects.postprocess import FusionConfig, Verdict, verdict
+from cantata.defects.rules import BlockRules, DefectEvent
 from cantata.engine import Progress, StitchPlan, stitch
 from cantata.errors import ConfigError, ModelLoadError
 from cantata.models.registry import load_checkpoint
@@ -55,20 +53,22 @@ DECODE_BLOCK_S = 30.0
 
 @dataclass(frozen=True)
 class FrameProbs:
-    """Calibrated frame probabilities of one recording.
+    """What the model and the rules found in one recording, before the decisions.
 
     Attributes:
-        probs: (types, frames); frame i is centred on ``i * hop_s``; 0.5 is each type's
-            decision threshold.
+        probs: (types, frames) calibrated frame probabilities; frame i is centred on
+            ``i * hop_s``; 0.5 is each type's model threshold.
         types: one defect type per row.
         hop_s: frame hop in seconds.
         duration_s: length of the recording.
+        rule_events: the rules' events, for the types whose decision uses them.
     """
 
     probs: np.ndarray
     types: tuple[str, ...]
     hop_s: float
     duration_s: float
+    rule_events: tuple[DefectEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,25 +94,38 @@ class DefectReport:
 
 
 class DefectDetector:
-    """A defect detector network with its calibrated thresholds and its fusion rule."""
+    """A defect detector network, the rules, and each type's decision between them."""
 
     def __init__(self, model: torch.nn.Module, *, name: str = "",
-                 thresholds: Sequence[float] | None = None,
+                 decisions: Mapping[str, Decision] | None = None,
                  fusion: FusionConfig | None = None) -> None:
         self.model = model.eval()
         self.name = name
         self.types: tuple[str, ...] = tuple(model.config.types)
-        self.thresholds = np.asarray(thresholds or (0.5,) * len(self.types), np.float64)
-        if self.thresholds.shape != (len(self.types),) or not np.all(
-                (self.thresholds > 0) & (self.thresholds < 1)):
-            raise ConfigError(f"need one threshold in (0, 1) per type {self.types}, got "
-                              f"{list(self.thresholds)}")
+        unknown = sorted(set(decisions or {}) - set(self.types))
+        if unknown:
+            raise ConfigError(f"decisions for unknown defect type(s) {', '.join(unknown)}; "
+                              f"this model detects {', '.join(self.types)}")
+        self.decisions = tuple((decisions or {}).get(t, Decision()) for t in self.types)
         self.fusion = fusion or FusionConfig()
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        """Each type's model threshold (types,)."""
+        return np.array([d.threshold for d in self.decisions])
+
+    @property
+    def rule_types(self) -> tuple[str, ...]:
+        """The types whose events the rules propose."""
+        return tuple(t for t, d in zip(self.types, self.decisions, strict=True)
+                     if d.source != "model")
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike[str] | None = None, *,
                         fusion: FusionConfig | None = None) -> DefectDetector:
-        """Load a shipped model by name, a debug model (``"debug"``) or a checkpoint.
+        """Load a shipped model by name, a debug model (``"debug"``) or a checkpoint, with
+        its decisions (``meta["decision"]``; a checkpoint without them uses the model for
+        every type, at the thresholds of its validation, ``threshold/<type>``).
 
         Raises:
             ModelLoadError: unknown name, missing weights, or a checkpoint of another
@@ -127,9 +140,7 @@ class DefectDetector:
         if checkpoint.name not in cap.networks:
             raise ModelLoadError(f"{path}: a {checkpoint.name!r} checkpoint, not a defect "
                                  f"detector ({', '.join(cap.networks)})")
-        metrics = checkpoint.meta.get("training", {}).get("metrics", {})
-        thresholds = [float(metrics.get(f"threshold/{t}", 0.5)) for t in model.config.types]
-        return cls(model, name=name, thresholds=thresholds, fusion=fusion)
+        return cls(model, name=name, decisions=decisions_of(checkpoint.meta), fusion=fusion)
 
     @property
     def sample_rate(self) -> int:
@@ -157,35 +168,54 @@ class DefectDetector:
 
     def report_of(self, frames: FrameProbs, *, types: Sequence[str] | None = None
                   ) -> DefectReport:
-        """Events and verdict of frame probabilities, for ``types`` (default: all)."""
+        """Events and verdict of what the model and the rules found, for ``types``
+        (default: all)."""
         rows = self._rows(types)
-        probs, names = frames.probs[rows], tuple(self.types[i] for i in rows)
-        events = frames_to_events(probs, types=names, hop_s=frames.hop_s,
-                                  duration_s=frames.duration_s, config=self.fusion)
-        return DefectReport(events, verdict(events, probs, types=names), frames.duration_s,
-                            self.name)
+        events = sorted((e for i in rows for e in events_of(
+            self.decisions[i], self.types[i], frames.probs[i], frames.rule_events,
+            hop_s=frames.hop_s, duration_s=frames.duration_s, fusion=self.fusion)),
+            key=lambda e: (e.start_s, self.types.index(e.type)))
+        names = tuple(self.types[i] for i in rows)
+        score = song_score(events, frames.probs[rows], names, [self.decisions[i] for i in rows])
+        return DefectReport(events, verdict(events, types=names, score=score),
+                            frames.duration_s, self.name)
 
     def frame_probs(self, src: Source, sr: int | None = None, *,
                     sample_rate: int | None = None,
                     on_progress: Progress | None = None) -> FrameProbs:
-        """Calibrated frame probabilities (as :meth:`detect` takes its input)."""
+        """Calibrated frame probabilities and the rules' events (as :meth:`detect` takes
+        its input), from one pass over the audio."""
         src, rate = as_source(src, sr, sample_rate=sample_rate), self.sample_rate
-        if isinstance(src, Waveform):
-            blocks: Iterator[np.ndarray] = iter([audio.resample(src.to_mono(), rate).samples[0]])
-        else:
-            blocks = (b.samples[0] for b in audio.stream(src, block_s=DECODE_BLOCK_S,
-                                                         sample_rate=rate, mono=True))
+        native: Iterable[Waveform] = ([src] if isinstance(src, Waveform)
+                                      else audio.stream(src, block_s=DECODE_BLOCK_S))
+        rules = BlockRules(types=self.rule_types) if self.rule_types else None
         plan = StitchPlan.from_seconds(sample_rate=rate, hop=self.model.config.features.hop_length,
                                        keep_s=CHUNK_S, context_s=CONTEXT_S)
-        probs, n_samples = stitch(plan, blocks, self._forward, batch_size=BATCH_WINDOWS,
-                                  out_dims=(len(self.types),), on_progress=on_progress)
-        return FrameProbs(probs, self.types, self.hop_s, n_samples / rate)
+        probs, n_samples = stitch(plan, self._model_blocks(native, rules), self._forward,
+                                  batch_size=BATCH_WINDOWS, out_dims=(len(self.types),),
+                                  on_progress=on_progress)
+        return FrameProbs(probs, self.types, self.hop_s, n_samples / rate,
+                          tuple(rules.events()) if rules is not None else ())
+
+    def _model_blocks(self, native: Iterable[Waveform], rules: BlockRules | None
+                      ) -> Iterator[np.ndarray]:
+        """The model's mono blocks at its rate, each native block shown to the rules on
+        the way."""
+        resampler = None
+        for block in native:
+            if rules is not None:
+                rules.push(block)
+            if resampler is None:
+                resampler = audio.StreamResampler(block.sample_rate, self.sample_rate, 1)
+            yield resampler.push(block.to_mono())[0]
+        if resampler is not None:
+            yield resampler.flush()[0]
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Calibrated probabilities; (batch, time) -> (batch, types, frames)."""
         with torch.inference_mode():
             raw = torch.sigmoid(self.model(torch.from_numpy(batch))).numpy()
-        return calibrate(raw, self.thresholds)
+        return calibrated(raw, self.decisions)
 
     def _rows(self, types: Sequence[str] | None) -> list[int]:
         if types is None:
@@ -195,3 +225,14 @@ class DefectDetector:
             raise ConfigError(f"unknown defect type(s) {', '.join(unknown)}; this model "
                               f"detects {', '.join(self.types)}")
         return [self.types.index(t) for t in dict.fromkeys(types)]
+
+
+def decisions_of(meta: Mapping[str, Any]) -> dict[str, Decision]:
+    """A checkpoint's decisions: ``meta["decision"]`` (type -> :class:`Decision` dict), or
+    else the model at each type's validation threshold (``threshold/<type>`` of its
+    training metrics)."""
+    if "decision" in meta:
+        return {t: Decision.from_dict(d) for t, d in meta["decision"].items()}
+    metrics = meta.get("training", {}).get("metrics", {})
+    return {k.split("/", 1)[1]: Decision("model", threshold=float(v))
+            for k, v in metrics.items() if k.startswith("threshold/")}

@@ -11,8 +11,8 @@ type's decision threshold) into events:
 
 An event (:class:`~cantata.defects.rules.DefectEvent`, as the rule detectors give) has
 its highest frame probability as its confidence. The song verdict counts the
-events per type; the song is defective when it has any, and its score (for ranking songs,
-song-level ROC-AUC) is the highest frame probability of any type.
+events per type; the song is defective when it has any (its score, for ranking songs, is
+:func:`cantata.defects.decision.song_score`).
 
 Times follow :mod:`cantata.regions`: frame i is centred on ``i * hop_s``.
 """
@@ -121,10 +121,9 @@ def frames_to_events(probs: np.ndarray, *, types: Sequence[str], hop_s: float,
     return sorted(events, key=lambda e: (e.start_s, types.index(e.type)))
 
 
-def verdict(events: Sequence[DefectEvent], probs: np.ndarray, *, types: Sequence[str]) -> Verdict:
-    """The song verdict of its events and its (types, frames) probabilities."""
+def verdict(events: Sequence[DefectEvent], *, types: Sequence[str], score: float) -> Verdict:
+    """The song verdict of its events, with its ``score`` (how it ranks among songs)."""
     counts = {name: 0 for name in types}
     for event in events:
         counts[event.type] += 1
-    score = float(probs.max()) if probs.size else 0.0
     return Verdict(bool(events), counts, score)

@@ -15,7 +15,8 @@ defaults; ``docs/defects.md`` ("Rules") explains each rule.
 - :func:`discontinuity`: a jump in the first difference far beyond the local slope envelope,
   not undone within 2 ms (which would be a click).
 
-:func:`detect` runs them all (or some) on one input.
+:func:`detect` runs them all (or some) on one input; :func:`detect_blocks` on a recording
+given block by block (bounded memory).
 """
 
 from __future__ import annotations
@@ -479,6 +480,54 @@ def detect(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
     if unknown:
         raise ConfigError(f"no rule finds {', '.join(unknown)}; rules: {', '.join(RULES)}")
     return resolve([e for kind in (types or RULES) for e in RULES[kind](wave)])
+
+
+#: seconds of the previous block each block is examined with (the widest rule context:
+#: the DC window, and the dropout's context)
+BLOCK_CONTEXT_S = 1.5
+
+
+class BlockRules:
+    """:func:`detect` over a recording that arrives in consecutive blocks (one rate), in
+    bounded memory: each block is examined with the last ``context_s`` of the audio before
+    it; events lying wholly in that context were the previous block's, and events of one
+    type that overlap across a boundary merge. Times are from the start of the first block.
+
+    Call :meth:`push` for every block, then read :meth:`events`.
+    """
+
+    def __init__(self, *, types: Sequence[str] | None = None,
+                 context_s: float = BLOCK_CONTEXT_S) -> None:
+        self.types, self.context_s = types, context_s
+        self._found: list[DefectEvent] = []
+        self._tail: np.ndarray | None = None
+        self._tail_start_s = 0.0
+
+    def push(self, block: Waveform) -> None:
+        """Examine one more block."""
+        rate, tail, start_s = block.sample_rate, self._tail, self._tail_start_s
+        x = block.samples if tail is None else np.concatenate([tail, block.samples], axis=1)
+        own_s = start_s + (0.0 if tail is None else tail.shape[1] / rate)
+        for e in detect(Waveform(x, rate), types=self.types):
+            if start_s + e.end_s >= own_s:
+                self._found.append(DefectEvent(e.type, start_s + e.start_s, start_s + e.end_s,
+                                               e.confidence))
+        keep = min(x.shape[1], round(self.context_s * rate))
+        self._tail = x[:, x.shape[1] - keep:]
+        self._tail_start_s = start_s + (x.shape[1] - keep) / rate
+
+    def events(self) -> list[DefectEvent]:
+        """Everything found so far, sorted by start."""
+        return merge_events(self._found)
+
+
+def detect_blocks(blocks: Iterable[Waveform], *, types: Sequence[str] | None = None,
+                  context_s: float = BLOCK_CONTEXT_S) -> list[DefectEvent]:
+    """:func:`detect` over consecutive blocks of one recording (see :class:`BlockRules`)."""
+    rules = BlockRules(types=types, context_s=context_s)
+    for block in blocks:
+        rules.push(block)
+    return rules.events()
 
 
 def resolve(events: Iterable[DefectEvent], *, edge_s: float = 0.02, short_s: float = 0.1,

@@ -55,6 +55,8 @@ class DefectDetectorConfig:
             ``features.n_mels``; it must not be causal).
         sub_blocks: short sub-blocks per frame (``hop_length`` must divide by it) whose
             energies the net sees.
+        lpc_order: taps of the linear predictor whose residual the net sees (the click
+            evidence: an impulse the music's own spectrum does not predict); 0 for none.
         raw_channels: output channels of the frame-feature convolution.
         rnn_hidden: GRU units per direction.
         types: one output per defect type.
@@ -65,6 +67,7 @@ class DefectDetectorConfig:
     features: FeatureConfig = DEFECT_FEATURES
     front: FrontConfig = FrontConfig(n_mels=64, channels=(16, 32, 64), freq_pool=(4, 4, 4))
     sub_blocks: int = 8
+    lpc_order: int = 12
     raw_channels: int = 16
     rnn_hidden: int = 64
     types: tuple[str, ...] = DEFECT_TYPES
@@ -79,6 +82,8 @@ class DefectDetectorConfig:
         if self.sub_blocks < 1 or self.features.hop_length % self.sub_blocks:
             raise ConfigError(f"sub_blocks {self.sub_blocks} must divide hop_length "
                               f"{self.features.hop_length}")
+        if self.lpc_order < 0:
+            raise ConfigError(f"lpc_order must be >= 0, got {self.lpc_order}")
         if not self.types or self.pooling not in POOLINGS:
             raise ConfigError(f"need types and a pooling in {POOLINGS}, got {self.types}, "
                               f"{self.pooling!r}")
@@ -86,7 +91,8 @@ class DefectDetectorConfig:
     @property
     def n_raw(self) -> int:
         """Frame features per frame."""
-        return N_SCALAR_FEATURES + 2 * self.sub_blocks
+        lpc = 1 + self.sub_blocks if self.lpc_order else 0
+        return N_SCALAR_FEATURES + 2 * self.sub_blocks + lpc
 
 
 @register("defect-detector", DefectDetectorConfig)
@@ -118,9 +124,14 @@ class DefectDetector(nn.Module):
         if wave.ndim != 2:
             raise ShapeError(f"expected mono waveforms (batch, time), got {tuple(wave.shape)}")
         features = self.config.features
-        raw = frame_features(wave, hop=features.hop_length, window=features.n_fft,
-                             sub_blocks=self.config.sub_blocks)
-        return torch.cat([self.log_mel(wave), raw], dim=1)
+        parts = [self.log_mel(wave),
+                 frame_features(wave, hop=features.hop_length, window=features.n_fft,
+                                sub_blocks=self.config.sub_blocks)]
+        if self.config.lpc_order:
+            parts.append(lpc_features(wave, hop=features.hop_length, window=features.n_fft,
+                                      order=self.config.lpc_order,
+                                      sub_blocks=self.config.sub_blocks))
+        return torch.cat(parts, dim=1)
 
     def hidden(self, inputs: torch.Tensor) -> torch.Tensor:
         """The GRU's output and, skipping it, the frame-feature branch's (so that a
@@ -202,6 +213,44 @@ def frame_features(wave: torch.Tensor, *, hop: int, window: int,
     return torch.cat([torch.stack(scalars, dim=1),
                       (_db(sub_ms) - _db(long["ms"][:, 0])[..., None]).transpose(1, 2),
                       (_db(d1_ms) - _db(long["d1"][:, 0])[..., None]).transpose(1, 2)], dim=1)
+
+
+def lpc_features(wave: torch.Tensor, *, hop: int, window: int, order: int,
+                 sub_blocks: int, context: int = 4) -> torch.Tensor:
+    """Click evidence of each frame: how far the residual of a linear predictor stands out.
+
+    Per frame, an ``order``-tap predictor is fitted to the ``window`` samples around it
+    (autocorrelation method, Hann window); its residual over the frame's ``hop`` samples is
+    measured against a robust scale, 1.4826 x the median absolute residual, taken as the
+    median over the frame and its ``context`` neighbours on each side (a drum hit lasts
+    several frames, a click one). Rows: the log of the frame's largest residual over that
+    scale, then the same for each of the ``sub_blocks`` sub-blocks (where in the frame).
+
+    Shape: (batch, time) -> (batch, 1 + sub_blocks, 1 + time // hop).
+    """
+    frames = 1 + wave.shape[-1] // hop
+    half = window // 2
+    x = _pad(wave.unsqueeze(1), half + order, window - half + 2)
+    seg = x.unfold(-1, window + order, hop)[:, 0, :frames]  # (batch, frames, order + window)
+    y = seg[..., order:] * torch.hann_window(window, dtype=wave.dtype, device=wave.device)
+    r = torch.stack([(y[..., k:] * y[..., : window - k]).sum(-1) for k in range(order + 1)],
+                    dim=-1)  # (batch, frames, order + 1)
+    lags = torch.arange(order, device=wave.device)
+    toeplitz = r[..., (lags[:, None] - lags[None, :]).abs()]
+    ridge = (1e-4 * r[..., :1] + _TINY)[..., None] * torch.eye(order, dtype=wave.dtype,
+                                                                device=wave.device)
+    a = torch.linalg.solve(toeplitz + ridge, r[..., 1:])  # (batch, frames, order)
+    start = order + half - hop // 2
+    residual = seg[..., start: start + hop].clone()
+    for k in range(1, order + 1):
+        residual -= a[..., k - 1: k] * seg[..., start - k: start - k + hop]
+    mad = residual.abs().median(dim=-1).values  # (batch, frames)
+    padded = F.pad(mad[:, None], (context, context), mode="replicate")[:, 0]
+    scale = 1.4826 * padded.unfold(-1, 2 * context + 1, 1).median(dim=-1).values + 1e-6
+    peaks = residual.abs().reshape(-1, frames, sub_blocks, hop // sub_blocks).amax(dim=-1)
+    ratio = torch.log(torch.cat([peaks.amax(dim=-1, keepdim=True), peaks], dim=-1)
+                      / scale[..., None] + 1e-3)
+    return ratio.transpose(1, 2)
 
 
 def _db(power: torch.Tensor) -> torch.Tensor:

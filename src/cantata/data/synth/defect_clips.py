@@ -10,8 +10,9 @@ count, with 0..3 defects of :mod:`cantata.data.synth.defects`:
   rounded outward to 0.1 ms; the exact sample spans are in ``meta["defects"]``;
 - ``meta["defect_types"]``: the WEAK clip labels (sorted types present; ``[]`` = clean);
 - ``group``: the source track (split by it, never by clip); ``source``: the collection;
-  ``meta["clip"]``: source file, offset, gain (a clean clip over full scale, e.g. summed
-  stems, is scaled to a peak of 0.99), track.
+  ``meta["clip"]``: source file, offset, high-pass (the clean clip loses its DC and
+  sub-sonic drift, which some sources have), gain (a clean clip over full scale, e.g.
+  summed stems, is scaled to a peak of 0.99), track.
 
 The audio is FLAC 24-bit, or float WAV when a sample exceeds full scale (a DC offset or a
 click on loud music), so every defect survives exactly as injected.
@@ -47,7 +48,7 @@ from cantata.data.sources.instrumentals import SAMPLE_PACKS
 from cantata.data.sources.stems import CHANNEL_LAYOUT
 from cantata.data.sources.stems import duration_s as header_duration_s
 from cantata.data.synth.defect_codec import gsm_available
-from cantata.data.synth.defects import Defect, InjectConfig, draw_defects, inject
+from cantata.data.synth.defects import Defect, InjectConfig, draw_defects, inject_labelled
 from cantata.data.synth.factory import EXAMPLE_FILE, FactoryReport, cpu_seconds
 from cantata.errors import ConfigError
 from cantata.types import Segment, Waveform
@@ -60,6 +61,9 @@ MUSIC = "music"
 MARGIN_S = 0.5
 #: Peak a clean clip over full scale is scaled to (``meta["clip"]["gain"]``).
 CLEAN_PEAK = 0.99
+#: Clean clips lose what lies below this (Hz): a DC offset or sub-sonic drift of the source
+#: recording (some of the soundtracks have one) would be a defect no label names.
+HIGHPASS_HZ = 10.0
 #: Tracks shorter than this (plus the margin) are not used.
 MIN_TRACK_S = 2.0
 #: Keeps these clips' random streams apart from the song and speech-mix kinds'.
@@ -177,12 +181,27 @@ def draw_clip(rng: np.random.Generator, pool: Sequence[Example], config: DefectS
     n = min(round(take * wav.sample_rate), wav.n_samples - round(MARGIN_S * wav.sample_rate))
     if n <= 0:
         raise ConfigError(f"{example.audio or example.id}: shorter than its header says")
-    peak = float(np.abs(wav.samples).max(initial=0.0))
+    samples = remove_dc(wav.samples, wav.sample_rate)
+    peak = float(np.abs(samples).max(initial=0.0))
     gain = CLEAN_PEAK / peak if peak > 1.0 else 1.0  # e.g. summed stems: not a defect
     meta = {"source": example.source or MUSIC, "source_id": example.id,
             "file": example.audio or dict(example.stems), "offset_s": offset,
-            "gain": gain, "track": track_of(example), "source_group": example.group}
-    return Clip(wav.samples * np.float32(gain), wav.sample_rate, n, meta)
+            "highpass_hz": HIGHPASS_HZ, "gain": gain, "track": track_of(example),
+            "source_group": example.group}
+    return Clip(samples * np.float32(gain), wav.sample_rate, n, meta)
+
+
+def remove_dc(samples: np.ndarray, rate: int) -> np.ndarray:
+    """(channels, time) less its content below :data:`HIGHPASS_HZ`: the mean removed, then
+    a zero-phase 2nd-order Butterworth high-pass; float32."""
+    from scipy.signal import butter, sosfiltfilt
+
+    x = samples - samples.mean(axis=-1, keepdims=True)
+    if x.shape[-1] < 64:
+        return x.astype(np.float32)
+    sos = butter(2, HIGHPASS_HZ, btype="highpass", fs=rate, output="sos")
+    return sosfiltfilt(sos, x, axis=-1, padlen=min(x.shape[-1] - 1, 3 * rate // 10)
+                       ).astype(np.float32)
 
 
 def _read(example: Example, offset_s: float, duration_s: float,
@@ -206,7 +225,7 @@ def build_defect_example(index: int, *, seed: int, out_dir: Path, pool: Sequence
     rng = np.random.default_rng([seed, SEED_STREAM, index])
     clip = draw_clip(rng, pool, config)
     defects = draw_defects(rng, clip.buffer, clip.rate, clip.n, config.inject)
-    samples = inject(clip.buffer, clip.rate, clip.n, defects)
+    samples, defects = inject_labelled(clip.buffer, clip.rate, clip.n, defects)
     ex_id = example_id(index)
     final, part = out_dir / ex_id, out_dir / f".{ex_id}.part"
     shutil.rmtree(part, ignore_errors=True)

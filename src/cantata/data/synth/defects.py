@@ -16,7 +16,9 @@ Types and variants (ranges as in real damage):
   train, 0.3-3 s, 20-300 clicks/s; the span runs from the first click to the last);
 - ``dropout``: ``silence`` (one block of digital silence, 5-500 ms) or ``packet_loss``
   (2-6 lost packets of 10-40 ms, each its own event);
-- ``clipping``: ``hard`` or ``soft`` (tanh), 0.5-12 dB over the clip level, 0.2-3 s;
+- ``clipping``: ``hard`` or ``soft`` (tanh), 0.5-12 dB over the clip level, over a
+  stretch of 0.2-3 s (``params["stretch"]``); the event is the clipped part of it, from
+  the first sample over the level to the last;
 - ``codec``: ``low_bitrate`` (MP3/AAC at 8-32 kbit/s), ``phone`` (Opus at 6 kbit/s or
   GSM, 8 kHz mono) or ``corrupt`` (bytes flipped in MP3/AAC frames), see
   :mod:`cantata.data.synth.defect_codec`;
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -152,13 +154,24 @@ def draw_defects(rng: np.random.Generator, x: np.ndarray, sample_rate: int, n: i
 
 def inject(x: np.ndarray, sample_rate: int, n: int, defects: list[Defect]) -> np.ndarray:
     """The clip (channels, n) with ``defects`` applied to the buffer ``x`` (channels, >= n)."""
+    return inject_labelled(x, sample_rate, n, defects)[0]
+
+
+def inject_labelled(x: np.ndarray, sample_rate: int, n: int, defects: list[Defect]
+                    ) -> tuple[np.ndarray, list[Defect]]:
+    """:func:`inject`, and the defects with their events where the damage landed: a
+    clipping event is the clipped samples' span within its stretch (from the first sample
+    over the clip level to the last), since a stretch's first peaks may be too low to clip.
+    Re-injecting the returned defects gives the same audio."""
     out = np.array(x, dtype=np.float32, copy=True)
     # discontinuities first, earliest first: each shifts only the music after its own event
     order = sorted(defects, key=lambda d: (d.type != "discontinuity", d.type != "dc_offset",
                                            d.span[0]))
+    landed = {}
     for defect in order:
+        landed[id(defect)] = _clipped(out, defect) if defect.type == "clipping" else defect
         out = APPLIERS[defect.type](out, sample_rate, defect)
-    return np.ascontiguousarray(out[:, :n])
+    return np.ascontiguousarray(out[:, :n]), [landed[id(d)] for d in defects]
 
 
 def _active(x: np.ndarray, rate: int) -> np.ndarray:
@@ -281,19 +294,37 @@ def _apply_dropout(x: np.ndarray, _: int, d: Defect) -> np.ndarray:
 def _draw_clipping(rng: np.random.Generator, room: _Room, _: InjectConfig) -> Defect | None:
     variant = "hard" if rng.random() < 0.6 else "soft"
     length = _samples(rng.uniform(0.2, 3.0), room.rate)
-    return _single("clipping", variant, rng, room, length,
-                   {"over_db": round(float(rng.uniform(0.5, 12.0)), 2)})
+    d = _single("clipping", variant, rng, room, length,
+                {"over_db": round(float(rng.uniform(0.5, 12.0)), 2)})
+    return None if d is None else replace(d, params={**d.params, "stretch": list(d.span)})
+
+
+def _stretch(d: Defect) -> tuple[int, int]:
+    """The stretch a clipping defect is applied over (its events: where it clipped)."""
+    start, end = d.params.get("stretch", d.span)
+    return int(start), int(end)
 
 
 def clip_level(x: np.ndarray, d: Defect) -> float:
-    """The level a clipping defect flattens its span at: the span's peak less ``over_db``."""
-    start, end = d.span
+    """The level a clipping defect flattens its stretch at: the stretch's peak less
+    ``over_db``."""
+    start, end = _stretch(d)
     peak = float(np.abs(x[:, start:end]).max(initial=0.0))
     return peak * 10 ** (-d.params["over_db"] / 20)
 
 
+def _clipped(x: np.ndarray, d: Defect) -> Defect:
+    """``d`` with one event: from the first to the last sample of its stretch over the
+    clip level in ``x`` (before clipping), any channel."""
+    start, end = _stretch(d)
+    over = np.flatnonzero((np.abs(x[:, start:end]) > clip_level(x, d)).any(axis=0))
+    if not len(over):
+        return d
+    return replace(d, events=((start + int(over[0]), start + int(over[-1]) + 1),))
+
+
 def _apply_clipping(x: np.ndarray, _: int, d: Defect) -> np.ndarray:
-    start, end = d.span
+    start, end = _stretch(d)
     level = clip_level(x, d)
     if level <= 0:
         return x

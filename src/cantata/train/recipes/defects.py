@@ -1,5 +1,9 @@
 """The defect detector recipe: a CRNN trained from weakly labelled clips (MIL pooling).
 
+After training, the best checkpoint's per-type decisions (model, rules, or rules the model
+confirms, and their levels) are calibrated on the strongly labelled validation clips
+(:mod:`cantata.defects.calibration`).
+
 The clips come as folders with a manifest (``DIR/manifest.jsonl`` of
 :class:`~cantata.data.records.Example`: ``meta["defect_types"]`` the clip's defect types,
 ``regions`` the events where known; ``cantata data synth defects`` makes them). They are
@@ -17,6 +21,7 @@ from typing import Any, ClassVar, Literal
 
 from cantata.data.records import Example, read_manifest
 from cantata.data.split import split_by_group
+from cantata.defects.calibration import calibrate_checkpoint
 from cantata.errors import ConfigError
 from cantata.models.defect_detector import DefectDetector, DefectDetectorConfig
 from cantata.models.registry import build
@@ -121,9 +126,11 @@ class DefectDetectorRecipe(Recipe):
                 "features": features.to_dict(), "labels": self.labels,
                 "pooling": self.model.pooling,
                 "data": describe(folders, fit_set, val_set)}
-        return run(self, model, DefectTask(types, labels=self.labels), train_data, val_data,
-                   out_dir=out_dir, model_config=self.model, meta=meta, command=command,
-                   on_progress=on_progress)
+        result = run(self, model, DefectTask(types, labels=self.labels), train_data, val_data,
+                     out_dir=out_dir, model_config=self.model, meta=meta, command=command,
+                     on_progress=on_progress)
+        calibrate_checkpoint(result.best_path, val_set)
+        return result
 
     @staticmethod
     def examples(folders: Sequence[str]) -> list[Example]:

@@ -1,0 +1,198 @@
+"""Where each defect type's events come from, chosen and calibrated on validation events.
+
+The learnt model and the rules (:mod:`cantata.defects.rules`) are good at different types:
+a rule finds digital silence exactly, the model hears codec damage no rule describes. So
+each type has a :class:`Decision`:
+
+- ``model``: events from the model's frame probabilities above ``threshold`` (fused by
+  :mod:`cantata.defects.postprocess`);
+- ``rules``: the rule's events as they are;
+- ``confirmed``: the rule's events that the model backs: its probability for the type
+  reaches ``confirm`` somewhere within ``CONFIRM_PAD_S`` of the event (the rule proposes,
+  the model, which hears the context, rejects the square wave's "jump" or the snare's
+  "click").
+
+:func:`calibrate` chooses each type's decision and its levels for the best event F1
+(:mod:`cantata.defects.metrics`) over a validation set: clips with strong labels, clean
+clips among them (their events are all false alarms). Pure numpy; no model here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from cantata.defects import metrics
+from cantata.defects.postprocess import FusionConfig, calibrate, frames_to_events
+from cantata.defects.rules import RULES, DefectEvent
+from cantata.errors import ConfigError
+
+SOURCES = ("model", "rules", "confirmed")
+#: how far around a rule's event the model's probability is looked at (seconds)
+CONFIRM_PAD_S = 0.05
+#: probability levels tried for a threshold (as quantiles of the validation frames too)
+LEVELS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How one type's events are made.
+
+    Attributes:
+        source: ``"model"``, ``"rules"`` or ``"confirmed"`` (see the module doc).
+        threshold: the model's frame probability an event rises above (``model``).
+        confirm: the model's probability a rule event needs nearby (``confirmed``).
+    """
+
+    source: Literal["model", "rules", "confirmed"] = "model"
+    threshold: float = 0.5
+    confirm: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ConfigError(f"decision source must be one of {', '.join(SOURCES)}, "
+                              f"got {self.source!r}")
+        if not (0 < self.threshold < 1 and 0 <= self.confirm < 1):
+            raise ConfigError(f"need 0 < threshold < 1 and 0 <= confirm < 1, got "
+                              f"{self.threshold}, {self.confirm}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Decision:
+        return cls(**{k: data[k] for k in ("source", "threshold", "confirm") if k in data})
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One validation clip: what the model and the rules said, and the truth.
+
+    Attributes:
+        probs: (types, frames) the model's raw frame probabilities.
+        rule_events: the rules' events.
+        reference: the labelled events.
+        duration_s: its length.
+    """
+
+    probs: np.ndarray
+    rule_events: Sequence[DefectEvent]
+    reference: Sequence[DefectEvent]
+    duration_s: float
+
+
+def confirmed(events: Sequence[DefectEvent], probs: np.ndarray, *, hop_s: float,
+              level: float, pad_s: float = CONFIRM_PAD_S) -> list[DefectEvent]:
+    """The events whose ``probs`` (frames,) reach ``level`` within ``pad_s`` of them;
+    frame i is centred on ``i * hop_s``."""
+    kept = []
+    for e in events:
+        lo = max(0, int(np.floor((e.start_s - pad_s) / hop_s)))
+        hi = min(len(probs), int(np.ceil((e.end_s + pad_s) / hop_s)) + 1)
+        if hi > lo and float(probs[lo:hi].max()) >= level:
+            kept.append(e)
+    return kept
+
+
+def events_of(decision: Decision, name: str, probs: np.ndarray,
+              rule_events: Sequence[DefectEvent], *, hop_s: float, duration_s: float,
+              fusion: FusionConfig) -> list[DefectEvent]:
+    """One type's events under ``decision``, from its (frames,) probabilities calibrated
+    with ``decision.threshold`` (:func:`calibrated`) and the rules' events (of any type)."""
+    own = [e for e in rule_events if e.type == name]
+    if decision.source == "rules":
+        return own
+    if decision.source == "confirmed":
+        return confirmed(own, probs, hop_s=hop_s, level=decision.confirm)
+    return frames_to_events(probs[None], types=(name,), hop_s=hop_s, duration_s=duration_s,
+                            config=fusion)
+
+
+def calibrated(probs: np.ndarray, decisions: Sequence[Decision]) -> np.ndarray:
+    """(..., types, frames) raw probabilities with each type's ``threshold`` mapped to 0.5
+    (the fusion's ``on``); a ``rules`` or ``confirmed`` type keeps the default threshold
+    0.5, so its probabilities stay as they are, the level ``confirm`` is read on."""
+    return calibrate(probs, np.array([d.threshold for d in decisions]))
+
+
+def song_score(events: Sequence[DefectEvent], probs: np.ndarray, types: Sequence[str],
+               decisions: Sequence[Decision]) -> float:
+    """A song's defect score in [0, 1] (for ranking songs): the highest, over types, of a
+    model type's calibrated frame probability, and 0.5 + half the best confidence of a
+    rule-made type's events (0 without events); ``probs`` (types, frames) calibrated."""
+    scores = [0.0]
+    for row, (name, decision) in enumerate(zip(types, decisions, strict=True)):
+        if decision.source == "model":
+            scores.append(float(probs[row].max()) if probs.shape[-1] else 0.0)
+        else:
+            scores += [0.5 + 0.5 * e.confidence for e in events if e.type == name]
+    return max(scores)
+
+
+def calibrate_decisions(clips: Sequence[Clip], types: Sequence[str], *, hop_s: float,
+                        fusion: FusionConfig | None = None
+                        ) -> tuple[dict[str, Decision], dict[str, dict[str, Any]]]:
+    """Each type's best decision on ``clips`` by event F1 (ties: fewer false events; then
+    the middle one of the tied candidates, in the order :func:`candidates` gives).
+
+    Returns:
+        The decisions, and per type the scores behind them, for the record:
+        ``{type: {"chosen": {...}, "model_only": {...}, "candidates": [...]}}``, each a
+        decision's fields with its ``tp``, ``fp``, ``fn``, ``precision``, ``recall``,
+        ``f1``; ``model_only`` is the best decision using the model alone.
+
+    Raises:
+        ConfigError: no clips.
+    """
+    if not clips:
+        raise ConfigError("no validation clips to calibrate the defect decisions on")
+    fusion = fusion or FusionConfig()
+    decisions, record = {}, {}
+    for row, name in enumerate(types):
+        scored = [(d, _score(d, name, row, clips, hop_s=hop_s, fusion=fusion))
+                  for d in candidates(name, [c.probs[row] for c in clips])]
+        best, counts = _middle_best(scored)
+        decisions[name] = best
+        model_only = _middle_best([dc for dc in scored if dc[0].source == "model"])
+        record[name] = {"chosen": {**best.to_dict(), **counts.to_dict()},
+                        "model_only": {**model_only[0].to_dict(), **model_only[1].to_dict()},
+                        "candidates": [{**d.to_dict(), **c.to_dict()} for d, c in scored]}
+    return decisions, record
+
+
+def _middle_best(scored: list[tuple[Decision, metrics.Counts]]
+                 ) -> tuple[Decision, metrics.Counts]:
+    """The best by event F1, then fewer false events; of ties, the middle one (the middle
+    of a plateau of levels: the safest)."""
+    top = max((c.f1, -c.fp) for _, c in scored)
+    ties = [dc for dc in scored if (dc[1].f1, -dc[1].fp) == top]
+    return ties[len(ties) // 2]
+
+
+def candidates(name: str, probs: Sequence[np.ndarray]) -> list[Decision]:
+    """The decisions tried for one type: model thresholds at fixed levels and at quantiles
+    of its validation frames; the rules, and the rules confirmed at those levels, where a
+    rule finds the type."""
+    frames = np.concatenate([p.ravel() for p in probs]) if probs else np.zeros(1)
+    quantiles = np.quantile(frames, (0.9, 0.97, 0.99, 0.995, 0.999, 0.9995)) if frames.size else []
+    levels = sorted({round(float(v), 4) for v in (*LEVELS, *quantiles) if 0.001 < v < 0.999})
+    tried = [Decision("model", threshold=v) for v in levels]
+    if name in RULES:
+        tried.append(Decision("rules"))
+        tried += [Decision("confirmed", confirm=v) for v in levels]
+    return tried
+
+
+def _score(decision: Decision, name: str, row: int, clips: Sequence[Clip], *, hop_s: float,
+           fusion: FusionConfig) -> metrics.Counts:
+    total = metrics.Counts()
+    for clip in clips:
+        probs = calibrate(clip.probs[row][None], np.array([decision.threshold]))[0]
+        estimated = events_of(decision, name, probs, clip.rule_events, hop_s=hop_s,
+                              duration_s=clip.duration_s, fusion=fusion)
+        reference = [e for e in clip.reference if e.type == name]
+        total = total + metrics.event_counts(reference, estimated, types=(name,))[name]
+    return total

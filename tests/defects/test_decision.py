@@ -1,0 +1,81 @@
+"""Per-type decisions between the model and the rules, calibrated on validation events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cantata.defects.decision import (
+    Clip,
+    Decision,
+    calibrate_decisions,
+    calibrated,
+    candidates,
+    confirmed,
+    events_of,
+    song_score,
+)
+from cantata.defects.postprocess import FusionConfig
+from cantata.defects.rules import DefectEvent
+from cantata.errors import ConfigError
+
+HOP = 0.01
+TYPES = ("click", "codec")
+
+
+def _clip(click_at: float | None, codec: tuple[float, float] | None, *,
+          rule_clicks: list[float], click_prob: float) -> Clip:
+    """A 2 s clip: the truth, rule clicks (some false) and model probabilities that back
+    the true click at ``click_prob`` (and a false one at 1.5 s louder) and light up the
+    codec span."""
+    probs = np.full((2, 201), 0.05, np.float32)
+    probs[0, 150] = 0.7  # the model alone hears a click that is none
+    reference = []
+    if click_at is not None:
+        probs[0, round(click_at / HOP)] = click_prob
+        reference.append(DefectEvent("click", click_at, click_at + 0.001))
+    if codec is not None:
+        probs[1, round(codec[0] / HOP): round(codec[1] / HOP)] = 0.7
+        reference.append(DefectEvent("codec", *codec))
+    rule_events = [DefectEvent("click", t, t + 0.001) for t in rule_clicks]
+    return Clip(probs, rule_events, reference, 2.0)
+
+
+def test_calibration_confirms_rule_events_the_model_backs_and_thresholds_the_model():
+    clips = [_clip(0.5, (1.0, 1.4), rule_clicks=[0.5, 1.7], click_prob=0.6),
+             _clip(1.2, None, rule_clicks=[1.2, 0.3], click_prob=0.6),
+             _clip(None, (0.2, 0.9), rule_clicks=[1.9], click_prob=0.0)]
+    decisions, record = calibrate_decisions(clips, TYPES, hop_s=HOP,
+                                            fusion=FusionConfig(rule="threshold"))
+    # the rules alone: 2 tp, 3 fp; confirmed by the model at a level in (0.05, 0.6]: perfect
+    assert decisions["click"].source == "confirmed" and 0.05 < decisions["click"].confirm <= 0.6
+    assert record["click"]["chosen"]["f1"] == 1.0
+    assert decisions["codec"].source == "model" and 0.05 < decisions["codec"].threshold < 0.7
+    assert record["codec"]["chosen"]["fp"] == 0
+    with pytest.raises(ConfigError, match="no validation clips"):
+        calibrate_decisions([], TYPES, hop_s=HOP)
+
+
+def test_candidates_offer_rules_only_for_types_a_rule_finds():
+    probs = [np.linspace(0, 1, 100)]
+    assert {d.source for d in candidates("click", probs)} == {"model", "rules", "confirmed"}
+    assert {d.source for d in candidates("codec", probs)} == {"model"}
+
+
+def test_events_of_each_source_and_the_song_score():
+    probs = np.zeros((2, 100), np.float32)
+    probs[0, 10] = 0.8
+    rule_events = [DefectEvent("click", 0.1, 0.101, 0.9), DefectEvent("click", 0.5, 0.501, 0.4)]
+    fusion = FusionConfig(rule="threshold")
+    args = {"hop_s": HOP, "duration_s": 1.0, "fusion": fusion}
+    assert events_of(Decision("rules"), "click", probs[0], rule_events, **args) == rule_events
+    assert events_of(Decision("confirmed", confirm=0.5), "click", probs[0], rule_events,
+                     **args) == rule_events[:1]
+    model = events_of(Decision("model"), "click", probs[0], rule_events, **args)
+    assert [(e.type, round(e.start_s, 3)) for e in model] == [("click", 0.095)]
+    assert confirmed(rule_events, probs[0], hop_s=HOP, level=0.9) == []
+    decisions = [Decision("confirmed", confirm=0.5), Decision("model", threshold=0.2)]
+    cal = calibrated(probs, decisions)
+    assert cal[0, 10] == pytest.approx(0.8)  # a rule type keeps its probabilities
+    assert song_score(rule_events[:1], cal, TYPES, decisions) == pytest.approx(0.95)
+    assert song_score([], cal, TYPES, decisions) == pytest.approx(0.0)

@@ -181,7 +181,10 @@ def test_recipe_splits_by_track_and_trains(tmp_path):
     assert checkpoint.meta["data"]["val_tracks"] == sorted({ex.group for ex in val_set})
     detector = DefectDetector.from_pretrained(result.best_path)
     metrics = checkpoint.meta["training"]["metrics"]
-    assert detector.thresholds[0] == pytest.approx(metrics["threshold/click"])
+    assert 0 < metrics["threshold/click"] < 1  # the clip-level threshold of validation
+    # the decisions calibrated on the validation events replace it
+    assert [d.to_dict() for d in detector.decisions] == [checkpoint.meta["decision"][t]
+                                                         for t in DEFECT_TYPES]
 
 
 def test_strong_recipe_refuses_weakly_labelled_clips(tmp_path):

@@ -88,7 +88,8 @@ def test_written_audio_is_the_clean_clip_with_the_labelled_defects(music, tmp_pa
                            duration_s=ex.duration_s + defect_clips.MARGIN_S)
         n = round(ex.duration_s * ex.sample_rate)
         defects = [Defect.from_dict(d) for d in ex.meta["defects"]]
-        buffer = defect_clips.remove_dc(clean.samples, clean.sample_rate) * np.float32(clip["gain"])
+        buffer = defect_clips.prepare_clean(clean.samples, clean.sample_rate, gain=clip["gain"],
+                                            encoded=clip["encoded"])
         expected = inject(buffer, clean.sample_rate, n, defects)
         written = audio.load(ex.audio).samples
         tolerance = 0 if ex.audio.endswith(".wav") else 2.0 ** -22
@@ -166,8 +167,11 @@ def test_mir1k_stems_and_song_manifests_are_clean_music(tmp_path):
             stems = [audio.load(clip / f"{s}.flac", offset_s=ex.meta["clip"]["offset_s"],
                                 duration_s=2.0 + defect_clips.MARGIN_S)
                      for s in ("vocals", "accompaniment")]
-            mix = defect_clips.remove_dc(stems[0].samples + stems[1].samples, wav.sample_rate)
-            expected = mix[:, :wav.n_samples] * ex.meta["clip"]["gain"]
+            made = ex.meta["clip"]
+            mix = defect_clips.prepare_clean(stems[0].samples + stems[1].samples,
+                                             wav.sample_rate, gain=made["gain"],
+                                             encoded=made["encoded"])
+            expected = mix[:, :wav.n_samples]
             assert np.allclose(wav.samples, expected, atol=1e-5)
 
 

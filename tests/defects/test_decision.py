@@ -73,6 +73,8 @@ def test_events_of_each_source_and_the_song_score():
                      **args) == rule_events[:1]
     model = events_of(Decision("model"), "click", probs[0], rule_events, **args)
     assert [(e.type, round(e.start_s, 3)) for e in model] == [("click", 0.095)]
+    longer = Decision("model", min_event_s=0.05)  # a one-frame blip is dropped
+    assert events_of(longer, "click", probs[0], rule_events, **args) == []
     assert confirmed(rule_events, probs[0], hop_s=HOP, level=0.9) == []
     decisions = [Decision("confirmed", confirm=0.5), Decision("model", threshold=0.2)]
     cal = calibrated(probs, decisions)

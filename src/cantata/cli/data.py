@@ -69,6 +69,10 @@ def _add_defect_options(synth: argparse.ArgumentParser) -> None:
                        help="also use the detection benchmark's held-out soundtracks")
     group.add_argument("--p-clean", type=float, default=0.2,
                        help="share of clips left clean (default 0.2)")
+    group.add_argument("--p-encoded", type=float, default=0.3,
+                       help="share of clips whose clean music first goes through a "
+                            "transparent MP3/AAC/Opus encode (default 0.3): encoded music "
+                            "is not codec damage")
     group.add_argument("--max-defects", type=int, default=3,
                        help="a defective clip gets 1..N defects (default 3)")
     group.add_argument("--types", nargs="+", choices=DEFECT_TYPES, metavar="TYPE",
@@ -120,7 +124,7 @@ def run_synth_defects(args: argparse.Namespace, out: Output) -> int:
     config = DefectSetConfig(music=tuple(args.music or ["debian"]), example_s=args.example_s,
                              sample_rate=args.sample_rate,
                              include_benchmark=args.include_benchmark, inject=inject,
-                             weak_labels=tuple(args.weak_labels))
+                             weak_labels=tuple(args.weak_labels), p_encoded=args.p_encoded)
     total = max(1, math.ceil(args.hours * 3600 / args.example_s))
     with out.progress("synth defects", total=total, unit="examples") as advance:
         report = synthesize_defects(hours=args.hours, out_dir=args.out, jobs=args.jobs,

@@ -20,7 +20,7 @@ clips among them (their events are all false alarms). Pure numpy; no model here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -33,6 +33,8 @@ from cantata.errors import ConfigError
 SOURCES = ("model", "rules", "confirmed")
 #: how far around a rule's event the model's probability is looked at (seconds)
 CONFIRM_PAD_S = 0.05
+#: shortest model events tried (seconds): a blip of a frame or two is often no defect
+MIN_EVENTS_S = (0.0, 0.05, 0.2)
 #: probability levels tried for a threshold (as quantiles of the validation frames too)
 LEVELS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 
@@ -45,26 +47,29 @@ class Decision:
         source: ``"model"``, ``"rules"`` or ``"confirmed"`` (see the module doc).
         threshold: the model's frame probability an event rises above (``model``).
         confirm: the model's probability a rule event needs nearby (``confirmed``).
+        min_event_s: a ``model`` event shorter than this is dropped (0: the fusion's own).
     """
 
     source: Literal["model", "rules", "confirmed"] = "model"
     threshold: float = 0.5
     confirm: float = 0.5
+    min_event_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
             raise ConfigError(f"decision source must be one of {', '.join(SOURCES)}, "
                               f"got {self.source!r}")
-        if not (0 < self.threshold < 1 and 0 <= self.confirm < 1):
-            raise ConfigError(f"need 0 < threshold < 1 and 0 <= confirm < 1, got "
-                              f"{self.threshold}, {self.confirm}")
+        if not (0 < self.threshold < 1 and 0 <= self.confirm < 1 and self.min_event_s >= 0):
+            raise ConfigError(f"need 0 < threshold < 1, 0 <= confirm < 1 and min_event_s >= 0, "
+                              f"got {self.threshold}, {self.confirm}, {self.min_event_s}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
-        return cls(**{k: data[k] for k in ("source", "threshold", "confirm") if k in data})
+        return cls(**{k: data[k] for k in ("source", "threshold", "confirm", "min_event_s")
+                      if k in data})
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ def events_of(decision: Decision, name: str, probs: np.ndarray,
         return own
     if decision.source == "confirmed":
         return confirmed(own, probs, hop_s=hop_s, level=decision.confirm)
+    if decision.min_event_s > fusion.min_event_s:
+        fusion = replace(fusion, min_event_s=decision.min_event_s)
     return frames_to_events(probs[None], types=(name,), hop_s=hop_s, duration_s=duration_s,
                             config=fusion)
 
@@ -174,12 +181,12 @@ def _middle_best(scored: list[tuple[Decision, metrics.Counts]]
 
 def candidates(name: str, probs: Sequence[np.ndarray]) -> list[Decision]:
     """The decisions tried for one type: model thresholds at fixed levels and at quantiles
-    of its validation frames; the rules, and the rules confirmed at those levels, where a
-    rule finds the type."""
+    of its validation frames, each with every shortest event of :data:`MIN_EVENTS_S`; the
+    rules, and the rules confirmed at those levels, where a rule finds the type."""
     frames = np.concatenate([p.ravel() for p in probs]) if probs else np.zeros(1)
     quantiles = np.quantile(frames, (0.9, 0.97, 0.99, 0.995, 0.999, 0.9995)) if frames.size else []
     levels = sorted({round(float(v), 4) for v in (*LEVELS, *quantiles) if 0.001 < v < 0.999})
-    tried = [Decision("model", threshold=v) for v in levels]
+    tried = [Decision("model", threshold=v, min_event_s=m) for m in MIN_EVENTS_S for v in levels]
     if name in RULES:
         tried.append(Decision("rules"))
         tried += [Decision("confirmed", confirm=v) for v in levels]

@@ -12,7 +12,8 @@ count, with 0..3 defects of :mod:`cantata.data.synth.defects`:
 - ``group``: the source track (split by it, never by clip); ``source``: the collection;
   ``meta["clip"]``: source file, offset, high-pass (the clean clip loses its DC and
   sub-sonic drift, which some sources have), gain (a clean clip over full scale, e.g.
-  summed stems, is scaled to a peak of 0.99), track.
+  summed stems, is scaled to a peak of 0.99), ``encoded`` (a transparent MP3/AAC/Opus
+  encode the clean music went through, or None), track.
 
 The audio is FLAC 24-bit, or float WAV when a sample exceeds full scale (a DC offset or a
 click on loud music), so every defect survives exactly as injected.
@@ -47,7 +48,7 @@ from cantata.data.sources.defect_labels import WEAK_KEY, load_weak_labels
 from cantata.data.sources.instrumentals import SAMPLE_PACKS
 from cantata.data.sources.stems import CHANNEL_LAYOUT
 from cantata.data.sources.stems import duration_s as header_duration_s
-from cantata.data.synth.defect_codec import gsm_available
+from cantata.data.synth.defect_codec import codec_rate, gsm_available, roundtrip
 from cantata.data.synth.defects import Defect, InjectConfig, draw_defects, inject_labelled
 from cantata.data.synth.factory import EXAMPLE_FILE, FactoryReport, cpu_seconds
 from cantata.errors import ConfigError
@@ -64,6 +65,9 @@ CLEAN_PEAK = 0.99
 #: Clean clips lose what lies below this (Hz): a DC offset or sub-sonic drift of the source
 #: recording (some of the soundtracks have one) would be a defect no label names.
 HIGHPASS_HZ = 10.0
+#: Transparent encodes a clean clip may pass through first (codec -> kbit/s range): how
+#: most catalog music arrives, and no defect.
+TRANSPARENT = {"mp3": (128, 320), "aac": (128, 256), "opus": (96, 192)}
 #: Tracks shorter than this (plus the margin) are not used.
 MIN_TRACK_S = 2.0
 #: Keeps these clips' random streams apart from the song and speech-mix kinds'.
@@ -82,6 +86,8 @@ class DefectSetConfig:
         include_benchmark: also use the detection benchmark's held-out soundtracks.
         inject: how many defects of which types.
         weak_labels: CSV tables of the user's own weak labels, listed in the manifest too.
+        p_encoded: share of clips whose clean music first goes through a transparent lossy
+            encode (:data:`TRANSPARENT`), so that "codec" means damage, not "was encoded".
     """
 
     music: tuple[str, ...] = (DEBIAN,)
@@ -90,6 +96,11 @@ class DefectSetConfig:
     include_benchmark: bool = False
     inject: InjectConfig = field(default_factory=InjectConfig)
     weak_labels: tuple[str, ...] = ()
+    p_encoded: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.p_encoded <= 1:
+            raise ConfigError(f"p_encoded must be within 0..1, got {self.p_encoded}")
 
 
 def clean_music(roots: Sequence[str], *, include_benchmark: bool = False) -> tuple[Example, ...]:
@@ -181,14 +192,33 @@ def draw_clip(rng: np.random.Generator, pool: Sequence[Example], config: DefectS
     n = min(round(take * wav.sample_rate), wav.n_samples - round(MARGIN_S * wav.sample_rate))
     if n <= 0:
         raise ConfigError(f"{example.audio or example.id}: shorter than its header says")
-    samples = remove_dc(wav.samples, wav.sample_rate)
-    peak = float(np.abs(samples).max(initial=0.0))
+    encoded = None
+    if rng.random() < config.p_encoded:
+        codec = str(rng.choice(sorted(TRANSPARENT)))
+        encoded = {"codec": codec, "kbps": int(rng.integers(*TRANSPARENT[codec], endpoint=True))}
+    peak = float(np.abs(remove_dc(wav.samples, wav.sample_rate)).max(initial=0.0))
     gain = CLEAN_PEAK / peak if peak > 1.0 else 1.0  # e.g. summed stems: not a defect
     meta = {"source": example.source or MUSIC, "source_id": example.id,
             "file": example.audio or dict(example.stems), "offset_s": offset,
-            "highpass_hz": HIGHPASS_HZ, "gain": gain, "track": track_of(example),
-            "source_group": example.group}
-    return Clip(samples * np.float32(gain), wav.sample_rate, n, meta)
+            "highpass_hz": HIGHPASS_HZ, "gain": gain, "encoded": encoded,
+            "track": track_of(example), "source_group": example.group}
+    return Clip(prepare_clean(wav.samples, wav.sample_rate, gain=gain, encoded=encoded),
+                wav.sample_rate, n, meta)
+
+
+def prepare_clean(samples: np.ndarray, rate: int, *, gain: float = 1.0,
+                  encoded: dict[str, Any] | None = None) -> np.ndarray:
+    """A clean clip (channels, time) as the defects are injected into it: its DC removed
+    (:func:`remove_dc`), times ``gain``, then, if ``encoded`` (``{"codec", "kbps"}``),
+    encoded and decoded back (Opus at 48 kHz, its full band; MP3 and AAC at the clip's
+    rate or the nearest they take)."""
+    x = remove_dc(samples, rate) * np.float32(gain)
+    if encoded is None:
+        return x
+    codec = encoded["codec"]
+    codec_sr = 48000 if codec == "opus" else codec_rate(codec, rate)
+    return roundtrip(x, rate, codec=codec, bit_rate=1000 * int(encoded["kbps"]),
+                     codec_sr=codec_sr).astype(np.float32)
 
 
 def remove_dc(samples: np.ndarray, rate: int) -> np.ndarray:

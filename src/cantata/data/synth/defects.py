@@ -13,7 +13,8 @@ recording, before any damage in transmission), so a dropout inside it is still z
 Types and variants (ranges as in real damage):
 
 - ``click``: ``impulse`` (one click, 1 sample to 2 ms) or ``crackle`` (a vinyl crackle
-  train, 0.3-3 s, 20-300 clicks/s; the span runs from the first click to the last);
+  train, 0.3-3 s, 20-300 clicks/s; the span runs from the first click to the last, both
+  at the train's top level, so its labelled edges can be heard);
 - ``dropout``: ``silence`` (one block of digital silence, 5-500 ms) or ``packet_loss``
   (2-6 lost packets of 10-40 ms, each its own event);
 - ``clipping``: ``hard`` or ``soft`` (tanh), 0.5-12 dB over the clip level, over a
@@ -250,8 +251,11 @@ def _apply_click(x: np.ndarray, rate: int, d: Defect) -> np.ndarray:
     starts = np.sort(rng.integers(start, end - widths + 1))
     starts[0], starts[-1] = start, end - widths[-1]
     lo, hi = d.params["level_db"]
-    for s, w in zip(starts, widths, strict=True):
-        _add_pulse(x, int(s), int(w), peak * 10 ** (rng.uniform(lo, hi) / 20), rng)
+    for i, (s, w) in enumerate(zip(starts, widths, strict=True)):
+        level_db = rng.uniform(lo, hi)
+        # the train's first and last clicks, its labelled edges, are its loudest
+        _add_pulse(x, int(s), int(w), peak * 10 ** ((hi if i in (0, count - 1) else level_db)
+                                                    / 20), rng)
     return x
 
 

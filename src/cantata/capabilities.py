@@ -235,6 +235,16 @@ CAPABILITIES: dict[str, Capability] = {
             export="cantata.export.examples:defect_detector",
             cli="cantata.cli.defects",
         ),
+        Capability(
+            name="assess",
+            summary="quality report: lossy history, loudness, clipping, duplicates, a grade",
+            networks={},  # rule-based: nothing to train or ship
+            shipped=(),
+            api="cantata.assess.api:Assessor",
+            analyzer="cantata.analyzers.assess",
+            routes="cantata.serve.routes.assess:add_routes",
+            cli="cantata.cli.assess",
+        ),
     )
 }
 """Every capability, by name."""

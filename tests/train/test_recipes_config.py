@@ -21,8 +21,8 @@ CONFIGS = sorted(CONFIGS_DIR.glob("*/*.yaml"))
 def test_every_capability_has_a_debug_recipe_and_every_shipped_model_its_recipe():
     assert {p.parent.name for p in CONFIGS} == {c.name for c in CAPABILITIES.values()
                                                 if c.recipes}
-    for cap in CAPABILITIES.values():
-        assert (CONFIGS_DIR / cap.name / "debug.yaml").is_file()
+    for cap in CAPABILITIES.values():  # a rule-based capability (assess) trains nothing
+        assert (CONFIGS_DIR / cap.name / "debug.yaml").is_file() or not cap.recipes
     for _, model in shipped_models():
         assert (REPO / model.recipe).is_file(), model.recipe
 

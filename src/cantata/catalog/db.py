@@ -25,8 +25,10 @@ PathLike = str | os.PathLike[str]
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
-#: ``Catalog.tracks(sort=...)`` accepts these columns.
-SORT_COLUMNS = ("id", "path", "duration_s", "loudness_lufs", "updated_at", "status")
+#: ``Catalog.tracks(sort=...)`` accepts these columns (``quality``: the ``assess`` grade, A
+#: first, tracks without one last).
+SORT_COLUMNS = ("id", "path", "duration_s", "loudness_lufs", "updated_at", "status",
+                "quality")
 _TRACK_COLUMNS = ("id", "path", "content_hash", "size_bytes", "mtime_ns", "status", "error",
                   "duration_s", "sample_rate", "channels", "codec", "container",
                   "loudness_lufs", "peak_dbfs", "truncated", "scan_id", "updated_at",
@@ -363,11 +365,12 @@ class Catalog:
                sort: str = "path", descending: bool = False, limit: int | None = None,
                offset: int = 0, with_results: bool = False,
                missing: bool | None = False, defective: bool = False,
-               defect_type: str | None = None) -> list[Track]:
+               defect_type: str | None = None, quality: Sequence[str] = ()) -> list[Track]:
         """Tracks matching ``status`` and a case-insensitive ``search`` in the path; by
         default those whose file is there (``missing=True``: only the missing ones; None: all).
         ``defective``: only those whose ``defects`` result says so; ``defect_type``: only
-        those with events of that type (defective ones, then).
+        those with events of that type (defective ones, then). ``quality``: only those whose
+        ``assess`` result has each of these findings (names of :data:`QUALITY_FILTERS`).
 
         Raises:
             CantataError: ``sort`` is not one of :data:`SORT_COLUMNS`.
@@ -376,9 +379,10 @@ class Catalog:
             raise CantataError(f"cannot sort by {sort!r}; choose from {', '.join(SORT_COLUMNS)}")
         where, params = _filters(status, search, missing,
                                  defective=defective or defect_type is not None,
-                                 defect_type=defect_type)
-        sql = (f"SELECT * FROM tracks{where} ORDER BY {sort} {'DESC' if descending else 'ASC'}, "
-               f"id LIMIT ? OFFSET ?")
+                                 defect_type=defect_type, quality=quality)
+        order = _GRADE if sort == "quality" else sort
+        sql = (f"SELECT * FROM tracks{where} ORDER BY {order} "
+               f"{'DESC' if descending else 'ASC'}, id LIMIT ? OFFSET ?")
         rows = self._conn.execute(sql, (*params, -1 if limit is None else limit,
                                         offset)).fetchall()
         results = self._results([int(r["id"]) for r in rows]) if with_results else {}
@@ -495,6 +499,15 @@ class Catalog:
         return digest.hexdigest()
 
     @_checked
+    def same_audio(self, pcm_hash: str) -> dict[int, str]:
+        """track id -> path of every track (there and ok) whose ``assess`` result has this
+        hash of the decoded audio."""
+        return {r[0]: r[1] for r in self._conn.execute(
+            "SELECT t.id, t.path FROM tracks t JOIN results r ON r.track_id = t.id WHERE "
+            "r.analyzer = 'assess' AND json_extract(r.summary, '$.pcm_hash') = ? AND "
+            "t.status = 'ok' AND t.missing = 0 ORDER BY t.id", (pcm_hash,))}
+
+    @_checked
     def paths(self, track_ids: Sequence[int]) -> dict[int, str]:
         """track id -> path, for the ids that exist."""
         out: dict[int, str] = {}
@@ -560,9 +573,15 @@ def _insert_result(db: sqlite3.Connection, track_id: int, result: Result, stamp:
 
 
 def _filters(status: str | None, search: str | None, missing: bool | None = None, *,
-             defective: bool = False,
-             defect_type: str | None = None) -> tuple[str, tuple[Any, ...]]:
+             defective: bool = False, defect_type: str | None = None,
+             quality: Sequence[str] = ()) -> tuple[str, tuple[Any, ...]]:
     clauses, params = [], []
+    for name in quality:
+        if name not in QUALITY_FILTERS:
+            raise CantataError(f"unknown quality filter {name!r}; choose from "
+                               f"{', '.join(QUALITY_FILTERS)}")
+        clauses.append(f"EXISTS (SELECT 1 FROM results r WHERE r.track_id = tracks.id AND "
+                       f"r.analyzer = 'assess' AND {QUALITY_FILTERS[name]})")
     if defective:
         clauses.append(_DEFECTIVE)
         params += [defect_type, defect_type]
@@ -586,6 +605,19 @@ _DEFECTIVE = ("EXISTS (SELECT 1 FROM results r WHERE r.track_id = tracks.id "
               "WHERE key = ?) > 0))")
 
 
+#: the ``assess`` findings ``Catalog.tracks(quality=...)`` filters on, as conditions on the
+#: result's summary ``r.summary``: a lossy file saved as lossless, clipped runs, and louder
+#: than the streaming target (-14 LUFS) by more than its 1 LU tolerance
+QUALITY_FILTERS = {
+    "transcoded": "json_extract(r.summary, '$.lossy.transcoded') = 1",
+    "clipped": "json_extract(r.summary, '$.clipping.runs') > 0",
+    "too_loud": "json_extract(r.summary, '$.loudness.targets.streaming.gain_db') < -1.0",
+}
+#: the ``assess`` grade, for sorting (tracks without one after F)
+_GRADE = ("COALESCE((SELECT json_extract(r.summary, '$.grade') FROM results r WHERE "
+          "r.track_id = tracks.id AND r.analyzer = 'assess'), 'G')")
+
+
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -603,5 +635,5 @@ def _scan_record(row: sqlite3.Row) -> ScanRun:
     return ScanRun(**values)
 
 
-__all__ = ["Catalog", "CatalogDamagedError", "CatalogNotFoundError", "CatalogSchemaError",
-           "KnownFile", "integrity_check", "now"]
+__all__ = ["QUALITY_FILTERS", "Catalog", "CatalogDamagedError", "CatalogNotFoundError",
+           "CatalogSchemaError", "KnownFile", "integrity_check", "now"]

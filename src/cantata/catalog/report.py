@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cantata.catalog.db import Catalog
+from cantata.catalog.quality import with_defects
 from cantata.catalog.records import Track
 from cantata.data.labels import DEFECT_TYPES
 from cantata.errors import CantataError
@@ -116,11 +117,13 @@ class WrittenReport:
         html: the report.
         png: its histogram (None when the catalog holds no ``defects`` results).
         stats: what it counted.
+        quality: the ``assess`` grades it counted.
     """
 
     html: Path
     png: Path | None
     stats: DefectStats
+    quality: QualityStats | None = None
 
 
 def write_report(catalog: Catalog, dest: str | os.PathLike[str], *, overwrite: bool = False,
@@ -140,11 +143,13 @@ def write_report(catalog: Catalog, dest: str | os.PathLike[str], *, overwrite: b
     check_overwrite(png_path, overwrite)
     stats = defect_stats(catalog, worst=worst)
     png = histogram_png(stats) if stats.analyzed else None
-    page = render_html(stats, png, base_url=base_url, catalog=str(catalog.path))
+    quality = quality_stats(catalog, worst=worst)
+    page = render_html(stats, png, base_url=base_url, catalog=str(catalog.path),
+                       quality=quality)
     if png is not None:
         write_bytes_atomic(png_path, png, overwrite=overwrite)
     write_text_atomic(dest, page, overwrite=overwrite)
-    return WrittenReport(dest, png_path if png is not None else None, stats)
+    return WrittenReport(dest, png_path if png is not None else None, stats, quality)
 
 
 def histogram_png(stats: DefectStats) -> bytes:
@@ -193,11 +198,14 @@ code { background: #f0f2f5; padding: 0 .25rem; border-radius: 3px; }
 
 
 def render_html(stats: DefectStats, png: bytes | None, *, base_url: str = DEFAULT_BASE_URL,
-                catalog: str = "") -> str:
-    """The report as one HTML document: inline CSS, the PNG as a ``data:`` URI."""
+                catalog: str = "", quality: QualityStats | None = None) -> str:
+    """The report as one HTML document: inline CSS, the PNG as a ``data:`` URI; with
+    ``quality``, the ``assess`` grades section after the defects."""
     body = _overview(stats) + (_types_table(stats) + _histogram(png)
                                + _worst_table(stats, base_url.rstrip("/"))
                                if stats.analyzed else _nothing())
+    if quality is not None:
+        body += _quality_section(quality, base_url.rstrip("/"))
     return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>Cantata defects report</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             f"<h1>Defects in {_e(catalog)}</h1>\n{body}</body>\n</html>\n")
@@ -255,9 +263,70 @@ def _worst_row(d: TrackDefects, types: list[str], base_url: str) -> str:
             f'<td class="num">{d.score:.2f}</td><td class="num">{d.events}</td>{counts}</tr>\n')
 
 
+@dataclass(frozen=True)
+class QualityStats:
+    """The catalog's ``assess`` results, counted.
+
+    Attributes:
+        analyzed: tracks (there, decoded) with an ``assess`` result.
+        grades: tracks per grade, A to F.
+        findings: tracks with each finding (transcoded, upsampled, clipped, too loud ...).
+        worst: (id, path, grade, reasons) of the worst graded tracks, worst first.
+    """
+
+    analyzed: int = 0
+    grades: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
+    worst: list[tuple[int, str, str, list[str]]] = field(default_factory=list)
+
+
+def quality_stats(catalog: Catalog, *, worst: int = WORST) -> QualityStats:
+    """Count the catalog's ``assess`` results (tracks that are there and decoded), graded
+    with their ``defects`` results."""
+    found = [(t, s) for t in catalog.iter_tracks() if t.ok and not t.missing
+             and (s := with_defects(t)) is not None]
+    grades = {g: sum(s.get("grade") == g for _, s in found) for g in "ABCDF"}
+    checks = {
+        "lossy file saved as lossless": lambda s: s["lossy"]["transcoded"],
+        "upsampled": lambda s: s["upsampled"],
+        "clipped": lambda s: s["clipping"]["runs"] > 0,
+        "louder than -13 LUFS": lambda s: (s["loudness"]["targets"]["streaming"]["gain_db"]
+                                           or 0) < -1.0,
+        "true peak over 0 dBTP": lambda s: (s["loudness"]["true_peak_dbtp"] or -99) > 0,
+        "truncated": lambda s: s["truncated"],
+    }
+    counts = {name: sum(bool(check(s)) for _, s in found) for name, check in checks.items()}
+    ranked = sorted(found, key=lambda ts: (-"ABCDF".index(ts[1].get("grade", "A")), ts[0].id))
+    bad = [(t.id, t.path, s["grade"], list(s.get("reasons", []))) for t, s in ranked
+           if s.get("grade", "A") != "A"]
+    return QualityStats(len(found), grades, counts, bad[:worst])
+
+
+def _quality_section(q: QualityStats, base_url: str) -> str:
+    if not q.analyzed:
+        return ("<h2>Quality</h2>\n<p>This catalog holds no quality results: run "
+                "<code>cantata scan LIBRARY --analyzers assess</code>.</p>\n")
+    grades = "".join(f'<td class="num">{q.grades[g]}</td>' for g in q.grades)
+    head = "".join(f'<th class="num">{g}</th>' for g in q.grades)
+    findings = "".join(f'<tr><td>{_e(k)}</td><td class="num">{n}</td></tr>\n'
+                       for k, n in q.findings.items())
+    rows = "".join(f'<tr><td><a href="{_e(f"{base_url}/tracks/{tid}")}">{_e(path)}</a></td>'
+                   f"<td>{_e(grade)}</td><td>{_e('; '.join(reasons))}</td></tr>\n"
+                   for tid, path, grade, reasons in q.worst)
+    worst = (f"<table>\n<tr><th>track</th><th>grade</th><th>reasons</th></tr>\n{rows}"
+             f"</table>\n" if rows else "<p>Every track assessed is graded A.</p>\n")
+    return (f"<h2>Quality</h2>\n<p class=\"muted\">{q.analyzed} tracks assessed "
+            f"(<code>cantata assess</code>; grades A best to F broken).</p>\n"
+            f"<table>\n<tr>{head}</tr>\n<tr>{grades}</tr>\n</table>\n"
+            f"<h2>Quality findings</h2>\n<table>\n<tr><th>finding</th>"
+            f'<th class="num">tracks</th></tr>\n{findings}</table>\n'
+            f"<h2>Worst graded tracks</h2>\n{worst}")
+
+
 def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-__all__ = ["DEFAULT_BASE_URL", "DefectStats", "TrackDefects", "WrittenReport", "defect_stats",
-           "histogram_png", "render_html", "track_defects", "write_report"]
+__all__ = ["DEFAULT_BASE_URL", "DefectStats", "QualityStats", "TrackDefects", "WrittenReport",
+           "defect_stats", "histogram_png", "quality_stats", "render_html", "track_defects",
+           "write_report"]

@@ -27,7 +27,9 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     ls.add_argument("--missing", action="store_true",
                     help="only tracks whose file is gone (left out otherwise)")
     ls.add_argument("--sort", default="path",
-                    choices=["id", "path", "duration_s", "loudness_lufs", "updated_at", "status"])
+                    choices=["id", "path", "duration_s", "loudness_lufs", "updated_at", "status",
+                             "quality"],
+                    help="quality: the assess grade, A first (--desc: worst first)")
     ls.add_argument("--desc", action="store_true", help="sort descending")
     ls.add_argument("--limit", type=int, metavar="N", help="at most N tracks")
     ls.add_argument("--defective", action="store_true",
@@ -35,6 +37,13 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     ls.add_argument("--type", metavar="TYPE", dest="defect_type",
                     help="only tracks with defects of this type (click, dropout, clipping, "
                          "codec, noise_burst, discontinuity, dc_offset); implies --defective")
+    ls.add_argument("--transcoded", action="store_true",
+                    help="only tracks the assess analyzer found to be lossy files saved as "
+                         "lossless")
+    ls.add_argument("--clipped", action="store_true", help="only tracks with clipped runs")
+    ls.add_argument("--too-loud", action="store_true",
+                    help="only tracks louder than the streaming target (-14 LUFS) by more "
+                         "than 1 LU")
     ls.set_defaults(run=run_ls)
     show = actions.add_parser("show", parents=[*parents, db], help="everything about a track")
     show.add_argument("track", metavar="ID_OR_PATH", help="a track id or its file path")
@@ -85,7 +94,9 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
         tracks = catalog.tracks(status="failed" if args.failed else None, search=args.search,
                                 sort=args.sort, descending=args.desc, limit=args.limit,
                                 with_results=True, missing=args.missing,
-                                defective=args.defective, defect_type=args.defect_type)
+                                defective=args.defective, defect_type=args.defect_type,
+                                quality=[name for name in ("transcoded", "clipped", "too_loud")
+                                         if getattr(args, name)])
         hidden = 0 if args.missing else catalog.count(missing=True)
     if out.json_mode:
         out.json([t.to_dict() for t in tracks])
@@ -96,7 +107,7 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
     table = Table(title=title, title_justify="left")
     for name, justify in (("id", "right"), ("path", "left"), ("duration", "right"),
                           ("LUFS", "right"), ("vocal", "right"), ("stems", "left"),
-                          ("defects", "left"), ("status", "left")):
+                          ("defects", "left"), ("quality", "center"), ("status", "left")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for t in tracks:
         detect = t.results.get("detect")
@@ -104,7 +115,7 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
         table.add_row(str(t.id), shown(t.path), _duration(t.duration_s), _num(t.loudness_lufs),
                       _duration(detect.summary.get("vocal_s")) if detect else "",
                       ", ".join(separate.stems) if separate else "",
-                      _defects(t), _status(t))
+                      _defects(t), _grade(t), _status(t))
     out.show(table)
     return 0
 
@@ -130,16 +141,24 @@ def _defects(track: Any) -> str:
     return ", ".join(found[:2] + more) or "none"
 
 
+def _grade(track: Any) -> str:
+    """The ``quality`` column: the ``assess`` grade."""
+    result = track.results.get("assess")
+    return str(result.summary.get("grade", "")) if result is not None else ""
+
+
 def run_show(args: argparse.Namespace, out: Output) -> int:
+    from cantata.catalog.quality import quality
     from cantata.errors import CantataError
 
     key = int(args.track) if args.track.isdigit() else args.track
     with _open(args) as catalog:
         track = catalog.track(key)
+        report = quality(catalog, track) if track is not None else None
     if track is None:
         raise CantataError(f"{args.db}: no track {args.track!r}")
     if out.json_mode:
-        out.json(track.to_dict())
+        out.json({**track.to_dict(), "quality": report})
         return 0
     facts = Table(title=f"track {track.id}", title_justify="left", show_header=False)
     facts.add_column(style="bold")
@@ -158,6 +177,9 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
         out.show(about)
         if result.regions:
             out.show(_regions_table(result.regions))
+    if report is not None:
+        out.show(f"[bold]quality {report['grade']}[/]: "
+                 + ("; ".join(report["reasons"]) or "nothing wrong found"))
     return 0
 
 
@@ -218,15 +240,18 @@ def run_report(args: argparse.Namespace, out: Output) -> int:
         written = write_report(catalog, args.out, overwrite=args.overwrite,
                                base_url=args.base_url)
     html, png, stats = written.html, written.png, written.stats
+    assessed = written.quality.analyzed if written.quality is not None else 0
     if out.json_mode:
         out.json({"file": str(html), "png": None if png is None else str(png),
                   "tracks": stats.tracks, "analyzed": stats.analyzed,
                   "defective": stats.defective})
     elif png is None:
-        out.summary(f"{html}: the catalog holds no defects results (run {HOW_TO})")
+        out.summary(f"{html}: the catalog holds no defects results (run {HOW_TO}); "
+                    f"quality: {plural(assessed, 'track')} assessed")
     else:
         out.summary(f"{html} and {png.name}: {stats.defective} of "
-                    f"{plural(stats.analyzed, 'track')} defective")
+                    f"{plural(stats.analyzed, 'track')} defective; quality: "
+                    f"{plural(assessed, 'track')} assessed")
     return 0
 
 

@@ -14,7 +14,7 @@ from cantata.cli.output import Output, plural
 
 DEFAULT_DB = "catalog.db"
 #: defects joins once a trained defect detector ships (docs/defects.md)
-DEFAULT_ANALYZERS = "detect,separate,embed"
+DEFAULT_ANALYZERS = "detect,separate,embed,assess"
 
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:

@@ -153,9 +153,13 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get("/v1/tracks/{track_id}", tags=["catalog"], dependencies=guarded)
     def track(track_id: TrackId) -> dict[str, Any]:
-        """Everything the catalog knows about a track, with URLs of its audio and stems."""
+        """Everything the catalog knows about a track, with URLs of its audio and stems and
+        its quality report (``quality``: the JSON of ``cantata assess``, or null)."""
+        from cantata.catalog.quality import quality
+
         found = _track(catalogs, track_id)
         out = found.to_dict()
+        out["quality"] = quality(catalogs.get(), found)
         out["audio_url"] = f"/v1/tracks/{track_id}/audio"
         out["stem_urls"] = {stem: f"/v1/tracks/{track_id}/stems/{stem}"
                             for stem in _stems(found)}
@@ -305,7 +309,8 @@ def _page(request: Request, name: str, token: str | None) -> Response:
 
 
 def _routed(config: ServeConfig) -> list[str]:
-    """The capabilities with HTTP routes, in registry order: those with a shipped model, or
-    with a model named in ``config`` (``<capability>_model``)."""
+    """The capabilities with HTTP routes, in registry order: those with a shipped model,
+    with a model named in ``config`` (``<capability>_model``), or with no network at all
+    (rule-based, such as ``assess``)."""
     return [name for name, cap in CAPABILITIES.items() if cap.routes is not None
-            and (cap.shipped or config.model_for(name) is not None)]
+            and (cap.shipped or not cap.networks or config.model_for(name) is not None)]

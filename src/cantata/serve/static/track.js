@@ -20,6 +20,7 @@ async function main() {
   document.title = `${fileName(track.path)} · Cantata`;
   document.getElementById("title").textContent = track.path;
   showFacts(track);
+  showQuality(track.quality);
   showLanes(track);
   showSources(track);
   document.getElementById("raw").textContent = JSON.stringify(track, null, 2);
@@ -42,6 +43,38 @@ function showFacts(track) {
   }
   document.querySelector("#facts tbody").replaceChildren(
     ...rows.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: String(v) }))));
+}
+
+function showQuality(q) {
+  // The assess report: grade, reasons in words, and the facts behind them.
+  const panel = document.getElementById("quality");
+  panel.hidden = !q;
+  if (!q) return;
+  const grade = document.getElementById("grade");
+  grade.textContent = q.grade;
+  grade.dataset.grade = q.grade;
+  const reasons = q.reasons.length ? q.reasons : ["nothing wrong found"];
+  document.getElementById("reasons").replaceChildren(...reasons.map((r) => el("li", { text: r })));
+  const loud = q.loudness;
+  const num = (x, unit) => (x === null || x === undefined ? "" : `${x} ${unit}`);
+  const lossy = q.lossy.transcoded
+    ? `transcoded from ${q.lossy.codec} ${q.lossy.bitrate_class || ""} (confidence ${q.lossy.confidence})`
+    : q.upsampled ? `upsampled from ${q.upsampled_from_hz} Hz` : "no lossy history found";
+  const targets = Object.entries(loud.targets).map(([name, t]) =>
+    `${name}: ${t.ok ? "ok" : "not met"}${t.gain_db === null ? "" : `, gain ${t.gain_db} dB`}`);
+  const rows = [["bandwidth", num(q.bandwidth_hz, "Hz")], ["lossy history", lossy],
+    ["loudness", num(loud.integrated_lufs, "LUFS")], ["loudness range", num(loud.range_lu, "LU")],
+    ["true peak", num(loud.true_peak_dbtp, "dBTP")], ["PLR", num(loud.plr_db, "dB")],
+    ["targets", targets.join("; ")],
+    ["clipping", `${q.clipping.runs} runs, ${q.clipping.seconds} s`],
+    ["DC offset", String(q.dc_offset)],
+    ["stereo", q.stereo.correlation === null ? "mono"
+      : `correlation ${q.stereo.correlation}, mono fold-down ${q.stereo.mono_loss_db} dB`],
+    ["silence", `${q.silence.head_s} s at the start, ${q.silence.tail_s} s at the end`],
+    ["truncated", q.truncated ? "yes" : "no"],
+    ["duplicates", q.duplicates.map((d) => `${d.file} (${d.kind})`).join(", ") || "none"]];
+  document.querySelector("#quality-facts tbody").replaceChildren(
+    ...rows.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: v }))));
 }
 
 function showLanes(track) {

@@ -1,0 +1,264 @@
+"""Transcode detection of ``cantata assess`` on real lossless recordings and FFmpeg encodes.
+
+Usage:
+    python bench/assess_transcode.py --work DIR [--jobs 2] [--tsp N] [--sonic-pi N]
+                                     [--mir1k N] [--songs SYNTH_SONGS_DIR]
+
+Sources (each used only where present): the studio multitrack of the shared data
+(``studio/bearlin-roads``: mix, vocals, accompaniment, nine stems; 44.1 kHz), TSP read
+speech (48 kHz, naturally dull), the Debian ``sonic-pi-samples`` (44.1 kHz FLAC, at least
+1.5 s), songs of ``cantata data synth song`` (22.05 kHz) and MIR-1K accompaniments
+(16 kHz; Vorbis-decoded in the shared folder). Every source is encoded by the ``ffmpeg``
+command with libmp3lame, aac, libvorbis and libopus at 96-320 kbit/s and decoded back to
+16-bit FLAC at its own rate and channels (the "lossless" transcode); the untouched
+originals are the genuine files.
+
+Sources are split by file (a hash of the path): the rule's thresholds are tuned on the
+``train`` half (:func:`tune`) and every figure printed for ``test`` comes from sources the
+tuning never saw. Prints tables (detection per codec and bitrate, false accusations per
+source group, codec and bitrate identification) and the tuned thresholds next to those in
+``cantata.assess.bandwidth``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cantata.assess import bandwidth as bw
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+CODECS = {"mp3": ("libmp3lame", "mp3"), "aac": ("aac", "m4a"), "vorbis": ("libvorbis", "ogg"),
+          "opus": ("libopus", "opus")}
+BITRATES = (96, 128, 192, 256, 320)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One file of the set: a genuine original or a transcode of one."""
+
+    path: str
+    group: str
+    source: str
+    codec: str | None = None
+    kbps: int | None = None
+
+    @property
+    def split(self) -> str:
+        return "train" if hashlib.md5(self.source.encode()).digest()[0] % 2 == 0 else "test"
+
+
+def sources(args: argparse.Namespace) -> list[Item]:
+    """The genuine files, by group."""
+    out: list[Item] = []
+
+    def add(group: str, paths: list[Path]) -> None:
+        out.extend(Item(str(p), group, str(p)) for p in paths)
+
+    studio = SHARED / "studio" / "bearlin-roads"
+    add("studio 44.1k", sorted(studio.glob("*.flac")) + sorted(studio.glob("stems/*.flac")))
+    tsp = sorted((SHARED / "speech" / "tsp").glob("*/*.flac"))
+    add("speech 48k (TSP)", tsp[::max(1, len(tsp) // args.tsp)][:args.tsp])
+    import soundfile as sf
+
+    samples = [p for p in sorted(Path("/usr/share/sonic-pi/samples").glob("*.flac"))
+               if sf.info(str(p)).duration >= 1.5]
+    add("sonic-pi 44.1k", samples[:args.sonic_pi])
+    if args.songs is not None:
+        add("synth songs 22.05k", sorted(Path(args.songs).glob("*/mixture.flac")))
+    mir = sorted((SHARED / "mir1k").glob("*/accompaniment.ogg"))[:args.mir1k]
+    add("MIR-1K 16k (Vorbis-decoded)", [_as_flac(p, args.work) for p in mir])
+    return out
+
+
+def _as_flac(path: Path, work: Path) -> Path:
+    dest = work / "mir1k" / f"{path.parent.name}.flac"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _ffmpeg(["-i", str(path), "-sample_fmt", "s16", str(dest)])
+    return dest
+
+
+def _ffmpeg(argv: list[str]) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *argv], check=True)
+
+
+def transcode(job: tuple[Item, str, int, Path]) -> Item | None:
+    """Encode a source with one codec and bitrate and decode it back to 16-bit FLAC."""
+    item, codec, kbps, work = job
+    import soundfile as sf
+
+    meta = sf.info(item.path)
+    stem = hashlib.md5(item.path.encode()).hexdigest()[:12]
+    encoder, suffix = CODECS[codec]
+    encoded = work / "enc" / f"{stem}-{codec}{kbps}.{suffix}"
+    decoded = work / "dec" / f"{stem}-{codec}{kbps}.flac"
+    if not decoded.exists():
+        encoded.parent.mkdir(parents=True, exist_ok=True)
+        decoded.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _ffmpeg(["-i", item.path, "-c:a", encoder, "-b:a", f"{kbps}k", str(encoded)])
+            _ffmpeg(["-i", str(encoded), "-ar", str(meta.samplerate), "-ac",
+                     str(meta.channels), "-sample_fmt", "s16", str(decoded)])
+        except subprocess.CalledProcessError:
+            return None  # e.g. a bitrate the encoder refuses at this rate
+        finally:
+            encoded.unlink(missing_ok=True)
+    return Item(str(decoded), item.group, item.source, codec, kbps)
+
+
+def features(job: tuple[str, Path]) -> tuple[np.ndarray, np.ndarray, int, float | None]:
+    """The spectrum of a file and its rounding floor (what the verdicts are made from),
+    cached under ``work``."""
+    from cantata import audio
+
+    path, work = job
+    cache = work / "spectra" / f"{hashlib.md5(path.encode()).hexdigest()}.npz"
+    if cache.exists():
+        with np.load(cache) as z:
+            floor = float(z["floor"])
+            return z["freqs"], z["level"], int(z["rate"]), None if np.isnan(floor) else floor
+    wav = audio.load(path)
+    freqs, level = bw.spectrum(wav.samples.mean(axis=0), wav.sample_rate)
+    floor = bw.rounding_floor_db(bw.integer_bits(wav.samples), wav.n_channels)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, freqs=freqs, level=level, rate=wav.sample_rate,
+             floor=np.nan if floor is None else floor)
+    return freqs, level, wav.sample_rate, floor
+
+
+def verdicts(items: list[Item], spectra: dict[str, tuple]) -> dict[str, bw.Bandwidth]:
+    return {i.path: bw.judge(*spectra[i.path]) for i in items}
+
+
+def rates(items: list[Item], found: dict[str, bw.Bandwidth], *, either: bool = False
+          ) -> tuple[float, float]:
+    """(share of transcodes found, share of genuine files accused) of ``items``; with
+    ``either``, a verdict of upsampled counts too (the file is flagged as not what it
+    claims, under the other name)."""
+    def flagged(i: Item) -> bool:
+        b = found[i.path]
+        return b.transcoded or (either and b.upsampled)
+
+    fakes = [i for i in items if i.codec]
+    real = [i for i in items if not i.codec]
+    hit = np.mean([flagged(i) for i in fakes]) if fakes else float("nan")
+    false = np.mean([flagged(i) for i in real]) if real else float("nan")
+    return float(hit), float(false)
+
+
+def tune(train: list[Item], spectra: dict[str, tuple]) -> dict[str, float]:
+    """The shelf thresholds (dB; ``SHELF_DB`` and ``FLOOR_SHELF_DB``) that find the most
+    train transcodes while accusing at most 2 % of the train originals (a margin under the
+    5 % bar), and each codec and bitrate's median shelf (Hz) on the stereo 44.1/48 kHz
+    sources (``bandwidth.SHELVES``)."""
+    import soundfile as sf
+
+    best: tuple[float, float, float] | None = None
+    for shelf_db in np.arange(14.0, 40.5, 2.0):
+        for floor_db in np.arange(4.0, 20.5, 1.0):
+            bw.SHELF_DB, bw.FLOOR_SHELF_DB = float(shelf_db), float(floor_db)
+            hit, false = rates(train, verdicts(train, spectra))
+            if false <= 0.02 and (best is None or hit > best[2]):
+                best = (float(shelf_db), float(floor_db), hit)
+    if best is not None:
+        bw.SHELF_DB, bw.FLOOR_SHELF_DB = best[0], best[1]
+    found = verdicts(train, spectra)
+    shelves: dict[str, list[float]] = defaultdict(list)
+    for i in train:
+        if (i.codec and found[i.path].transcoded and spectra[i.path][2] >= 44100
+                and sf.info(i.source).channels == 2):
+            shelves[f"{i.codec} {i.kbps}k"].append(found[i.path].shelf_hz)
+    return {"SHELF_DB": bw.SHELF_DB, "FLOOR_SHELF_DB": bw.FLOOR_SHELF_DB,
+            **{k: float(np.median(v)) for k, v in sorted(shelves.items())}}
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    print(f"\n{title}")
+    widths = [max(len(h), *(len(r[c]) for r in rows)) if rows else len(h)
+              for c, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for r in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+
+
+def report(split: str, items: list[Item], found: dict[str, bw.Bandwidth]) -> None:
+    part = [i for i in items if i.split == split]
+    by_setting: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for i in part:
+        if i.codec:
+            full = "full band" if not i.group.startswith(("synth", "MIR")) else i.group
+            by_setting[(full, f"{i.codec} {i.kbps}k")].append(i)
+    rows = [[g, s, str(len(v)), f"{100 * rates(v, found)[0]:.1f} %",
+             f"{100 * rates(v, found, either=True)[0]:.1f} %"]
+            for (g, s), v in sorted(by_setting.items())]
+    table(f"[{split}] transcodes found, by codec and bitrate", [
+        "sources", "encode", "files", "found", "flagged (or upsampled)"], rows)
+    groups = sorted({i.group for i in part})
+    full = [i for i in part if not i.group.startswith(("synth", "MIR"))]
+    rows = []
+    for g, inside in [*((g, [i for i in part if i.group == g]) for g in groups),
+                      ("ALL 44.1/48 kHz sources", full), ("ALL", part)]:
+        hit, false = rates(inside, found)
+        hit_either, false_either = rates(inside, found, either=True)
+        rows.append([g, str(sum(not i.codec for i in inside)), f"{100 * false:.1f} %",
+                     f"{100 * false_either:.1f} %", str(sum(bool(i.codec) for i in inside)),
+                     f"{100 * hit:.1f} %", f"{100 * hit_either:.1f} %"])
+    table(f"[{split}] per source group (either: transcoded or upsampled)", [
+        "group", "originals", "accused", "accused (either)", "transcodes", "found",
+        "flagged (either)"], rows)
+    caught = [i for i in full if i.codec and found[i.path].transcoded]
+    codec_ok = np.mean([found[i.path].codec == i.codec for i in caught]) if caught else 0
+    rate_ok = np.mean([found[i.path].bitrate_class == f"{i.kbps}k" for i in caught]) \
+        if caught else 0
+    print(f"[{split}] of the transcodes found (44.1/48 kHz): codec named right "
+          f"{100 * codec_ok:.1f} %, bitrate class right {100 * rate_ok:.1f} %")
+    accused = [i.path for i in part if not i.codec and found[i.path].transcoded]
+    for path in accused:
+        b = found[path]
+        print(f"  accused: {path} (shelf {b.shelf_hz:.0f} Hz, {b.shelf_db:.1f} dB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, required=True, help="folder for the encodes")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tsp", type=int, default=48, help="TSP utterances (spread)")
+    parser.add_argument("--sonic-pi", type=int, default=60, help="sonic-pi samples")
+    parser.add_argument("--mir1k", type=int, default=24, help="MIR-1K accompaniments")
+    parser.add_argument("--songs", help="a `cantata data synth song` folder")
+    args = parser.parse_args(argv)
+    if shutil.which("ffmpeg") is None:
+        sys.exit("needs the ffmpeg command")
+    args.work.mkdir(parents=True, exist_ok=True)
+    originals = sources(args)
+    jobs = [(i, c, k, args.work) for i in originals for c in CODECS for k in BITRATES]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        encodes = [i for i in pool.map(transcode, jobs, chunksize=4) if i is not None]
+        items = originals + encodes
+        spectra = dict(zip([i.path for i in items],
+                           pool.map(features, [(i.path, args.work) for i in items],
+                                    chunksize=8),
+                           strict=True))
+    shipped = bw.SHELF_DB, bw.FLOOR_SHELF_DB
+    tuned = tune([i for i in items if i.split == "train"], spectra)
+    print(f"{len(originals)} originals, {len(encodes)} transcodes; tuned on train: "
+          f"{tuned} (shipped SHELF_DB, FLOOR_SHELF_DB: {shipped})")
+    bw.SHELF_DB, bw.FLOOR_SHELF_DB = shipped
+    found = verdicts(items, spectra)
+    report("train", items, found)
+    report("test", items, found)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,7 @@ from cantata.defects.decision import (
     calibrate_decisions,
     calibrated,
     candidates,
+    clean_weight_for,
     confirmed,
     events_of,
     song_score,
@@ -81,3 +82,18 @@ def test_events_of_each_source_and_the_song_score():
     assert cal[0, 10] == pytest.approx(0.8)  # a rule type keeps its probabilities
     assert song_score(rule_events[:1], cal, TYPES, decisions) == pytest.approx(0.95)
     assert song_score([], cal, TYPES, decisions) == pytest.approx(0.0)
+
+
+def test_false_events_on_clean_clips_weigh_as_a_catalogs_clean_share_says():
+    defective = _clip(0.5, None, rule_clicks=[0.5], click_prob=0.6)
+    clean = [_clip(None, None, rule_clicks=[1.0], click_prob=0.0) for _ in range(3)]
+    clips = [defective, *clean]
+    assert clean_weight_for(clips, 0.75) == pytest.approx(1.0)  # 3 of 4 clean already
+    assert clean_weight_for(clips, 0.9) == pytest.approx(3.0)
+    assert clean_weight_for(clean, 0.9) == 1.0
+    _, plain = calibrate_decisions(clips, TYPES, hop_s=HOP)
+    _, weighted = calibrate_decisions(clips, TYPES, hop_s=HOP, clean_weight=3.0)
+    rules = [c for c in plain["click"]["candidates"] if c["source"] == "rules"][0]
+    heavy = [c for c in weighted["click"]["candidates"] if c["source"] == "rules"][0]
+    assert (rules["tp"], rules["fp"]) == (1, 3) and rules["weighted_f1"] == pytest.approx(0.4)
+    assert heavy["weighted_f1"] == pytest.approx(2 / (2 + 9), abs=1e-4)

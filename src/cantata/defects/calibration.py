@@ -18,7 +18,7 @@ from typing import Any
 
 from cantata.data.records import Example
 from cantata.defects.api import DefectDetector
-from cantata.defects.decision import Clip, Decision, calibrate_decisions
+from cantata.defects.decision import Clip, Decision, calibrate_decisions, clean_weight_for
 from cantata.defects.rules import RULES, DefectEvent
 from cantata.models.registry import load_checkpoint, save_checkpoint
 
@@ -51,11 +51,17 @@ def validation_clips(detector: DefectDetector, examples: Sequence[Example]) -> l
     return clips
 
 
-def calibrate_checkpoint(path: str | os.PathLike[str], examples: Sequence[Example]
+#: the share of clean audio a catalog is taken to hold when weighing false events
+CATALOG_CLEAN_SHARE = 0.8
+
+
+def calibrate_checkpoint(path: str | os.PathLike[str], examples: Sequence[Example], *,
+                         catalog_clean_share: float = CATALOG_CLEAN_SHARE
                          ) -> dict[str, Any] | None:
     """Choose the decisions of the detector in ``path`` on ``examples`` and write them into
     the checkpoint; returns ``meta["calibration"]``, or None (the checkpoint untouched)
-    when no example has strong labels.
+    when no example has strong labels. False events on clean clips weigh as if clean
+    music were ``catalog_clean_share`` of the audio (:func:`clean_weight_for`).
     """
     model, checkpoint = load_checkpoint(path)
     types = tuple(model.config.types)
@@ -66,8 +72,11 @@ def calibrate_checkpoint(path: str | os.PathLike[str], examples: Sequence[Exampl
         log.warning("%s: no strongly labelled validation clip; the decisions stay the "
                     "clip-level thresholds", path)
         return None
-    decisions, record = calibrate_decisions(clips, types, hop_s=probe.hop_s, fusion=probe.fusion)
+    weight = clean_weight_for(clips, catalog_clean_share)
+    decisions, record = calibrate_decisions(clips, types, hop_s=probe.hop_s, fusion=probe.fusion,
+                                            clean_weight=weight)
     calibration = {"clips": len(clips), "fusion": probe.fusion.rule,
+                   "catalog_clean_share": catalog_clean_share, "clean_weight": round(weight, 3),
                    "types": {t: record[t]["chosen"] for t in types},
                    "model_only": {t: record[t]["model_only"] for t in types}}
     meta = {**checkpoint.meta, "decision": {t: d.to_dict() for t, d in decisions.items()},

@@ -12,9 +12,10 @@ each type has a :class:`Decision`:
   the model, which hears the context, rejects the square wave's "jump" or the snare's
   "click").
 
-:func:`calibrate` chooses each type's decision and its levels for the best event F1
-(:mod:`cantata.defects.metrics`) over a validation set: clips with strong labels, clean
-clips among them (their events are all false alarms). Pure numpy; no model here.
+:func:`calibrate_decisions` chooses each type's decision and its levels for the best
+event F1 (:mod:`cantata.defects.metrics`) over a validation set: clips with strong labels,
+clean clips among them, whose events are all false alarms and count as often as a
+catalog's share of clean music says (:func:`clean_weight_for`). Pure numpy; no model here.
 """
 
 from __future__ import annotations
@@ -140,16 +141,21 @@ def song_score(events: Sequence[DefectEvent], probs: np.ndarray, types: Sequence
 
 
 def calibrate_decisions(clips: Sequence[Clip], types: Sequence[str], *, hop_s: float,
-                        fusion: FusionConfig | None = None
+                        fusion: FusionConfig | None = None, clean_weight: float = 1.0
                         ) -> tuple[dict[str, Decision], dict[str, dict[str, Any]]]:
     """Each type's best decision on ``clips`` by event F1 (ties: fewer false events; then
     the middle one of the tied candidates, in the order :func:`candidates` gives).
+
+    A false event on a clean clip (one without any labelled event) counts ``clean_weight``
+    times: a validation set is mostly defective, a catalog mostly clean (see
+    :func:`clean_weight_for`).
 
     Returns:
         The decisions, and per type the scores behind them, for the record:
         ``{type: {"chosen": {...}, "model_only": {...}, "candidates": [...]}}``, each a
         decision's fields with its ``tp``, ``fp``, ``fn``, ``precision``, ``recall``,
-        ``f1``; ``model_only`` is the best decision using the model alone.
+        ``f1`` (unweighted) and ``weighted_f1`` (what chose it); ``model_only`` is the best
+        decision using the model alone.
 
     Raises:
         ConfigError: no clips.
@@ -159,7 +165,8 @@ def calibrate_decisions(clips: Sequence[Clip], types: Sequence[str], *, hop_s: f
     fusion = fusion or FusionConfig()
     decisions, record = {}, {}
     for row, name in enumerate(types):
-        scored = [(d, _score(d, name, row, clips, hop_s=hop_s, fusion=fusion))
+        scored = [(d, _score(d, name, row, clips, hop_s=hop_s, fusion=fusion,
+                             clean_weight=clean_weight))
                   for d in candidates(name, [c.probs[row] for c in clips])]
         best, counts = _middle_best(scored)
         decisions[name] = best
@@ -170,12 +177,40 @@ def calibrate_decisions(clips: Sequence[Clip], types: Sequence[str], *, hop_s: f
     return decisions, record
 
 
-def _middle_best(scored: list[tuple[Decision, metrics.Counts]]
-                 ) -> tuple[Decision, metrics.Counts]:
-    """The best by event F1, then fewer false events; of ties, the middle one (the middle
-    of a plateau of levels: the safest)."""
-    top = max((c.f1, -c.fp) for _, c in scored)
-    ties = [dc for dc in scored if (dc[1].f1, -dc[1].fp) == top]
+@dataclass(frozen=True)
+class Score:
+    """A candidate's counts over the validation clips, and its false events on clean clips
+    weighted (``weighted_fp``: the others once, those ``clean_weight`` times)."""
+
+    counts: metrics.Counts
+    weighted_fp: float
+
+    @property
+    def f1(self) -> float:
+        """The event F1 with the weighted false events (1 when nothing to find or found)."""
+        total = 2 * self.counts.tp + self.weighted_fp + self.counts.fn
+        return 2 * self.counts.tp / total if total else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.counts.to_dict(), "weighted_f1": round(self.f1, 4)}
+
+
+def clean_weight_for(clips: Sequence[Clip], catalog_clean_share: float) -> float:
+    """How many times a false event on a clean clip counts, so that the clean share of the
+    validation audio (by duration) weighs as ``catalog_clean_share`` would: the ratio of
+    the odds; 1 when the clips are all clean or all defective."""
+    clean = sum(c.duration_s for c in clips if not c.reference)
+    total = sum(c.duration_s for c in clips)
+    if not 0 < clean < total or not 0 < catalog_clean_share < 1:
+        return 1.0
+    return (catalog_clean_share / (1 - catalog_clean_share)) / (clean / (total - clean))
+
+
+def _middle_best(scored: list[tuple[Decision, Score]]) -> tuple[Decision, Score]:
+    """The best by (weighted) event F1, then fewer false events; of ties, the middle one
+    (the middle of a plateau of levels: the safest)."""
+    top = max((c.f1, -c.weighted_fp) for _, c in scored)
+    ties = [dc for dc in scored if (dc[1].f1, -dc[1].weighted_fp) == top]
     return ties[len(ties) // 2]
 
 
@@ -194,12 +229,14 @@ def candidates(name: str, probs: Sequence[np.ndarray]) -> list[Decision]:
 
 
 def _score(decision: Decision, name: str, row: int, clips: Sequence[Clip], *, hop_s: float,
-           fusion: FusionConfig) -> metrics.Counts:
-    total = metrics.Counts()
+           fusion: FusionConfig, clean_weight: float) -> Score:
+    total, weighted_fp = metrics.Counts(), 0.0
     for clip in clips:
         probs = calibrate(clip.probs[row][None], np.array([decision.threshold]))[0]
         estimated = events_of(decision, name, probs, clip.rule_events, hop_s=hop_s,
                               duration_s=clip.duration_s, fusion=fusion)
         reference = [e for e in clip.reference if e.type == name]
-        total = total + metrics.event_counts(reference, estimated, types=(name,))[name]
-    return total
+        counts = metrics.event_counts(reference, estimated, types=(name,))[name]
+        total = total + counts
+        weighted_fp += counts.fp * (1.0 if clip.reference else clean_weight)
+    return Score(total, weighted_fp)

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 
 from cantata.data.records import Example, read_manifest
 from cantata.data.split import split_by_group
-from cantata.defects.calibration import calibrate_checkpoint
+from cantata.defects.calibration import CATALOG_CLEAN_SHARE, calibrate_checkpoint
 from cantata.errors import ConfigError
 from cantata.models.defect_detector import DefectDetector, DefectDetectorConfig
 from cantata.models.registry import build
@@ -94,6 +94,9 @@ class DefectDetectorRecipe(Recipe):
         data: the clips.
         model: the network (its ``pooling`` is the MIL pooling of weak training).
         train: the loop's settings.
+        catalog_clean_share: the share of clean audio a catalog is taken to hold; the
+            calibration of the decisions weighs false events on clean validation clips by
+            it (a synthetic validation set is mostly defective, a catalog mostly clean).
     """
 
     name: ClassVar[str] = "defect-detector"
@@ -102,10 +105,14 @@ class DefectDetectorRecipe(Recipe):
     data: DefectData = DefectData()
     model: DefectDetectorConfig = DefectDetectorConfig()
     train: TrainConfig = DEFAULT_TRAIN
+    catalog_clean_share: float = CATALOG_CLEAN_SHARE
 
     def __post_init__(self) -> None:
         if self.labels not in LABELS:
             raise ConfigError(f"labels must be weak or strong, got {self.labels!r}")
+        if not 0 < self.catalog_clean_share < 1:
+            raise ConfigError(f"catalog_clean_share must be within (0, 1), got "
+                              f"{self.catalog_clean_share}")
 
     def fit(self, out_dir: str | os.PathLike[str], *, on_progress: ProgressCallback | None = None,
             command: str | None = None) -> FitResult:
@@ -129,7 +136,8 @@ class DefectDetectorRecipe(Recipe):
         result = run(self, model, DefectTask(types, labels=self.labels), train_data, val_data,
                      out_dir=out_dir, model_config=self.model, meta=meta, command=command,
                      on_progress=on_progress)
-        calibrate_checkpoint(result.best_path, val_set)
+        calibrate_checkpoint(result.best_path, val_set,
+                             catalog_clean_share=self.catalog_clean_share)
         return result
 
     @staticmethod

@@ -56,8 +56,8 @@ def test_model_path_names_the_available_models(tmp_path):
     ckpt = tmp_path / "x.pt"
     ckpt.write_bytes(b"")
     assert model_path(ckpt, "separate") == ckpt
-    with pytest.raises(ModelLoadError, match="unknown capability 'tag'"):
-        capability("tag")
+    with pytest.raises(ModelLoadError, match="unknown capability 'nope'"):
+        capability("nope")
 
 
 def test_missing_weights_say_how_to_train(tmp_path, monkeypatch):

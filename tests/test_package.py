@@ -83,7 +83,7 @@ def test_an_array_without_its_rate_is_one_clear_error():
 
 
 @pytest.mark.parametrize(("name", "verb"), [("detect", "detect"), ("separate", "separate"),
-                                            ("embed", "embed")])
+                                            ("embed", "embed"), ("tag", "tag")])
 def test_verbs_are_callable_packages_with_the_functions_help(name, verb):
     import importlib
 

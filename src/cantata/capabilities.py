@@ -245,6 +245,19 @@ CAPABILITIES: dict[str, Capability] = {
             routes="cantata.serve.routes.assess:add_routes",
             cli="cantata.cli.assess",
         ),
+        Capability(
+            name="tag",
+            summary="genre, mood, instrument and voice tags (one binary head per tag)",
+            networks={"tagger": "cantata.models.tagger"},
+            shipped=(),
+            debug={"debug": "cantata.models.tagger:debug_tagger"},
+            api="cantata.tag.api:Tagger",
+            analyzer="cantata.analyzers.tag",
+            recipes={"tagger": "cantata.train.recipes.tag:TaggerRecipe"},
+            routes="cantata.serve.routes.tag:add_routes",
+            export="cantata.export.examples:tagger",
+            cli="cantata.cli.tag",
+        ),
     )
 }
 """Every capability, by name."""

@@ -24,8 +24,8 @@ def test_models_table_and_filter(capsys):
     assert main(["models", "--capability", "separate"]) == 0
     shown = capsys.readouterr().out
     assert "separator" in shown and "singing" not in shown
-    assert main(["models", "--capability", "tag"]) == 2
-    assert "unknown capability 'tag'" in capsys.readouterr().err
+    assert main(["models", "--capability", "nope"]) == 2
+    assert "unknown capability 'nope'" in capsys.readouterr().err
 
 
 def test_debug_embedder_checkpoint_exports_with_parity(tmp_path, capsys):

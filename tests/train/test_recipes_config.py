@@ -97,8 +97,8 @@ def test_separator_checks_name_their_keys():
 
 
 def test_bad_recipe_files(tmp_path):
-    with pytest.raises(ConfigError, match="unknown recipe 'tagger'; known: speech-detector"):
-        build_recipe({"recipe": "tagger"})
+    with pytest.raises(ConfigError, match="unknown recipe 'nope'; known: speech-detector"):
+        build_recipe({"recipe": "nope"})
     bad = tmp_path / "bad.yaml"
     bad.write_text("data: {mir1k: x}\n")
     with pytest.raises(ConfigError, match="bad.yaml: needs a 'recipe:' key"):

@@ -13,7 +13,7 @@ from rich.table import Table
 from cantata.cli.output import Output, plural
 
 DEFAULT_DB = "catalog.db"
-#: defects joins once a trained defect detector ships (docs/defects.md)
+#: defects and tag join once a trained model of theirs ships (docs/defects.md, docs/tagging.md)
 DEFAULT_ANALYZERS = "detect,separate,embed,assess"
 
 

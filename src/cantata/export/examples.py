@@ -134,3 +134,23 @@ def defect_detector(model: str) -> ExportPlan:
                   f"{config.features.n_mels + config.n_raw}, frames)",
          "output": "logits (apply a sigmoid per type; thresholds: each type's decision "
                    "threshold, calibrated on validation)"})
+
+
+def tagger(model: str) -> ExportPlan:
+    """Log-mel of chunks (batch, n_mels, frames) -> logits (batch, tags)."""
+    found = load(capability("tag").api).from_pretrained(model)
+    config, g = found.config, _generator()
+    frames = config.chunk_frames
+    return ExportPlan(
+        found.model, (torch.randn(1, config.features.n_mels, frames, generator=g),
+                      torch.randn(3, config.features.n_mels, frames + 37, generator=g)),
+        "features", "logits",
+        {"features": {0: "batch", 2: "frames"}, "logits": {0: "batch"}},
+        {"model": str(model), "features": config.features.to_dict(), "tags": list(found.tags),
+         "thresholds": [float(t) for t in found.thresholds], "chunk_s": config.chunk_s,
+         "pooling": found.pooling,
+         "input": f"log-mel (features) of one {config.chunk_s} s chunk, mono at "
+                  "features.sample_rate, (batch, n_mels, frames); chunks back to back",
+         "output": "logits (apply a sigmoid per tag; pool the chunks' probabilities over "
+                   "the song with `pooling`; a tag is present when its song score reaches "
+                   "its threshold, calibrated on validation)"})

@@ -46,7 +46,7 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         f"# `{name}` — {stem}",
         "",
         f"Registry name `{checkpoint.name}`, {n_params:,} parameters, {size_kb:.0f} kB{half}. "
-        + (f"Labels: {', '.join(meta['labels'])}. " if meta.get("labels") else "")
+        + (f"Labels: {', '.join(labels)}. " if (labels := _labels(meta)) else "")
         + f"Code version {meta.get('code_version')}.",
         "",
         "## Model",
@@ -103,15 +103,42 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
         "Validation: not measured on these weights (the mean of checkpoints, each scored on "
         "its own); see the test below.",
     ]
-    labels = meta.get("labels", [])
+    labels = _labels(meta)
     if len(labels) > 1:
         lines += ["", "Per label (validation): " + "; ".join(
             f"{label}: balanced accuracy {metrics.get(f'balanced_accuracy/{label}', 0):.3f}, "
             f"F1 {metrics.get(f'f1/{label}', 0):.3f}, threshold "
             f"{metrics.get(f'threshold/{label}', 0.5):.2f}" for label in labels) + "."]
+    lines += _decision_lines(meta)
     if quality:
         lines += ["", quality]
     return "\n".join(lines) + "\n"
+
+
+def _labels(meta: dict) -> list[str]:
+    """The output labels of a detector (a defect detector's ``labels`` says weak/strong)."""
+    labels = meta.get("labels")
+    return list(labels) if isinstance(labels, list) else []
+
+
+def _decision_lines(meta: dict) -> list[str]:
+    """A defect detector's per-type decisions and the validation events behind them."""
+    calibration = meta.get("calibration")
+    if not calibration:
+        return []
+    lines = ["", f"Decisions per type, calibrated on {calibration['clips']} strongly labelled "
+             f"validation clips (false events on clean clips weighted "
+             f"{calibration.get('clean_weight', 1)}×, for a catalog "
+             f"{calibration.get('catalog_clean_share', '?')} clean), with their validation "
+             "event F1 (tp/fp/fn) and that of the model alone:", "",
+             "| type | source | level | event F1 | the model alone |", "|---|---|---|---:|---:|"]
+    for name, c in calibration["types"].items():
+        level = {"model": f"threshold {c['threshold']}, shortest {c.get('min_event_s', 0)} s",
+                 "confirmed": f"confirm {c['confirm']}"}.get(c["source"], "—")
+        alone = calibration.get("model_only", {}).get(name, {}).get("f1", float("nan"))
+        lines.append(f"| {name} | {c['source']} | {level} | {c['f1']:.2f} "
+                     f"({c['tp']}/{c['fp']}/{c['fn']}) | {alone:.2f} |")
+    return lines
 
 
 def _recipe_line(name: str) -> list[str]:

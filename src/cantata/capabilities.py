@@ -226,7 +226,12 @@ CAPABILITIES: dict[str, Capability] = {
             name="defects",
             summary="clicks, dropouts, clipping, codec damage and other defects, as events",
             networks={"defect-detector": "cantata.models.defect_detector"},
-            shipped=(),
+            shipped=(
+                ShippedModel("defects", "defect-detector",
+                             "clicks, dropouts, clipping, codec damage, noise bursts, skips and "
+                             "DC offset as events (a weak-label CRNN and the rules, a decision "
+                             "per type)", "configs/defects/defect-detector.yaml"),
+            ),
             debug={"debug": "cantata.models.defect_detector:debug_defect_detector"},
             api="cantata.defects.api:DefectDetector",
             analyzer="cantata.analyzers.defects",

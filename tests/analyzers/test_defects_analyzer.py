@@ -11,6 +11,7 @@ from cantata.analyzers import TrackAudio, build, resolve
 from cantata.catalog import Catalog
 from cantata.cli import main
 from cantata.data.labels import DEFECT_TYPES
+from cantata.defects import DefectDetector
 from cantata.errors import ModelLoadError
 from cantata.scan import scan
 from cantata.testing import noise
@@ -23,9 +24,11 @@ def test_resolve_names_the_model_without_loading_it():
         resolve("defects=/no/such.pt")
 
 
-def test_without_a_shipped_model_one_must_be_named():
-    with pytest.raises(ModelLoadError, match="defects: no trained model ships yet"):
-        resolve("defects")
+def test_the_shipped_model_is_the_default():
+    spec, model = resolve("defects")[0], DefectDetector.from_pretrained()
+    assert model.name == "defects" and "defects" in str(spec)
+    with pytest.raises(ModelLoadError, match="available: defects, debug"):
+        resolve("defects=clicky")
 
 
 def test_results_hold_events_as_regions_and_the_verdict_as_summary(tmp_path):
@@ -61,10 +64,10 @@ def test_a_scan_stores_every_tracks_defects(tmp_path):
     assert len(stored.regions) == stored.summary["events"]
 
 
-def test_scan_runs_defects_only_when_asked_while_no_model_ships(tmp_path, capsys):
+def test_scan_runs_defects_by_default_and_with_a_named_model(tmp_path, capsys):
     from cantata.cli import parse
 
-    assert "defects" not in parse(["scan", str(tmp_path)]).analyzers.split(",")
+    assert "defects" in parse(["scan", str(tmp_path)]).analyzers.split(",")
     lib = tmp_path / "lib"
     lib.mkdir()
     sf.write(str(lib / "a.wav"), noise(duration_s=1.0, seed=3).samples.T, 16000)

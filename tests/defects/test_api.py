@@ -27,9 +27,12 @@ def _noise(seconds: float, rate: int = RATE) -> np.ndarray:
         np.float32)
 
 
-def test_a_model_must_be_named_while_none_ships():
-    with pytest.raises(ModelLoadError, match="no trained model ships yet"):
-        DefectDetector.from_pretrained()
+def test_the_shipped_model_loads_with_its_decisions():
+    shipped = DefectDetector.from_pretrained()
+    assert shipped.name == "defects" and shipped.types == DEFECT_TYPES
+    assert {d.source for d in shipped.decisions} <= {"model", "rules", "confirmed"}
+    assert set(shipped.rule_types) <= {"click", "dropout", "clipping", "discontinuity",
+                                      "dc_offset"}
     detector = DefectDetector.from_pretrained("debug")
     assert detector.name == "debug" and detector.types == DEFECT_TYPES
     assert detector.sample_rate == RATE and detector.hop_s == pytest.approx(0.01)
@@ -93,7 +96,7 @@ def test_a_checkpoint_brings_its_calibrated_thresholds(tmp_path):
 
 
 def test_unknown_names_and_foreign_checkpoints_are_refused(tmp_path):
-    with pytest.raises(ModelLoadError, match="available: debug"):
+    with pytest.raises(ModelLoadError, match="available: defects, debug"):
         DefectDetector.from_pretrained("clicky")
     path = save_checkpoint(tmp_path / "s.pt", debug_separator(), name="separator",
                            config=debug_separator().config, meta={})

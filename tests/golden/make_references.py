@@ -149,6 +149,25 @@ def continuer(inputs: np.ndarray | None = None) -> dict[str, np.ndarray]:
     return {"inputs": inputs, "predicted": predicted}
 
 
+def defect_detector() -> dict[str, np.ndarray]:
+    """The shipped defect detector on the song with a click, a 50 ms dropout and a DC offset
+    over its last second: its calibrated frame probabilities and its events
+    (start, end, type index)."""
+    from cantata.defects import DefectDetector
+
+    y = song().samples.copy()
+    n = y.shape[1]
+    y[:, round(0.3 * n)] += 0.6
+    y[:, round(0.5 * n): round(0.5 * n) + RATE // 20] = 0.0
+    y[:, n - RATE:] += 0.05
+    detector = DefectDetector.from_pretrained("defects")
+    frames = detector.frame_probs(Waveform(y, RATE))
+    events = detector.report_of(frames).events
+    return {"probs": frames.probs, "events": np.array(
+        [[e.start_s, e.end_s, detector.types.index(e.type)] for e in events],
+        np.float64).reshape(-1, 3)}
+
+
 #: case name -> its outputs; one case per shipped checkpoint
 CASES: dict[str, Callable[[], dict[str, np.ndarray]]] = {
     "speech-detector": detector("speech"),
@@ -158,6 +177,7 @@ CASES: dict[str, Callable[[], dict[str, np.ndarray]]] = {
     "separator": separator,
     "embedder": embedder,
     "continuer": continuer,
+    "defect-detector": defect_detector,
 }
 
 

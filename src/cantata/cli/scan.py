@@ -13,8 +13,8 @@ from rich.table import Table
 from cantata.cli.output import Output, plural
 
 DEFAULT_DB = "catalog.db"
-#: defects and tag join once a trained model of theirs ships (docs/defects.md, docs/tagging.md)
-DEFAULT_ANALYZERS = "detect,separate,embed,assess"
+#: tag joins once a trained tagger ships (docs/tagging.md)
+DEFAULT_ANALYZERS = "detect,separate,embed,defects,assess"
 
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:

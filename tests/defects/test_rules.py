@@ -176,3 +176,20 @@ def test_block_by_block_finds_what_the_whole_file_gives():
     assert [(e.type, round(e.start_s, 3), round(e.end_s, 3)) for e in streamed] == \
         [(e.type, round(e.start_s, 3), round(e.end_s, 3)) for e in whole]
     assert {e.type for e in whole} == {"dropout", "click", "dc_offset"}
+
+
+def test_a_notes_attack_is_no_click_but_a_click_on_a_held_note_is():
+    sr = 44100
+    t = np.arange(sr * 2) / sr
+    quiet = 0.02 * np.sin(2 * np.pi * 110 * t)
+    y = quiet.copy()
+    start = sr  # a plucked note starting with a sharp edge at 1 s, 20 dB over what came before
+    tail = t[: len(t) - start]
+    y[start:] += 0.5 * np.sin(2 * np.pi * 440 * tail) * np.exp(-3 * tail)
+    y[start] += 0.3  # an impulse-like attack
+    assert rules.click(y[None].astype(np.float32), sr) == []
+    assert rules.click(y[None].astype(np.float32), sr, onset_db=60.0)  # the check is what drops it
+    held = 0.3 * np.sin(2 * np.pi * 220 * t)
+    held[sr // 2] += 0.3
+    (event,) = rules.click(held[None].astype(np.float32), sr)
+    assert abs(event.start_s - 0.5) < 0.002

@@ -320,7 +320,8 @@ def _edge(cs: np.ndarray, at: int, lo: int, hi: int, win: int, threshold: float)
 
 def click(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
           threshold: float = 20.0, order: int = 12, block_s: float = 0.025,
-          min_db: float = -60.0, merge_s: float = 0.5) -> list[DefectEvent]:
+          min_db: float = -60.0, merge_s: float = 0.5, onset_db: float = 3.0,
+          onset_s: float = 0.02, guard_s: float = 0.003) -> list[DefectEvent]:
     """Clicks and pops: outliers of a linear predictor's residual.
 
     A predictor of ``order`` taps is fitted per block (autocorrelation method), its residual
@@ -335,6 +336,10 @@ def click(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
         min_db: residual peaks below this (dBFS) are never clicks (dither, silence).
         merge_s: outliers closer than this are one event: a pop, a 2 ms impulse, or a
             crackle train (labelled as one event from its first click to its last).
+        onset_db, onset_s, guard_s: an outlier after which the music is louder by more
+            than ``onset_db`` (the energy of the ``onset_s`` after it against the
+            ``onset_s`` before, ``guard_s`` either side of it left out) is the attack of a
+            note or a drum, not a click: a click adds energy for 2 ms at most.
 
     Returns:
         ``click`` events; confidence ``1 - threshold / (peak ratio)``.
@@ -348,12 +353,28 @@ def click(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
         floor = np.repeat(_local_floor(residual, block), block)[:len(x)]
         hits = np.flatnonzero(residual > threshold * floor)
         hits = hits[(residual[hits] > floor_abs) & ~_silence_edges(x, hits, order, floor_abs)]
+        hits = hits[~_onsets(x, hits, round(onset_s * sr), round(guard_s * sr), onset_db)]
         ratio = residual[hits] / np.maximum(floor[hits], 1e-9)
         s, e, first = merge_spans(hits, hits + 1, round(merge_s * sr))
         peaks = np.maximum.reduceat(ratio, first) if len(hits) else np.zeros(0)
         return _events("click", s, e, 1 - threshold / np.maximum(peaks, threshold), sr)
 
     return _per_channel(samples, rule)
+
+
+def _onsets(x: np.ndarray, at: np.ndarray, width: int, guard: int, db: float) -> np.ndarray:
+    """Whether the ``width`` samples after each of ``at`` (``guard`` away) hold more than
+    ``db`` more energy than the ``width`` before it (``guard`` away): a musical onset."""
+    energy = np.concatenate(([0.0], np.cumsum(x.astype(np.float64) ** 2)))
+    n = len(x)
+
+    def window(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
+        return (energy[hi] - energy[lo]) / np.maximum(hi - lo, 1)
+
+    before = window(at - guard - width, at - guard)
+    after = window(at + guard, at + guard + width)
+    return after > before * 10 ** (db / 10) + 1e-12
 
 
 def _local_floor(residual: np.ndarray, block: int) -> np.ndarray:

@@ -10,7 +10,13 @@ from typing import Any
 
 from rich.table import Table
 
-from cantata.cli.inputs import expand_inputs, names_apart, prepare_out_dir, write_output
+from cantata.cli.inputs import (
+    each_file,
+    expand_inputs,
+    names_apart,
+    prepare_out_dir,
+    write_output,
+)
 from cantata.cli.output import Output, plural
 from cantata.errors import CantataError
 
@@ -52,16 +58,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.out is not None:
         prepare_out_dir(args.out)
     names = names_apart(files)
-    reports: dict[str, Any] = {}
-    failed = 0
-    with out.progress("assessing", total=len(files), unit="files") as advance:
-        for path in files:
-            try:
-                reports[path] = assessor.assess(path)
-            except CantataError as err:
-                failed += 1
-                out.error(str(err))
-            advance(1)
+    assessed, failed = each_file(out, files, "assessing",
+                                 lambda path: (path, assessor.assess(path)))
+    reports = dict(assessed)
     same = identical({p: r.pcm_hash for p, r in reports.items()})
     near = near_by_curves({p: r.loudness.momentary_lufs for p, r in reports.items()},
                           {p: r.duration_s for p, r in reports.items()}, exclude=same)

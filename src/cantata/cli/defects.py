@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from rich.table import Table
 
 from cantata.cli.inputs import (
+    each_file,
     expand_inputs,
     names_apart,
     prepare_out_dir,
@@ -63,15 +64,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
         detector = DefectDetector.from_pretrained(args.model)
     _check_model_types(detector, types)
-    done, failed = [], 0
-    with out.progress("detecting defects", total=len(files), unit="files") as advance:
-        for path in files:
-            try:
-                done.append(_one(detector, path, names[path], types, args))
-            except CantataError as err:
-                failed += 1
-                out.error(str(err))
-            advance(1)
+    done, failed = each_file(out, files, "detecting defects",
+                             lambda path: _one(detector, path, names[path], types, args))
     _report(done, args, out)
     return 2 if failed else 0
 

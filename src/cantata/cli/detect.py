@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from rich.table import Table
 
 from cantata.cli.inputs import (
+    each_file,
     expand_inputs,
     names_apart,
     prepare_out_dir,
@@ -65,15 +66,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         from cantata.detect.api import VoiceDetector
 
         detector = VoiceDetector.from_pretrained(args.model or TASK_MODELS[args.task])
-    done, failed = [], 0
-    with out.progress("detecting", total=len(files), unit="files") as advance:
-        for path in files:
-            try:
-                done.append(_one(detector, path, names[path], args))
-            except CantataError as err:
-                failed += 1
-                out.error(str(err))
-            advance(1)
+    done, failed = each_file(out, files, "detecting",
+                             lambda path: _one(detector, path, names[path], args))
     _report(done, args, out)
     return 2 if failed else 0
 

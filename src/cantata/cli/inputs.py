@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cantata.errors import CantataError
 
+if TYPE_CHECKING:
+    from cantata.cli.output import Output
+
 P = TypeVar("P", str, Path)
+R = TypeVar("R")
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
@@ -99,3 +103,21 @@ def write_output(dest: Path, fill: Callable[[Path], Any], *, overwrite: bool) ->
             fill(tmp)
     except OSError as err:
         raise write_problem(dest, err) from err
+
+
+def each_file(out: Output, files: Sequence[str], description: str,
+              work: Callable[[str], R]) -> tuple[list[R], int]:
+    """``work(path)`` for every file, under a progress bar: a :class:`CantataError` is
+    printed and counted, and the next file goes on. Returns the results of the files that
+    worked, in order, and how many failed."""
+    done: list[R] = []
+    failed = 0
+    with out.progress(description, total=len(files), unit="files") as advance:
+        for path in files:
+            try:
+                done.append(work(path))
+            except CantataError as err:
+                failed += 1
+                out.error(str(err))
+            advance(1)
+    return done, failed

@@ -13,7 +13,13 @@ from typing import Any
 
 from rich.table import Table
 
-from cantata.cli.inputs import expand_inputs, names_apart, prepare_out_dir, write_output
+from cantata.cli.inputs import (
+    each_file,
+    expand_inputs,
+    names_apart,
+    prepare_out_dir,
+    write_output,
+)
 from cantata.cli.output import Output, plural
 from cantata.errors import CantataError
 
@@ -68,15 +74,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         from cantata.tag.api import Tagger
 
         tagger = Tagger.from_pretrained(args.model)
-    done, failed = [], 0
-    with out.progress("tagging", total=len(files), unit="files") as advance:
-        for path in files:
-            try:
-                done.append(_one(tagger, path, names[path], args))
-            except CantataError as err:
-                failed += 1
-                out.error(str(err))
-            advance(1)
+    done, failed = each_file(out, files, "tagging",
+                             lambda path: _one(tagger, path, names[path], args))
     _report(done, args, out)
     return 2 if failed else 0
 

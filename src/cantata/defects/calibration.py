@@ -17,18 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from cantata.data.records import Example
+from cantata.data.sources.defect_labels import has_strong
 from cantata.defects.api import DefectDetector
 from cantata.defects.decision import Clip, Decision, calibrate_decisions, clean_weight_for
 from cantata.defects.rules import RULES, DefectEvent
 from cantata.models.registry import load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
-
-
-def strongly_labelled(example: Example) -> bool:
-    """Whether a clip's events are all known: it lists its injections
-    (``meta["defects"]``, empty for a clean clip)."""
-    return isinstance(example.meta.get("defects"), list)
 
 
 def reference_events(example: Example) -> list[DefectEvent]:
@@ -44,7 +39,7 @@ def validation_clips(detector: DefectDetector, examples: Sequence[Example]) -> l
     """
     clips = []
     for example in examples:
-        if strongly_labelled(example) and example.audio is not None:
+        if has_strong(example) and example.audio is not None:
             frames = detector.frame_probs(example.audio)
             clips.append(Clip(frames.probs, frames.rule_events, reference_events(example),
                               frames.duration_s))

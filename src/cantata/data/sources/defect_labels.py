@@ -44,6 +44,13 @@ def weak_labels(example: Example) -> tuple[str, ...]:
     return tuple(example.meta[WEAK_KEY])
 
 
+def has_strong(example: Example) -> bool:
+    """Whether the clip's regions are all its events, with times (strong labels): a clip
+    ``cantata data synth defects`` made (its ``meta["defects"]`` lists the injections, none
+    for a clean clip), or any clip with regions; a weakly labelled recording has neither."""
+    return bool(example.regions) or isinstance(example.meta.get("defects"), list)
+
+
 def parse_types(text: str, *, where: str) -> list[str]:
     """Sorted defect types of ``"click;dropout"`` (or ``|``-separated; empty: none).
 

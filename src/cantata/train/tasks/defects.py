@@ -29,7 +29,8 @@ from torch.nn import functional as F
 
 from cantata import audio
 from cantata.data.records import Example
-from cantata.data.sources.defect_labels import weak_labels
+from cantata.data.sources.defect_labels import has_strong, weak_labels
+from cantata.defects import metrics
 from cantata.errors import ConfigError
 from cantata.features import FeatureConfig
 from cantata.train.tasks.detection import best_threshold, counts_at, frame_scores
@@ -129,12 +130,10 @@ def type_metrics(clip_max: np.ndarray, weak: np.ndarray, types: Sequence[str],
 
 
 def roc_auc(scores: np.ndarray, target: np.ndarray) -> float | None:
-    """Area under the ROC curve (ties count half); None unless both classes occur."""
-    pos, neg = scores[target], scores[~target]
-    if not len(pos) or not len(neg):
-        return None
-    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return float(greater / (len(pos) * len(neg)))
+    """Area under the ROC curve (ties count half, :func:`cantata.defects.metrics.roc_auc`);
+    None unless both classes occur."""
+    target = np.asarray(target, bool)
+    return metrics.roc_auc(target, scores) if target.any() and not target.all() else None
 
 
 def weak_types(example: Example) -> set[str]:
@@ -145,12 +144,6 @@ def weak_types(example: Example) -> set[str]:
     """
     return set(weak_labels(example))
 
-
-def has_strong(example: Example) -> bool:
-    """Whether the clip's regions are all its events, with times (strong labels): a clip
-    ``cantata data synth defects`` made (its ``meta["defects"]`` lists the injections, none
-    for a clean clip), or any clip with regions; a weakly labelled recording has neither."""
-    return bool(example.regions) or isinstance(example.meta.get("defects"), list)
 
 
 class DefectClips(torch.utils.data.Dataset):

@@ -365,12 +365,14 @@ class Catalog:
                sort: str = "path", descending: bool = False, limit: int | None = None,
                offset: int = 0, with_results: bool = False,
                missing: bool | None = False, defective: bool = False,
-               defect_type: str | None = None, quality: Sequence[str] = ()) -> list[Track]:
+               defect_type: str | None = None, quality: Sequence[str] = (),
+               tags: Sequence[str] = ()) -> list[Track]:
         """Tracks matching ``status`` and a case-insensitive ``search`` in the path; by
         default those whose file is there (``missing=True``: only the missing ones; None: all).
         ``defective``: only those whose ``defects`` result says so; ``defect_type``: only
         those with events of that type (defective ones, then). ``quality``: only those whose
         ``assess`` result has each of these findings (names of :data:`QUALITY_FILTERS`).
+        ``tags``: only those whose ``tag`` result found every one of these tags present.
 
         Raises:
             CantataError: ``sort`` is not one of :data:`SORT_COLUMNS`.
@@ -379,7 +381,7 @@ class Catalog:
             raise CantataError(f"cannot sort by {sort!r}; choose from {', '.join(SORT_COLUMNS)}")
         where, params = _filters(status, search, missing,
                                  defective=defective or defect_type is not None,
-                                 defect_type=defect_type, quality=quality)
+                                 defect_type=defect_type, quality=quality, tags=tags)
         order = _GRADE if sort == "quality" else sort
         sql = (f"SELECT * FROM tracks{where} ORDER BY {order} "
                f"{'DESC' if descending else 'ASC'}, id LIMIT ? OFFSET ?")
@@ -390,11 +392,31 @@ class Catalog:
 
     @_checked
     def count(self, *, status: str | None = None, search: str | None = None,
-              missing: bool | None = False) -> int:
+              missing: bool | None = False, tags: Sequence[str] = ()) -> int:
         """How many :meth:`tracks` match."""
-        where, params = _filters(status, search, missing)
+        where, params = _filters(status, search, missing, tags=tags)
         return int(self._conn.execute(f"SELECT COUNT(*) FROM tracks{where}",
                                       params).fetchone()[0])
+
+    @_checked
+    def tag_counts(self, *, status: str | None = None, search: str | None = None,
+                   missing: bool | None = False, tags: Sequence[str] = ()) -> dict[str, int]:
+        """tag -> how many of the tracks :meth:`tracks` would list (same filters) have it
+        present in their ``tag`` result; most frequent first, then by name."""
+        where, params = _filters(status, search, missing, tags=tags)
+        return dict(self._conn.execute(
+            f"SELECT j.value, COUNT(*) FROM results r, json_each(r.summary, '$.present') j "
+            f"WHERE r.analyzer = 'tag' AND r.track_id IN (SELECT id FROM tracks{where}) "
+            f"GROUP BY j.value ORDER BY COUNT(*) DESC, j.value", params))
+
+    @_checked
+    def tag_vocabulary(self) -> list[str]:
+        """Every tag the catalog's ``tag`` results scored (present or not), by name: the
+        tags of one result per tagger (a result scores every tag of its tagger)."""
+        return [r[0] for r in self._conn.execute(
+            "SELECT DISTINCT json_extract(j.value, '$.tag') AS name FROM results r, "
+            "json_each(r.summary, '$.tags') j WHERE r.id IN (SELECT MIN(id) FROM results "
+            "WHERE analyzer = 'tag' GROUP BY model_version) ORDER BY name")]
 
     def iter_tracks(self, *, batch: int = 500) -> Iterator[Track]:
         """Every track with its results, by id, ``batch`` at a time (for exports)."""
@@ -574,8 +596,12 @@ def _insert_result(db: sqlite3.Connection, track_id: int, result: Result, stamp:
 
 def _filters(status: str | None, search: str | None, missing: bool | None = None, *,
              defective: bool = False, defect_type: str | None = None,
-             quality: Sequence[str] = ()) -> tuple[str, tuple[Any, ...]]:
+             quality: Sequence[str] = (),
+             tags: Sequence[str] = ()) -> tuple[str, tuple[Any, ...]]:
     clauses, params = [], []
+    for name in dict.fromkeys(tags):
+        clauses.append(_TAGGED)
+        params.append(name)
     for name in quality:
         if name not in QUALITY_FILTERS:
             raise CantataError(f"unknown quality filter {name!r}; choose from "
@@ -603,6 +629,11 @@ _DEFECTIVE = ("EXISTS (SELECT 1 FROM results r WHERE r.track_id = tracks.id "
               "AND r.analyzer = 'defects' AND json_extract(r.summary, '$.defective') = 1 "
               "AND (? IS NULL OR (SELECT value FROM json_each(r.summary, '$.types') "
               "WHERE key = ?) > 0))")
+
+
+#: the track's ``tag`` result found the tag given present
+_TAGGED = ("EXISTS (SELECT 1 FROM results r, json_each(r.summary, '$.present') j "
+           "WHERE r.track_id = tracks.id AND r.analyzer = 'tag' AND j.value = ?)")
 
 
 #: the ``assess`` findings ``Catalog.tracks(quality=...)`` filters on, as conditions on the

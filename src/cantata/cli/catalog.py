@@ -44,6 +44,9 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     ls.add_argument("--too-loud", action="store_true",
                     help="only tracks louder than the streaming target (-14 LUFS) by more "
                          "than 1 LU")
+    ls.add_argument("--tag", metavar="TAG", action="append", dest="tags", default=[],
+                    help="only tracks the tag analyzer found TAG present in (repeat: all of "
+                         "them)")
     ls.set_defaults(run=run_ls)
     show = actions.add_parser("show", parents=[*parents, db], help="everything about a track")
     show.add_argument("track", metavar="ID_OR_PATH", help="a track id or its file path")
@@ -91,12 +94,13 @@ def _open(args: argparse.Namespace) -> Any:
 def run_ls(args: argparse.Namespace, out: Output) -> int:
     _check_defect_type(args.defect_type)
     with _open(args) as catalog:
+        _check_tags(catalog, args.tags)
         tracks = catalog.tracks(status="failed" if args.failed else None, search=args.search,
                                 sort=args.sort, descending=args.desc, limit=args.limit,
                                 with_results=True, missing=args.missing,
                                 defective=args.defective, defect_type=args.defect_type,
                                 quality=[name for name in ("transcoded", "clipped", "too_loud")
-                                         if getattr(args, name)])
+                                         if getattr(args, name)], tags=args.tags)
         hidden = 0 if args.missing else catalog.count(missing=True)
     if out.json_mode:
         out.json([t.to_dict() for t in tracks])
@@ -105,9 +109,11 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
     if hidden:
         title += f" ({hidden} missing, not listed: catalog ls --missing)"
     table = Table(title=title, title_justify="left")
+    tagged = any("tag" in t.results for t in tracks)  # a tags column only when there are
     for name, justify in (("id", "right"), ("path", "left"), ("duration", "right"),
                           ("LUFS", "right"), ("vocal", "right"), ("stems", "left"),
-                          ("defects", "left"), ("quality", "center"), ("status", "left")):
+                          ("defects", "left"), ("quality", "center"),
+                          *([("tags", "left")] if tagged else []), ("status", "left")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for t in tracks:
         detect = t.results.get("detect")
@@ -115,7 +121,7 @@ def run_ls(args: argparse.Namespace, out: Output) -> int:
         table.add_row(str(t.id), shown(t.path), _duration(t.duration_s), _num(t.loudness_lufs),
                       _duration(detect.summary.get("vocal_s")) if detect else "",
                       ", ".join(separate.stems) if separate else "",
-                      _defects(t), _grade(t), _status(t))
+                      _defects(t), _grade(t), *([_tags(t)] if tagged else []), _status(t))
     out.show(table)
     return 0
 
@@ -128,6 +134,43 @@ def _check_defect_type(name: str | None) -> None:
     if name is not None and name not in DEFECT_TYPES:
         raise CantataError(f"--type: unknown defect type {name!r} (known: "
                            f"{', '.join(DEFECT_TYPES)})")
+
+
+def _check_tags(catalog: Any, tags: list[str]) -> None:
+    """``--tag``: tags some ``tag`` result scored, or a one-line error listing them."""
+    from cantata.errors import CantataError
+
+    if not tags:
+        return
+    known = catalog.tag_vocabulary()
+    if not known:
+        raise CantataError(f"--tag: {catalog.path} holds no tag results (run cantata scan "
+                           f"--analyzers ...,tag=MODEL first)")
+    unknown = [t for t in tags if t not in known]
+    if unknown:
+        raise CantataError(f"--tag: no tag {unknown[0]!r} in the catalog's tag results "
+                           f"(known: {', '.join(known)})")
+
+
+def _tags(track: Any, most: int = 3) -> str:
+    """The ``tags`` column: the first present tags (``piano, guitar, slow, +2``), or
+    ``none``."""
+    result = track.results.get("tag")
+    if result is None:
+        return ""
+    present = list(result.summary.get("present") or [])
+    more = [f"+{len(present) - most}"] if len(present) > most else []
+    return ", ".join(present[:most] + more) or "none"
+
+
+def _tag_rows(summary: dict[str, Any], most: int = 10) -> list[tuple[str, str]]:
+    """``catalog show``'s rows of a ``tag`` result: the present tags, then the top scores."""
+    ranked = summary.get("tags") or []
+    present = [f"{t['tag']} {t['score']:.2f}" for t in ranked if t["present"]]
+    top = [f"{t['tag']} {t['score']:.2f}" for t in ranked[:most]]
+    if len(ranked) > most:
+        top.append(f"+{len(ranked) - most} more (--json)")
+    return [("present", ", ".join(present) or "none"), ("scores", ", ".join(top))]
 
 
 def _defects(track: Any) -> str:
@@ -172,7 +215,9 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
                             f"{result.created_at})", title_justify="left", show_header=False)
         about.add_column(style="bold")
         about.add_column(overflow="fold")
-        for key, value in [*result.summary.items(), *result.stems.items()]:
+        rows = _tag_rows(result.summary) if name == "tag" else [
+            (key, str(value)) for key, value in result.summary.items()]
+        for key, value in [*rows, *result.stems.items()]:
             about.add_row(key, str(value))
         out.show(about)
         if result.regions:

@@ -49,6 +49,11 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--model", metavar="NAME|CKPT",
                    help="a shipped tagger's name, 'debug', or a checkpoint path (default: "
                         "the shipped tagger)")
+    p.add_argument("--lyrics", action="store_true",
+                   help="fuse each input's lyrics, read from the .txt beside it with the same "
+                        "stem, into the tags with lyrics heads (inputs without one: audio "
+                        "alone); needs a tagger with lyrics heads and pip install "
+                        "'cantata[lyrics]'")
     p.add_argument("--overwrite", action="store_true", help="replace existing result files")
     p.set_defaults(run=run)
 
@@ -74,14 +79,30 @@ def run(args: argparse.Namespace, out: Output) -> int:
         from cantata.tag.api import Tagger
 
         tagger = Tagger.from_pretrained(args.model)
+    if args.lyrics:
+        _check_lyrics(tagger, args.model)
     done, failed = each_file(out, files, "tagging",
                              lambda path: _one(tagger, path, names[path], args))
     _report(done, args, out)
     return 2 if failed else 0
 
 
+def _check_lyrics(tagger: Any, model: str | None) -> None:
+    """``--lyrics``: a tagger with lyrics heads, and the text encoder loaded now."""
+    from cantata.tag.lyrics import wordllama_encoder
+
+    if tagger.lyrics_heads is None:
+        raise CantataError(f"--lyrics: the tagger {model or tagger.name!r} has no lyrics heads "
+                           f"(meta['lyrics_heads']); tag without --lyrics")
+    if tagger.encoder is None:
+        tagger.encoder = wordllama_encoder()
+
+
 def _one(tagger: Any, path: str, name: str, args: argparse.Namespace) -> dict[str, Any]:
-    result = tagger.tag(path).to_dict(path, top=args.top)
+    from cantata.tag.lyrics import lyrics_beside
+
+    lyrics = lyrics_beside(path) if args.lyrics else None
+    result = tagger.tag(path, lyrics=lyrics).to_dict(path, top=args.top)
     if args.out is not None:
         fmt = args.format or "json"
         text = render(fmt, [result])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import fastapi_offline
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -43,6 +43,8 @@ STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/cs
 RETRY_AFTER_S = 1
 SQLITE_MAX = 2 ** 63 - 1  # SQLite's integers are 64-bit
 TrackId = Annotated[int, PathParam(ge=0, le=SQLITE_MAX)]
+TagFilter = Annotated[list[str] | None, Query(description="only tracks with this tag present "
+                                                   "(repeat: all of them)")]
 
 
 class _Catalogs(threading.local):
@@ -137,8 +139,10 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get("/v1/tracks", tags=["catalog"], dependencies=guarded)
     def tracks(search: str | None = None, status: str | None = None, sort: str = "path",
-               desc: bool = False, limit: int = 100, offset: int = 0) -> dict[str, Any]:
-        """Tracks, filtered (``search`` in the path, ``status`` ok|failed), sorted, paged."""
+               desc: bool = False, limit: int = 100, offset: int = 0,
+               tag: TagFilter = None) -> dict[str, Any]:
+        """Tracks, filtered (``search`` in the path, ``status`` ok|failed, ``tag``: present
+        in the ``tag`` result, repeatable), sorted, paged."""
         from cantata.catalog.db import SORT_COLUMNS
 
         if sort not in SORT_COLUMNS:
@@ -147,9 +151,17 @@ def create_app(config: ServeConfig) -> FastAPI:
             raise HTTPException(422, f"limit must be 1..1000 and offset 0..{SQLITE_MAX}")
         catalog = catalogs.get()
         found = catalog.tracks(status=status, search=search, sort=sort, descending=desc,
-                               limit=limit, offset=offset, with_results=True)
-        return {"total": catalog.count(status=status, search=search),
+                               limit=limit, offset=offset, with_results=True, tags=tag or ())
+        return {"total": catalog.count(status=status, search=search, tags=tag or ()),
                 "tracks": [_brief(t) for t in found]}
+
+    @app.get("/v1/tags", tags=["catalog"], dependencies=guarded)
+    def tag_facet(search: str | None = None, status: str | None = None,
+                  tag: TagFilter = None) -> dict[str, Any]:
+        """The tags present among the tracks ``/v1/tracks`` lists with the same filters, and
+        how many tracks have each, most frequent first: ``{"tags": [{"tag", "tracks"}]}``."""
+        counts = catalogs.get().tag_counts(status=status, search=search, tags=tag or ())
+        return {"tags": [{"tag": name, "tracks": n} for name, n in counts.items()]}
 
     @app.get("/v1/tracks/{track_id}", tags=["catalog"], dependencies=guarded)
     def track(track_id: TrackId) -> dict[str, Any]:

@@ -5,7 +5,9 @@ back to back; the end gets one more chunk, :func:`cantata.engine.segment_starts`
 chunks run through the network a batch at a time (:func:`cantata.engine.run_batches`),
 and their probabilities are pooled (mean by default) into the song's scores; each tag is
 present when its score reaches the tag's threshold, calibrated on validation data and
-stored in the checkpoint (``meta["thresholds"]``).
+stored in the checkpoint (``meta["thresholds"]``). A checkpoint with lyrics heads
+(``meta["lyrics_heads"]``) also fuses the text score of a recording's lyrics into those
+tags' scores (:mod:`cantata.tag.lyrics`).
 
 Example:
     >>> tagger = Tagger.from_pretrained("run/best.pt")               # doctest: +SKIP
@@ -28,6 +30,7 @@ from cantata.errors import ConfigError, ModelLoadError
 from cantata.features import FeatureExtractor
 from cantata.models.registry import load_checkpoint
 from cantata.models.tagger import Tagger as TaggerNet
+from cantata.tag.lyrics import LyricsHeads, TextEncoder, embed_lyrics, fuse
 from cantata.tag.postprocess import TagScores, pool, thresholds_for
 from cantata.types import Source, Waveform, as_source
 
@@ -37,10 +40,14 @@ BATCH = 32
 
 
 class Tagger:
-    """A tagger network, its per-tag thresholds and how it pools chunks into a song."""
+    """A tagger network, its per-tag thresholds and how it pools chunks into a song, and
+    optionally lyrics heads fused into some tags' scores (``encoder``: what embeds the
+    lyrics, by default wordllama, loaded on first use)."""
 
     def __init__(self, model: TaggerNet, *, name: str = "", model_version: str = "",
-                 thresholds: Mapping[str, float] | None = None, pooling: str = "mean") -> None:
+                 thresholds: Mapping[str, float] | None = None, pooling: str = "mean",
+                 lyrics_heads: LyricsHeads | None = None,
+                 encoder: TextEncoder | None = None) -> None:
         self.model = model.eval()
         self.config = model.config
         self.name, self.model_version = name, model_version or name
@@ -48,11 +55,13 @@ class Tagger:
         self.thresholds = thresholds_for(self.tags, thresholds)
         self.pooling = pooling
         self.extractor = FeatureExtractor(self.config.features)
+        self.lyrics_heads, self.encoder = lyrics_heads, encoder
 
     @classmethod
     def from_pretrained(cls, name_or_path: PathLike | None = None) -> Tagger:
         """A shipped tagger by name, a debug one (``"debug"``), or a checkpoint, with its
-        thresholds (``meta["thresholds"]``) and pooling (``meta["pooling"]``).
+        thresholds (``meta["thresholds"]``), pooling (``meta["pooling"]``) and lyrics heads
+        (``meta["lyrics_heads"]``).
 
         Raises:
             ModelLoadError: unknown name, missing weights, no model shipped yet (with no
@@ -66,11 +75,14 @@ class Tagger:
         model, checkpoint = load_checkpoint(path)
         if not isinstance(model, TaggerNet):
             raise ModelLoadError(f"{path}: a {checkpoint.name!r} checkpoint, not a tagger")
+        meta = checkpoint.meta
         try:
+            heads = meta.get("lyrics_heads")
             return cls(model, name=name, model_version=weights_identity(path),
-                       thresholds=checkpoint.meta.get("thresholds"),
-                       pooling=checkpoint.meta.get("pooling", "mean"))
-        except ConfigError as err:  # thresholds that do not fit the model
+                       thresholds=meta.get("thresholds"), pooling=meta.get("pooling", "mean"),
+                       lyrics_heads=None if heads is None
+                       else LyricsHeads.from_meta(heads, model.config.tags))
+        except ConfigError as err:  # thresholds or lyrics heads that do not fit the model
             raise ModelLoadError(f"{path}: {err}") from err
 
     @property
@@ -92,7 +104,7 @@ class Tagger:
             return self.extractor(torch.from_numpy(wav.samples))[0], wav.duration_s
 
     def tag(self, src: Source, sr: int | None = None, *, sample_rate: int | None = None,
-            hop_s: float | None = None) -> TagScores:
+            hop_s: float | None = None, lyrics: str | None = None) -> TagScores:
         """The tags of a recording: every chunk's scores and the song's.
 
         Args:
@@ -100,18 +112,29 @@ class Tagger:
                 :class:`~cantata.types.Waveform` accepts.
             sr: the array's sample rate (librosa's name; ``sample_rate=`` is the same).
             hop_s: seconds between chunk starts (default ``chunk_s``: back to back).
+            lyrics: the recording's lyrics: the tags with lyrics heads get the mean of the
+                audio and text scores (and thresholds); None or blank: audio alone.
 
         Raises:
             AudioLoadError: the file cannot be read.
-            ConfigError: an array without its rate.
+            ConfigError: an array without its rate; lyrics for a tagger without lyrics heads.
+            CantataError: lyrics given and wordllama not installed.
         """
+        if lyrics is not None and lyrics.strip() and self.lyrics_heads is None:
+            raise ConfigError(f"tagger {self.name!r} has no lyrics heads "
+                              f"(meta['lyrics_heads']); tag without lyrics")
         features, duration_s = self.features_of(src, sr, sample_rate=sample_rate)
         chunk = self.config.chunk_frames
         hop = max(1, round((hop_s or self.config.chunk_s) * self.frames_per_s))
         starts = segment_starts(features.shape[-1], length=chunk, hop=hop)
         probs = self.chunk_probs([features[:, s:s + chunk] for s in starts])
-        return TagScores(self.tags, pool(probs, self.pooling), self.thresholds, duration_s,
-                         self.name, probs, np.array(starts) / self.frames_per_s)
+        scores, thresholds = pool(probs, self.pooling), self.thresholds
+        if lyrics is not None and lyrics.strip() and self.lyrics_heads is not None:
+            embedding = embed_lyrics([lyrics.strip()], self.encoder)[0]
+            scores, thresholds = fuse(self.tags, scores, thresholds, self.lyrics_heads,
+                                      embedding)
+        return TagScores(self.tags, scores, thresholds, duration_s, self.name, probs,
+                         np.array(starts) / self.frames_per_s)
 
     def chunk_probs(self, chunks: list[torch.Tensor]) -> np.ndarray:
         """Probabilities (chunks, tags) of log-mel chunks (each (n_mels, frames)); chunks
@@ -126,7 +149,8 @@ class Tagger:
 
 
 def tag(src: Source, sr: int | None = None, *, sample_rate: int | None = None,
-        model: str | None = None, hop_s: float | None = None) -> TagScores:
+        model: str | None = None, hop_s: float | None = None,
+        lyrics: str | None = None) -> TagScores:
     """The tags of a recording, with a tagger loaded once per name.
 
     Args:
@@ -135,6 +159,7 @@ def tag(src: Source, sr: int | None = None, *, sample_rate: int | None = None,
         model: a shipped tagger's name, a checkpoint path, or ``"debug"`` (default: the
             shipped default tagger).
         hop_s: seconds between chunk starts (default: back to back).
+        lyrics: the recording's lyrics, for a tagger with lyrics heads.
 
     Example:
         >>> cantata.tag("song.mp3", model="run/best.pt").ranked(top=3)   # doctest: +SKIP
@@ -142,7 +167,7 @@ def tag(src: Source, sr: int | None = None, *, sample_rate: int | None = None,
     key = model or ""
     if key not in _TAGGERS:
         _TAGGERS[key] = Tagger.from_pretrained(model)
-    return _TAGGERS[key].tag(src, sr, sample_rate=sample_rate, hop_s=hop_s)
+    return _TAGGERS[key].tag(src, sr, sample_rate=sample_rate, hop_s=hop_s, lyrics=lyrics)
 
 
 _TAGGERS: dict[str, Tagger] = {}

@@ -1,5 +1,8 @@
 """Per-tag thresholds for a trained tagger, chosen on validation recordings.
 
+A distilled tagger is calibrated against the honest labels where a recording has them
+and the teacher's decisions elsewhere (:func:`cantata.tag.labels.item_truth`).
+
 Each validation recording is tagged as inference tags it (every chunk, pooled), and each
 tag's threshold is the F1-optimal one on those song scores
 (:func:`cantata.tag.postprocess.best_f1_threshold`). The thresholds go into the
@@ -17,14 +20,14 @@ import numpy as np
 
 from cantata.models.registry import load_checkpoint, save_checkpoint
 from cantata.tag.api import Tagger
-from cantata.tag.labels import TagItem
+from cantata.tag.labels import TagItem, item_truth
 from cantata.tag.postprocess import best_f1_threshold, counts, roc_auc
 
 
 def song_scores(tagger: Tagger, items: Sequence[TagItem]) -> tuple[np.ndarray, np.ndarray]:
     """(recordings, tags) song scores and (recordings, tags) bool targets."""
     scores = np.stack([tagger.tag(item.audio).scores for item in items])
-    targets = np.array([[t in item.tags for t in tagger.tags] for item in items], bool)
+    targets = np.stack([item_truth(item, tagger.tags) for item in items])
     return scores, targets
 
 

@@ -6,6 +6,13 @@ Four formats (``format="auto"`` tells them apart):
   ``album`` columns (validation then holds out whole artists, else albums);
 - ``jsonl``: one object a line with the same keys (``tags`` a ``;``-joined string or a
   list);
+
+CSV and JSONL rows may also name a ``teacher``: an ``.npz`` of a teacher's scores for
+every chunk of the recording (``starts`` (chunks,) in seconds, ``scores`` (chunks, tags),
+``tags``, ``teacher``; ``scripts/musicnn_teacher.py`` writes them). A run on such rows
+distils: each chunk learns the teacher's scores, except where the row's ``tags`` (honest
+positives) or ``absent`` (honest negatives, same syntax) say otherwise; its tags may then
+be empty. Either every row names a teacher or none does.
 - ``mtat``: MagnaTagATune's ``annotations_final.csv``: tab-separated, ``clip_id``, one 0/1
   column per tag (188), ``mp3_path``; the clips of one song share a group;
 - ``mtg-jamendo``: MTG-Jamendo's TSV: ``TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION TAGS...``,
@@ -27,6 +34,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from cantata.errors import ConfigError
 
 FORMATS = ("auto", "csv", "jsonl", "mtat", "mtg-jamendo")
@@ -45,12 +54,85 @@ class TagItem:
         tags: the tags it has (of the vocabulary).
         group: what validation splits by (artist, album, song, else the file).
         line: its line in the labels file.
+        absent: tags it is known not to have (used when distilling).
+        teacher: the ``.npz`` of a teacher's chunk scores, when distilling.
     """
 
     audio: str
     tags: frozenset[str]
     group: str
     line: int
+    absent: frozenset[str] = frozenset()
+    teacher: str | None = None
+
+
+@dataclass(frozen=True)
+class TeacherScores:
+    """A teacher's scores for the chunks of one recording.
+
+    Attributes:
+        starts: (chunks,) chunk starts in seconds.
+        scores: (chunks, tags) the teacher's probabilities.
+        tags: the teacher's vocabulary.
+        name: which teacher.
+    """
+
+    starts: np.ndarray
+    scores: np.ndarray
+    tags: tuple[str, ...]
+    name: str
+
+    def targets(self, item: TagItem, tags: Sequence[str]) -> np.ndarray:
+        """(chunks, len(tags)) soft targets: the teacher's scores, 1 for the item's honest
+        tags, 0 for its absent ones.
+
+        Raises:
+            ConfigError: a tag the teacher does not score and the item does not settle.
+        """
+        column = {t: i for i, t in enumerate(self.tags)}
+        out = np.empty((len(self.starts), len(tags)), np.float32)
+        for j, tag in enumerate(tags):
+            if tag in item.tags:
+                out[:, j] = 1.0
+            elif tag in item.absent:
+                out[:, j] = 0.0
+            elif tag in column:
+                out[:, j] = self.scores[:, column[tag]]
+            else:
+                raise ConfigError(f"{item.teacher}: the teacher ({self.name}) has no tag "
+                                  f"{tag!r} (it scores {', '.join(self.tags[:6])}, ...)")
+        return out
+
+    def song_truth(self, item: TagItem, tags: Sequence[str]) -> np.ndarray:
+        """(len(tags),) bool: the honest label where there is one, else the teacher's
+        decision (its mean score over the chunks >= 0.5)."""
+        return self.targets(item, tags).mean(axis=0) >= 0.5
+
+
+def read_teacher(path: str | os.PathLike[str]) -> TeacherScores:
+    """A teacher file (module doc).
+
+    Raises:
+        ConfigError: unreadable, or arrays that do not fit together.
+    """
+    try:
+        with np.load(path) as data:
+            found = TeacherScores(data["starts"].astype(np.float64),
+                                  data["scores"].astype(np.float32),
+                                  tuple(str(t) for t in data["tags"]), str(data["teacher"]))
+    except (OSError, KeyError, ValueError) as err:
+        raise ConfigError(f"{path}: not a teacher file ({err})") from err
+    if found.scores.shape != (len(found.starts), len(found.tags)) or not len(found.starts):
+        raise ConfigError(f"{path}: teacher scores {found.scores.shape} do not fit "
+                          f"{len(found.starts)} chunks of {len(found.tags)} tags")
+    return found
+
+
+def item_truth(item: TagItem, tags: Sequence[str]) -> np.ndarray:
+    """(len(tags),) bool: the item's tags, or when distilling its :meth:`song_truth`."""
+    if item.teacher is None:
+        return np.array([t in item.tags for t in tags], bool)
+    return read_teacher(item.teacher).song_truth(item, tags)
 
 
 @dataclass(frozen=True)
@@ -94,15 +176,33 @@ def read_labels(path: str | os.PathLike[str], *, format: str = "auto",
     chosen = None if tags is None else tuple(tags)
     reader = {"csv": _csv, "jsonl": _jsonl, "mtat": _mtat, "mtg-jamendo": _jamendo}[kind]
     items = []
-    for line, audio, found, group in reader(path, text, chosen):
+    for row in reader(path, text, chosen):
+        line, audio, found, group = row[:4]
+        extra = row[4] if len(row) > 4 else {}
         file = Path(audio) if Path(audio).is_absolute() else root / audio
         if not file.is_file():
             raise ConfigError(f"{path}:{line}: audio file {file} not found")
-        kept = frozenset(found if chosen is None else set(found) & set(chosen))
-        items.append(TagItem(str(file), kept, group or str(file), line))
+        teacher = extra.get("teacher")
+        if teacher is not None:
+            teacher = str(Path(teacher) if Path(teacher).is_absolute() else root / teacher)
+            if not Path(teacher).is_file():
+                raise ConfigError(f"{path}:{line}: teacher file {teacher} not found")
+        items.append(TagItem(str(file), _kept(found, chosen), group or str(file), line,
+                             absent=_kept(extra.get("absent", ()), chosen), teacher=teacher))
     if not items:
         raise ConfigError(f"{path}: no labelled recordings")
+    distilled = [item.teacher is not None for item in items]
+    if any(distilled) and not all(distilled):
+        line = items[distilled.index(False)].line
+        raise ConfigError(f"{path}:{line}: no teacher file, though other rows name one "
+                          f"(either every row names a teacher or none does)")
+    if all(distilled):
+        return TagSet(items, chosen or read_teacher(items[0].teacher).tags, str(path))
     return TagSet(items, vocabulary(path, items, chosen), str(path))
+
+
+def _kept(names: Sequence[str], chosen: tuple[str, ...] | None) -> frozenset[str]:
+    return frozenset(names if chosen is None else set(names) & set(chosen))
 
 
 def sniff(path: Path, text: str) -> str:
@@ -129,23 +229,34 @@ def vocabulary(path: Path, items: list[TagItem], chosen: tuple[str, ...] | None
     return chosen
 
 
-Row = tuple[int, str, Sequence[str], str]
-"""(line, audio path, tags, group)."""
+Row = tuple
+"""(line, audio path, tags, group[, {"teacher": ..., "absent": [...]}])."""
 
 
-def split_tags(value: object, where: str) -> list[str]:
+def split_tags(value: object, where: str, *, required: bool = True) -> list[str]:
     """``"a;b"`` or ``["a", "b"]`` -> ``["a", "b"]``.
 
     Raises:
-        ConfigError: no tag (``where`` names the line).
+        ConfigError: neither a string nor a list, or (``required``) no tag; ``where``
+            names the line.
     """
     parts = value.split(";") if isinstance(value, str) else value
     if not isinstance(parts, list):
         raise ConfigError(f"{where}: tags must be a string 'a;b;c' or a list, got {value!r}")
     names = [str(p).strip() for p in parts if str(p).strip()]
-    if not names:
+    if required and not names:
         raise ConfigError(f"{where}: empty tag set (give at least one tag)")
     return names
+
+
+def distilling(row: dict, where: str) -> dict[str, object]:
+    """A row's ``teacher`` and ``absent`` (see the module doc), where given."""
+    extra: dict[str, object] = {}
+    if row.get("teacher"):
+        extra["teacher"] = str(row["teacher"])
+    if row.get("absent"):
+        extra["absent"] = split_tags(row["absent"], where, required=False)
+    return extra
 
 
 def _csv(path: Path, text: str, chosen: tuple[str, ...] | None) -> Iterator[Row]:
@@ -158,8 +269,10 @@ def _csv(path: Path, text: str, chosen: tuple[str, ...] | None) -> Iterator[Row]
         where = f"{path}:{rows.line_num}"
         if not row.get("path"):
             raise ConfigError(f"{where}: no path")
-        yield (rows.line_num, row["path"], split_tags(row.get("tags") or "", where),
-               row.get("artist") or row.get("album") or "")
+        extra = distilling(row, where)
+        tags = split_tags(row.get("tags") or "", where, required="teacher" not in extra)
+        yield (rows.line_num, row["path"], tags, row.get("artist") or row.get("album") or "",
+               extra)
 
 
 def _jsonl(path: Path, text: str, chosen: tuple[str, ...] | None) -> Iterator[Row]:
@@ -173,8 +286,10 @@ def _jsonl(path: Path, text: str, chosen: tuple[str, ...] | None) -> Iterator[Ro
             raise ConfigError(f"{where}: not JSON ({err.msg})") from err
         if not isinstance(row, dict) or not isinstance(row.get("path"), str):
             raise ConfigError(f"{where}: needs an object with a 'path' string")
-        yield (number, row["path"], split_tags(row.get("tags", ""), where),
-               str(row.get("artist") or row.get("album") or ""))
+        extra = distilling(row, where)
+        tags = split_tags(row.get("tags", ""), where, required="teacher" not in extra)
+        yield (number, row["path"], tags, str(row.get("artist") or row.get("album") or ""),
+               extra)
 
 
 def _mtat(path: Path, text: str, chosen: tuple[str, ...] | None) -> Iterator[Row]:

@@ -1,19 +1,31 @@
-// The catalog table: search, sort by column, page through.
+// The catalog table: search, filter by tags (the facet), sort by column, page through.
 "use strict";
 
 const PAGE = 100;
-const state = { search: "", sort: "path", desc: false, offset: 0, total: 0 };
+const state = { search: "", sort: "path", desc: false, offset: 0, total: 0,
+                tags: new URLSearchParams(location.search).getAll("tag") };
+
+function filters() {
+  // The search and the chosen tags, as query parameters of /v1/tracks and /v1/tags.
+  const query = new URLSearchParams();
+  if (state.search) query.set("search", state.search);
+  for (const tag of state.tags) query.append("tag", tag);
+  return query;
+}
 
 async function load() {
-  const query = new URLSearchParams({ sort: state.sort, desc: state.desc, limit: PAGE,
-                                      offset: state.offset });
-  if (state.search) query.set("search", state.search);
+  const query = filters();
+  for (const [key, value] of Object.entries({ sort: state.sort, desc: state.desc,
+                                               limit: PAGE, offset: state.offset })) {
+    query.set(key, value);
+  }
   const tbody = document.querySelector("#tracks tbody");
+  loadFacet();
   let data;
   try {
     data = await getJSON(`/v1/tracks?${query}`);
   } catch (err) {
-    tbody.replaceChildren(el("tr", {}, el("td", { colspan: 7, text: String(err) })));
+    tbody.replaceChildren(el("tr", {}, el("td", { colspan: 8, text: String(err) })));
     return;
   }
   state.total = data.total;
@@ -29,6 +41,54 @@ async function load() {
   }
 }
 
+async function loadFacet() {
+  // The tags present among the listed tracks, with counts; a click adds or drops a tag.
+  let facet;
+  try {
+    facet = (await getJSON(`/v1/tags?${filters()}`)).tags;
+  } catch (err) {
+    return;
+  }
+  const counts = new Map(facet.map((t) => [t.tag, t.tracks]));
+  for (const tag of state.tags) if (!counts.has(tag)) counts.set(tag, 0);
+  const buttons = [...counts].map(([tag, n]) => {
+    const chosen = state.tags.includes(tag);
+    const button = el("button", { type: "button", "data-tag": tag,
+                                  "aria-pressed": String(chosen),
+                                  title: `${n} track${n === 1 ? "" : "s"} tagged ${tag}` },
+                      tag, " ", el("span", { class: "count", text: n }));
+    button.addEventListener("click", () => toggleTag(tag));
+    return button;
+  });
+  document.getElementById("tag-buttons").replaceChildren(...buttons);
+  document.getElementById("tag-facet").hidden = buttons.length === 0;
+}
+
+function toggleTag(tag) {
+  state.tags = state.tags.includes(tag) ? state.tags.filter((t) => t !== tag)
+    : [...state.tags, tag];
+  state.offset = 0;
+  const query = new URLSearchParams(state.tags.map((t) => ["tag", t]));
+  history.replaceState(null, "", query.toString() ? `/?${query}` : "/");
+  load();
+}
+
+function tagChips(result) {
+  // The present tags of a track's tag result; a click adds the tag to the filter.
+  if (!result) return "";
+  const span = el("span", { class: "chips" });
+  for (const t of (result.summary.tags || []).filter((t) => t.present)) {
+    const chip = el("a", { class: "chip", href: `/?tag=${encodeURIComponent(t.tag)}`,
+                           title: `${t.tag}: score ${t.score.toFixed(2)}`, text: t.tag });
+    chip.addEventListener("click", (event) => {
+      event.preventDefault();
+      if (!state.tags.includes(t.tag)) toggleTag(t.tag);
+    });
+    span.append(chip);
+  }
+  return span;
+}
+
 function row(track) {
   const detect = track.results.detect;
   const separate = track.results.separate;
@@ -42,6 +102,7 @@ function row(track) {
                                   track.loudness_lufs.toFixed(1) }),
     el("td", { class: "num", text: detect ? clock(detect.summary.vocal_s) : "" }),
     el("td", { text: separate ? separate.stems.join(", ") : "" }),
+    el("td", {}, tagChips(track.results.tag)),
     el("td", { text: track.status === "failed" ? `failed: ${track.error}` : "ok" }));
   return tr;
 }

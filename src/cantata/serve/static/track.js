@@ -1,4 +1,5 @@
-// One track: waveform, label lanes (singing, then defects), playback of the mix and its stems, everything known.
+// One track: waveform, label lanes (singing, then defects), playback of the mix and its stems,
+// tag chips, everything known.
 "use strict";
 
 const LANES = ["vocal", "accompaniment", "silence"];
@@ -20,6 +21,7 @@ async function main() {
   document.title = `${fileName(track.path)} · Cantata`;
   document.getElementById("title").textContent = track.path;
   showFacts(track);
+  showTags(track.results.tag);
   showQuality(track.quality);
   showLanes(track);
   showSources(track);
@@ -43,6 +45,22 @@ function showFacts(track) {
   }
   document.querySelector("#facts tbody").replaceChildren(
     ...rows.map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: String(v) }))));
+}
+
+function showTags(result) {
+  // The tag analyzer's present tags as chips (score on hover; a click lists the catalog's
+  // tracks with that tag), or the highest scores when none is present.
+  const section = document.getElementById("tags");
+  section.hidden = !result;
+  if (!result) return;
+  const ranked = result.summary.tags || [];
+  const present = ranked.filter((t) => t.present);
+  const chips = present.map((t) => el("a", {
+    class: "chip", href: `/?tag=${encodeURIComponent(t.tag)}`, "data-tag": t.tag,
+    "data-score": t.score, title: `${t.tag}: score ${t.score.toFixed(2)}`, text: t.tag }));
+  const none = el("span", { class: "muted", text: `no tag present (highest: ${ranked.slice(0, 3)
+    .map((t) => `${t.tag} ${t.score.toFixed(2)}`).join(", ")})` });
+  document.getElementById("tag-chips").replaceChildren(...(chips.length ? chips : [none]));
 }
 
 function showQuality(q) {

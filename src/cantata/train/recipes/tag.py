@@ -7,6 +7,10 @@ picks the checkpoint; then each tag's F1-optimal threshold is calibrated on the 
 recordings, tagged as inference tags them, into the checkpoint
 (:mod:`cantata.tag.calibration`).
 
+Rows that name a teacher file distil it (:class:`~cantata.train.tasks.tag.TeacherChunks`:
+each chunk learns the teacher's scores, the honest labels overriding them); the shipped
+tagger is made so (``configs/tag/tagger.yaml``, docs/tagging.md).
+
 A cascade (``cascade: parent:child``) trains the child tag alone, as one binary net on the
 parent's positives only: a finer classifier behind a coarse one (``bench/tag_cascade.py``
 compares it with the flat head).
@@ -25,12 +29,12 @@ from cantata.errors import ConfigError
 from cantata.models.registry import build
 from cantata.models.tagger import TaggerConfig
 from cantata.tag.calibration import calibrate_checkpoint
-from cantata.tag.labels import FORMATS, TagItem, TagSet, read_labels
+from cantata.tag.labels import FORMATS, TagItem, TagSet, read_labels, read_teacher
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
 from cantata.train.loop import FitResult
 from cantata.train.recipes import DEFAULT_TRAIN, Recipe, run
-from cantata.train.tasks.tag import TagChunks, TagTask
+from cantata.train.tasks.tag import TagChunks, TagTask, TeacherChunks
 
 
 @dataclass(frozen=True)
@@ -120,17 +124,22 @@ class TaggerRecipe(Recipe):
         items, tags = self.stage(found)
         fit_set, val_set = split_groups(items, self.data.validation, seed=self.train.seed)
         config = replace(self.model, tags=tags)
-        train_data = TagChunks(fit_set, tags=tags, features=config.features,
-                               chunk_s=config.chunk_s,
-                               length=self.train.max_steps * self.train.batch_size,
-                               seed=self.train.seed)
-        val_data = TagChunks(val_set, tags=tags, features=config.features,
-                             chunk_s=config.chunk_s, val_chunks=self.data.val_chunks)
+        soft = items[0].teacher is not None
+        chunks = TeacherChunks if soft else TagChunks
+        train_data = chunks(fit_set, tags=tags, features=config.features,
+                            chunk_s=config.chunk_s,
+                            length=self.train.max_steps * self.train.batch_size,
+                            seed=self.train.seed)
+        val_data = chunks(val_set, tags=tags, features=config.features,
+                          chunk_s=config.chunk_s, val_chunks=self.data.val_chunks)
         meta = {"tags": list(tags), "sample_rate": config.features.sample_rate,
                 "features": config.features.to_dict(), "pooling": "mean",
                 "cascade": self.cascade_meta(),
                 "data": describe(labels, found, tags, fit_set, val_set)}
-        result = run(self, build("tagger", config), TagTask(tags), train_data, val_data,
+        if soft:
+            meta["teacher"] = read_teacher(str(items[0].teacher)).name
+        result = run(self, build("tagger", config), TagTask(tags, soft=soft), train_data,
+                     val_data,
                      out_dir=out_dir, model_config=config, meta=meta, command=command,
                      on_progress=on_progress)
         calibrate_checkpoint(result.best_path, val_set)

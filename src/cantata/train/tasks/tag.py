@@ -6,6 +6,12 @@ Validation takes ``val_chunks`` evenly spaced chunks of each validation recordin
 their probabilities by song (the mean, as inference does) and reports per tag the ROC-AUC
 (where both classes occur), the F1 at the F1-optimal threshold and that threshold; the
 selection metric is the mean ROC-AUC over tags (0.5 when no tag has both classes).
+
+Distilling (every recording has a teacher file, :class:`~cantata.tag.labels.TeacherScores`),
+items are the teacher's own chunks (:class:`TeacherChunks`) and the targets its scores,
+overridden by the honest labels; validation reports the same figures against the
+teacher's decisions (a song's mean target >= 0.5) and selects by the loss against the
+soft targets (lower is better).
 """
 
 from __future__ import annotations
@@ -20,18 +26,16 @@ from torch.nn import functional as F
 
 from cantata import audio
 from cantata.features import FeatureConfig, FeatureExtractor
-from cantata.tag.labels import TagItem
+from cantata.tag.labels import TagItem, read_teacher
 from cantata.tag.postprocess import best_f1_threshold, roc_auc
 
 
 class TagTask:
     """Per-tag binary cross-entropy; validation by song (module doc)."""
 
-    metric = "roc_auc"
-    higher_is_better = True
-
-    def __init__(self, tags: Sequence[str]) -> None:
+    def __init__(self, tags: Sequence[str], *, soft: bool = False) -> None:
         self.tags = tuple(tags)
+        self.metric, self.higher_is_better = ("loss", False) if soft else ("roc_auc", True)
 
     def training_step(self, model: nn.Module, batch: dict[str, torch.Tensor]
                       ) -> tuple[torch.Tensor, dict[str, float]]:
@@ -45,7 +49,7 @@ class TagTask:
             logits = model(batch["features"])
             losses.append(float(F.binary_cross_entropy_with_logits(logits, batch["target"])))
             probs.append(torch.sigmoid(logits).numpy())
-            targets.append(batch["target"].numpy() > 0.5)
+            targets.append(batch["target"].numpy())
             songs.append(batch["song"].numpy())
         scores, truth = by_song(np.concatenate(probs), np.concatenate(targets),
                                 np.concatenate(songs))
@@ -55,10 +59,10 @@ class TagTask:
 def by_song(probs: np.ndarray, targets: np.ndarray, songs: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray]:
     """Chunk probabilities (chunks, tags) averaged per song: (songs, tags) scores and
-    the songs' targets."""
+    the songs' bool targets (the mean of their chunks' targets >= 0.5)."""
     ids = np.unique(songs)
     return (np.stack([probs[songs == s].mean(axis=0) for s in ids]),
-            np.stack([targets[songs == s][0] for s in ids]))
+            np.stack([targets[songs == s].mean(axis=0) >= 0.5 for s in ids]))
 
 
 def tag_metrics(scores: np.ndarray, targets: np.ndarray, tags: Sequence[str]
@@ -134,3 +138,74 @@ class TagChunks(torch.utils.data.Dataset):
             self.extractor = FeatureExtractor(self.features)
         with torch.no_grad():
             return self.extractor(torch.from_numpy(x)[None])[0]
+
+
+class TeacherChunks(torch.utils.data.Dataset):
+    """The teacher's chunks of recordings as log-mel with soft targets (module doc).
+
+    With ``length``, item ``i`` of epoch ``e`` is a chunk drawn uniformly from all the
+    chunks, shifted by up to ``jitter_s``, a function of ``(seed, e, i)``; without, each
+    recording gives up to ``val_chunks`` evenly spaced chunks of its teacher's, in order.
+    Each recording's whole log-mel is computed once and kept (float16).
+    """
+
+    def __init__(self, items: Sequence[TagItem], *, tags: Sequence[str],
+                 features: FeatureConfig, chunk_s: float, length: int | None = None,
+                 val_chunks: int = 8, seed: int = 0, jitter_s: float = 0.1) -> None:
+        self.items, self.tags, self.features = list(items), tuple(tags), features
+        self.chunk_s, self.length, self.seed, self.epoch = chunk_s, length, seed, 0
+        self.jitter_s = jitter_s if length is not None else 0.0
+        self.starts, self.targets = [], []
+        for item in self.items:
+            teacher = read_teacher(str(item.teacher))
+            self.starts.append(teacher.starts)
+            self.targets.append(teacher.targets(item, self.tags))
+        if length is None:
+            self.index = [(song, int(k)) for song, starts in enumerate(self.starts)
+                          for k in np.unique(np.linspace(0, len(starts) - 1, val_chunks)
+                                             .round().astype(int))]
+        else:
+            self.index = [(song, k) for song, starts in enumerate(self.starts)
+                          for k in range(len(starts))]
+        self.extractor: FeatureExtractor | None = None
+        self._logmel: dict[int, np.ndarray] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length if self.length is not None else len(self.index)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        shift = 0.0
+        if self.length is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+            song, k = self.index[int(rng.integers(len(self.index)))]
+            shift = float(rng.uniform(-self.jitter_s, self.jitter_s))
+        else:
+            song, k = self.index[index]
+        return {"features": self.chunk(song, float(self.starts[song][k]) + shift),
+                "target": torch.from_numpy(self.targets[song][k]),
+                "song": torch.tensor(song)}
+
+    def chunk(self, song: int, start_s: float) -> torch.Tensor:
+        """Log-mel (n_mels, frames) of ``chunk_s`` from ``start_s``, zero-padded."""
+        logmel = self.logmel(song)
+        rate = self.features.sample_rate / self.features.hop_length
+        frames = max(1, round(self.chunk_s * rate))
+        first = min(max(0, round(start_s * rate)), max(0, logmel.shape[1] - frames))
+        out = np.zeros((logmel.shape[0], frames), np.float32)
+        part = logmel[:, first:first + frames]
+        out[:, :part.shape[1]] = part
+        return torch.from_numpy(out)
+
+    def logmel(self, song: int) -> np.ndarray:
+        if song not in self._logmel:
+            if self.extractor is None:
+                self.extractor = FeatureExtractor(self.features)
+            wav = audio.load(self.items[song].audio, sample_rate=self.features.sample_rate,
+                             mono=True)
+            with torch.no_grad():
+                full = self.extractor(torch.from_numpy(wav.samples[:1]))[0]
+            self._logmel[song] = full.numpy().astype(np.float16)
+        return self._logmel[song]

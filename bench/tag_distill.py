@@ -9,13 +9,15 @@ Usage:
 songs was heard in training). Tables:
 
 1. *Agreement*: per tag, the ROC-AUC of the student's song scores against the teacher's
-   decisions (its mean chunk score >= 0.5) where at least 3 recordings of each class
-   exist, and the correlation of the two song scores (every tag);
+   decisions (its mean chunk score >= the checkpoint's ``teacher_decision``, else 0.5)
+   where at least 3 recordings of each class exist, and the correlation of the two song
+   scores (every tag);
 2. *Vocal vs instrumental*: ROC-AUC of mixes against their own accompaniments (held-out
    MIR-1K singers; held-out synthetic songs), for the student's voice heads and the
    teacher's (its scores from the same files);
-3. *Instruments*: how often a synthetic song's instrument is among the top 5 tags (student
-   and teacher), per instrument;
+3. *Instruments*: how often a solo recording's instrument (``scripts/solo_instruments.py``,
+   held-out chorales), and each instrument of a synthetic song, is among the top 5 tags
+   (student and teacher), per instrument;
 4. *Speed* (with ``--teacher-python``): student and teacher on the same files, decoding
    included, in one run.
 
@@ -38,7 +40,9 @@ import torch
 
 from _report import machine, markers, record
 from cantata import audio
+from cantata.capabilities import capability, model_path
 from cantata.errors import CantataError
+from cantata.models.registry import load_checkpoint
 from cantata.tag import Tagger
 from cantata.tag.labels import TagItem, read_labels, read_teacher
 from cantata.tag.postprocess import roc_auc
@@ -48,7 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 VOICE_HEADS = ("vocal", "vocals", "singing", "voice")
 NO_VOICE_HEADS = ("no vocals", "no vocal", "no voice")
 INSTRUMENTS = ("piano", "guitar", "strings", "violin", "cello", "harp", "flute",
-               "harpsichord", "synth", "drums")
+               "harpsichord", "sitar", "synth", "drums")
 MIN_CLASS = 3
 
 
@@ -57,11 +61,12 @@ def kind(item: TagItem) -> str:
     return item.group.split("/")[0] if "/" in item.group else "other"
 
 
-def agreement(student: np.ndarray, teacher: np.ndarray, tags: tuple[str, ...]) -> str:
+def agreement(student: np.ndarray, teacher: np.ndarray, tags: tuple[str, ...],
+              decision: float) -> str:
     rows = ["| tag | teacher positives | ROC-AUC | correlation |", "|---|---:|---:|---:|"]
     aucs = []
     for j, tag in enumerate(tags):
-        decided = teacher[:, j] >= 0.5
+        decided = teacher[:, j] >= decision
         positives = int(decided.sum())
         auc = (roc_auc(student[:, j], decided)
                if MIN_CLASS <= positives <= len(decided) - MIN_CLASS else None)
@@ -97,12 +102,13 @@ def voice_table(items: list[TagItem], student: np.ndarray, teacher: np.ndarray,
 
 
 def instrument_table(items: list[TagItem], student: np.ndarray, teacher: np.ndarray,
-                     tags: tuple[str, ...]) -> str:
-    rows = ["| instrument | songs | student: in top 5 | teacher: in top 5 | student ROC-AUC |",
-            "|---|---:|---:|---:|---:|"]
-    keep = [i for i, item in enumerate(items) if kind(item) == "songs"]
+                     tags: tuple[str, ...], which: str) -> str:
+    rows = [f"| instrument | {which} recordings | student: in top 5 | teacher: in top 5 | "
+            f"student ROC-AUC |", "|---|---:|---:|---:|---:|"]
+    keep = [i for i, item in enumerate(items) if kind(item) == which]
     top_s = {i: set(np.array(tags)[np.argsort(-student[i])[:5]]) for i in keep}
     top_t = {i: set(np.array(tags)[np.argsort(-teacher[i])[:5]]) for i in keep}
+    hits_s, hits_t = [], []
     for name in INSTRUMENTS:
         having = [i for i in keep if name in items[i].tags]
         known = [i for i in keep if name in items[i].tags or name in items[i].absent]
@@ -110,9 +116,13 @@ def instrument_table(items: list[TagItem], student: np.ndarray, teacher: np.ndar
             continue
         j = tags.index(name)
         auc = roc_auc(student[known, j], np.array([name in items[i].tags for i in known]))
+        hits_s += [name in top_s[i] for i in having]
+        hits_t += [name in top_t[i] for i in having]
         rows.append(f"| {name} | {len(having)} | {np.mean([name in top_s[i] for i in having]):.2f}"
                     f" | {np.mean([name in top_t[i] for i in having]):.2f} | "
                     f"{'—' if auc is None else f'{auc:.3f}'} |")
+    rows.append(f"| **all** | {len(hits_s)} | **{np.mean(hits_s):.2f}** | "
+                f"**{np.mean(hits_t):.2f}** | |")
     return "\n".join(rows)
 
 
@@ -157,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     try:
         tagger = Tagger.from_pretrained(args.model)
+        decision = load_checkpoint(model_path(args.model or capability("tag").default_model,
+                                              "tag"))[1].meta.get("teacher_decision", 0.5)
         items = read_labels(args.labels).items
         tags = tagger.tags
         student = np.stack([tagger.tag(item.audio).scores for item in items])
@@ -165,9 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         long_files = sorted((item.audio for item in items if kind(item) == "instrumentals"),
                             key=lambda f: -audio.info(f).duration_s)[:args.speed_files]
         sections = {
-            "tag-distill-agreement": agreement(student, teacher, tags),
+            "tag-distill-agreement": agreement(student, teacher, tags, decision),
             "tag-distill-voice": voice_table(items, student, teacher, tags),
-            "tag-distill-instruments": instrument_table(items, student, teacher, tags),
+            "tag-distill-solo": instrument_table(items, student, teacher, tags, "solo"),
+            "tag-distill-instruments": instrument_table(items, student, teacher, tags,
+                                                        "songs"),
             "tag-distill-speed": speed(tagger, long_files, args.teacher_python),
         }
     except CantataError as err:
@@ -175,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     hours = sum(audio.info(item.audio).duration_s for item in items) / 3600
     note = (f"{len(items)} held-out recordings ({hours:.2f} h) of {args.labels.name}; "
-            f"student {tagger.name}; {args.threads} threads; {machine()}")
+            f"student {tagger.name}; teacher's decision: song score >= {decision}; "
+            f"{args.threads} threads; {machine()}")
     for name, table in sections.items():
         print(f"\n{name}\n{table}")
         if args.record:

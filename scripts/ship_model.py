@@ -109,7 +109,7 @@ def card(name: str, stem: str, ckpt_path: Path, command: str | None, quality: st
             f"{label}: balanced accuracy {metrics.get(f'balanced_accuracy/{label}', 0):.3f}, "
             f"F1 {metrics.get(f'f1/{label}', 0):.3f}, threshold "
             f"{metrics.get(f'threshold/{label}', 0.5):.2f}" for label in labels) + "."]
-    lines += _decision_lines(meta)
+    lines += _decision_lines(meta) + _threshold_lines(meta)
     if quality:
         lines += ["", quality]
     return "\n".join(lines) + "\n"
@@ -124,7 +124,7 @@ def _labels(meta: dict) -> list[str]:
 def _decision_lines(meta: dict) -> list[str]:
     """A defect detector's per-type decisions and the validation events behind them."""
     calibration = meta.get("calibration")
-    if not calibration:
+    if not calibration or "types" not in calibration:
         return []
     lines = ["", f"Decisions per type, calibrated on {calibration['clips']} strongly labelled "
              f"validation clips (false events on clean clips weighted "
@@ -138,6 +138,24 @@ def _decision_lines(meta: dict) -> list[str]:
         alone = calibration.get("model_only", {}).get(name, {}).get("f1", float("nan"))
         lines.append(f"| {name} | {c['source']} | {level} | {c['f1']:.2f} "
                      f"({c['tp']}/{c['fp']}/{c['fn']}) | {alone:.2f} |")
+    return lines
+
+
+def _threshold_lines(meta: dict) -> list[str]:
+    """A tagger's per-tag thresholds and what they reach on the validation recordings."""
+    calibration = meta.get("calibration")
+    if not calibration or "tags" not in calibration:
+        return []
+    lines = ["", f"Thresholds per tag, F1-optimal on {calibration['recordings']} validation "
+             "recordings" + (f" (truth: the honest labels, else the teacher's song score >= "
+                             f"{meta['teacher_decision']})" if "teacher_decision" in meta
+                             else "") + ":", "",
+             "| tag | threshold | F1 | precision | recall | ROC-AUC | positives |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for tag, c in calibration["tags"].items():
+        auc = "—" if c["roc_auc"] is None else f"{c['roc_auc']:.3f}"
+        lines.append(f"| {tag} | {c['threshold']:.3f} | {c['f1']:.2f} | {c['precision']:.2f} | "
+                     f"{c['recall']:.2f} | {auc} | {c['positives']} |")
     return lines
 
 

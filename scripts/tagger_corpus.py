@@ -6,21 +6,22 @@ Writes two labels files (:mod:`cantata.tag.labels` JSONL) into ``--out``:
   by group itself);
 - ``test.jsonl``: held out for ``bench/tag_distill.py``: MIR-1K singers abjones, bobon
   and heycat, one soundtrack track in seven (chosen by a hash of its name), the songs of
-  ``--test-songs``, the two demo songs.
+  ``--test-songs``, the solo recordings of held-out chorales, the two demo songs.
 
 Each line: ``path``, ``album`` (the group: singer, song, soundtrack track), ``tags``
 (honest positives), ``absent`` (honest negatives) and ``teacher`` (the ``.npz`` that
 ``scripts/musicnn_teacher.py`` writes: the teacher's scores of every chunk). Honest labels:
 MIR-1K mixes (0 dB) sing and their accompaniments do not; the Debian soundtracks are
 instrumental (files with voice are excluded at the source); synthetic songs know their
-voice's sex, their instruments (General MIDI programs) and their tempo. Every other head
+voice's sex, their instruments (General MIDI programs) and their tempo; solo recordings
+(``scripts/solo_instruments.py``) know their one instrument. Every other head
 learns from the teacher alone.
 
 Usage (in the project's environment)::
 
     python scripts/tagger_corpus.py --mir1k ../shared/data/mir1k --songs SONGS \
-        --test-songs TEST_SONGS --speech ../shared/data/speech --demo ../shared/data/music \
-        --out /tmp/tagdata
+        --test-songs TEST_SONGS --solo SOLO --speech ../shared/data/speech \
+        --demo ../shared/data/music --out data/tagger
 """
 
 from __future__ import annotations
@@ -132,6 +133,25 @@ def song_rows(root: Path, split: str) -> list[dict]:
     return rows
 
 
+SOLO = ("piano", "harpsichord", "guitar", "harp", "strings", "violin", "flute", "cello", "sitar")
+
+
+def solo_rows(root: Path) -> list[dict]:
+    """``scripts/solo_instruments.py``'s recordings: one instrument, no voice, no drums."""
+    rows = []
+    for split in ("train", "test"):
+        for line in (root / f"{split}.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            name = row["instrument"]
+            tags = [name, "strings"] if name in ("violin", "cello") else [name]
+            bare = instrumental()
+            rows.append({"path": row["path"], "album": f"solo/{row['chorale']}",
+                         "split": split, "tags": bare["tags"] + tags,
+                         "absent": bare["absent"] + ["drums"]
+                         + [t for t in SOLO if t not in tags]})
+    return rows
+
+
 def soundtrack_rows() -> list[dict]:
     rows = []
     for ex in load_instrumentals():
@@ -154,11 +174,12 @@ def main() -> None:
     parser.add_argument("--mir1k", type=Path, required=True)
     parser.add_argument("--songs", type=Path, help="synthetic songs to train on")
     parser.add_argument("--test-songs", type=Path, help="synthetic songs to hold out")
+    parser.add_argument("--solo", type=Path, help="scripts/solo_instruments.py's output")
     parser.add_argument("--speech", type=Path)
     parser.add_argument("--demo", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    for name in ("mir1k", "songs", "test_songs", "speech", "demo", "out"):
+    for name in ("mir1k", "songs", "test_songs", "solo", "speech", "demo", "out"):
         if getattr(args, name) is not None:
             setattr(args, name, getattr(args, name).resolve())
     rows = mir1k_rows(args.mir1k, args.out) + soundtrack_rows()
@@ -166,6 +187,8 @@ def main() -> None:
         rows += song_rows(args.songs, "train")
     if args.test_songs:
         rows += song_rows(args.test_songs, "test")
+    if args.solo:
+        rows += solo_rows(args.solo)
     if args.speech:
         rows += folder_rows(args.speech, "train", "speech")
     if args.demo:

@@ -23,7 +23,7 @@ _LAZY = {
     "FeatureConfig": "cantata.features",
 }
 #: imported on first use; each is also its function: cantata.detect(y, sr=sr), help() shows it
-_SUBPACKAGES = ("detect", "separate", "embed", "tag")
+_SUBPACKAGES = ("detect", "separate", "embed", "tag", "restore")
 
 __all__ = ["__version__", *_LAZY, *_SUBPACKAGES]
 

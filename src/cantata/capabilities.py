@@ -254,7 +254,12 @@ CAPABILITIES: dict[str, Capability] = {
             name="tag",
             summary="genre, mood, instrument and voice tags (one binary head per tag)",
             networks={"tagger": "cantata.models.tagger"},
-            shipped=(),
+            shipped=(
+                ShippedModel("tagger", "tagger",
+                             "the MagnaTagATune top-50 tags (instruments, voice, genre, mood), "
+                             "distilled from musicnn with honest voice and instrument labels",
+                             "configs/tag/tagger.yaml"),
+            ),
             debug={"debug": "cantata.models.tagger:debug_tagger"},
             api="cantata.tag.api:Tagger",
             analyzer="cantata.analyzers.tag",
@@ -262,6 +267,18 @@ CAPABILITIES: dict[str, Capability] = {
             routes="cantata.serve.routes.tag:add_routes",
             export="cantata.export.examples:tagger",
             cli="cantata.cli.tag",
+        ),
+        Capability(
+            name="restore",
+            summary="denoise and declick (causal CRNN mask, AR click interpolation)",
+            networks={"restorer": "cantata.models.restorer"},
+            shipped=(),
+            debug={"debug": "cantata.models.restorer:debug_restorer"},
+            api="cantata.restore.api:AudioRestorer",
+            analyzer="cantata.analyzers.restore",
+            recipes={"restorer": "cantata.train.recipes.restore:RestorerRecipe"},
+            routes="cantata.serve.routes.restore:add_routes",
+            cli="cantata.cli.restore",
         ),
     )
 }

@@ -17,7 +17,8 @@ def test_models_json_lists_every_shipped_model(capsys):
     for row in rows:
         assert row["version"].startswith(row["file"].rsplit("/", 1)[-1][:-12])
         assert row["size_bytes"] > 10_000 and row["quality"] and row["data"]
-        assert row["capability"] in ("detect", "separate", "embed", "continue", "defects")
+        assert row["capability"] in ("detect", "separate", "embed", "continue", "defects", "tag",
+                                     "restore")
 
 
 def test_models_table_and_filter(capsys):

@@ -117,6 +117,34 @@ def test_clicks_found_within_20_ms(width):
     assert all(near(events, "click", t, 0.02) for t in at)
 
 
+def test_a_hi_hat_is_no_click_but_its_hit_alone_is():
+    """A stick's hit followed by 5 ms of noisy decay keeps the residual high after its peak:
+    not isolated, no click, even with the onset check off; the hit alone is a click."""
+    rng = np.random.default_rng(7)
+    at = (0.8, 1.6, 2.4)
+    hats, hits = music(3.0, seed=6), music(3.0, seed=6)
+    for t in at:
+        n, length = round(t * SR), round(0.1 * SR)
+        hat = 0.12 * rng.standard_normal(length) * np.exp(-np.arange(length) / (0.005 * SR))
+        hat[0] = 0.48
+        hats[0, n:n + length] += hat
+        hits[0, n] += 0.48
+    assert rules.click(hats, SR) == []
+    assert rules.click(hats, SR, onset_db=60.0) == []
+    events = rules.click(hits, SR)
+    assert len(events) == 3 and all(near(events, "click", t, 0.002) for t in at)
+
+
+def test_a_stereo_click_is_in_one_channel_or_alike_in_both():
+    x = music(4.0, channels=2, seed=6)
+    x[:, round(1.0 * SR)] += 0.2  # alike in both channels: a click
+    x[1, round(2.0 * SR)] += 0.2  # in one channel only: a click
+    x[0, round(3.0 * SR)] += 0.2  # much weaker in the other: one sound, panned
+    x[1, round(3.0 * SR)] += 0.02
+    events = rules.click(Waveform(x, SR))
+    assert [round(e.start_s, 3) for e in events] == [1.0, 2.0]
+
+
 def test_discontinuity_jump_found_and_click_is_not_one():
     x = music()
     n = round(3.0 * SR)

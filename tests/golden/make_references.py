@@ -168,6 +168,16 @@ def defect_detector() -> dict[str, np.ndarray]:
         np.float64).reshape(-1, 3)}
 
 
+def tagger() -> dict[str, np.ndarray]:
+    """The shipped tagger on the song: each chunk's probabilities, the song's scores and
+    its thresholds."""
+    from cantata.tag import Tagger
+
+    scores = Tagger.from_pretrained("tagger").tag(song())
+    return {"chunk_scores": scores.chunk_scores, "scores": scores.scores,
+            "thresholds": scores.thresholds}
+
+
 #: case name -> its outputs; one case per shipped checkpoint
 CASES: dict[str, Callable[[], dict[str, np.ndarray]]] = {
     "speech-detector": detector("speech"),
@@ -178,6 +188,7 @@ CASES: dict[str, Callable[[], dict[str, np.ndarray]]] = {
     "embedder": embedder,
     "continuer": continuer,
     "defect-detector": defect_detector,
+    "tagger": tagger,
 }
 
 

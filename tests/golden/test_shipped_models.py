@@ -24,6 +24,8 @@ TOLERANCES = {
     ("embedder", "vectors"): (0.0, 1e-4),  # adjacent segments lie ~1.5 apart
     ("continuer", "predicted"): (0.0, 1e-4),
     ("defect-detector", "events"): (0.0, 0.02),  # seconds; a frame is 11.6 ms
+    ("tagger", "chunk_scores"): (0.0, 1e-4),
+    ("tagger", "scores"): (0.0, 1e-4),
 }
 
 

@@ -1,4 +1,4 @@
-"""``POST /v1/tag``: the tags of uploaded audio, served when a tagger is named."""
+"""``POST /v1/tag``: the tags of uploaded audio (the shipped tagger unless one is named)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ def test_tag_answers_what_cantata_tag_writes(tmp_path):
     assert response.json() == expected
 
 
-def test_no_tag_route_while_no_tagger_ships():
+def test_the_shipped_tagger_is_served_by_default(tmp_path):
+    path = tmp_path / "song.wav"
+    sf.write(str(path), noise(duration_s=3.0, sample_rate=16000, seed=5).samples.T, 16000)
     with TestClient(create_app(config()), headers=AUTH) as client:
-        assert client.post("/v1/tag", content=b"").status_code in (404, 405)
+        response = client.post("/v1/tag", files={"file": ("song.wav", path.read_bytes(),
+                                                          "audio/wav")})
+    assert response.status_code == 200, response.text
+    assert response.json()["model"] == "tagger" and len(response.json()["tags"]) == 50

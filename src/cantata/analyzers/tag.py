@@ -3,8 +3,8 @@
 What it stores per track (the contract the catalog and the track page read):
 ``summary``: ``{"tags": [{"tag", "score", "present"}, ...]}`` sorted by score (every tag
 of the model), ``present`` from the tag's calibrated threshold, and ``"present": [tag,
-...]``, the tags present, by score. Not among ``cantata scan``'s default analyzers until a
-trained tagger ships (``--analyzers ...,tag=CKPT`` runs it).
+...]``, the tags present, by score. One of ``cantata scan``'s default analyzers, with the
+shipped ``tagger`` (``--analyzers ...,tag=CKPT`` runs another).
 """
 
 from __future__ import annotations
@@ -46,8 +46,14 @@ class TagAnalyzer(Analyzer):
         self.tagger = Tagger.from_pretrained(spec.model)
 
     def analyze(self, items: Sequence[TrackAudio]) -> list[Result]:
-        return [self.result(summary=summary_of(self.tagger.tag(item.source)))
-                for item in items]
+        """Each track's tags; with a tagger that has lyrics heads, fused with the lyrics in
+        the ``.txt`` beside the track, where there is one."""
+        from cantata.tag.lyrics import lyrics_beside
+
+        heads = self.tagger.lyrics_heads is not None
+        return [self.result(summary=summary_of(self.tagger.tag(
+            item.source, lyrics=lyrics_beside(item.path) if heads else None)))
+            for item in items]
 
 
 ANALYZER = TagAnalyzer

@@ -26,7 +26,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                              description="Synthesize training material with exact stems and "
                                          "frame labels, or clean music with injected defects "
                                          "and their labels; resumes an interrupted run.")
-    synth.add_argument("kind", choices=["speech-mix", "song", "defects"])
+    synth.add_argument("kind", choices=["speech-mix", "song", "defects", "noisy"])
     synth.add_argument("--hours", type=float, required=True, help="how much audio to make")
     synth.add_argument("--out", type=Path, required=True, help="output folder")
     synth.add_argument("--jobs", type=int, default=available_cores(),
@@ -37,6 +37,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     synth.add_argument("--example-s", type=float,
                        help="length of each example (default 30; defects: 10)")
     _add_defect_options(synth)
+    _add_noisy_options(synth)
     real = synth.add_argument_group("real recordings beside the synthetic ones")
     real.add_argument("--real-speech", action="append", default=[], metavar="DIR",
                       help="folder of real speech (LibriSpeech-style or speaker folders)")
@@ -93,6 +94,8 @@ def run_synth(args: argparse.Namespace, out: Output) -> int:
         raise ConfigError("--hours must be > 0 and --jobs >= 1")
     if args.kind == "defects":
         return run_synth_defects(args, out)
+    if args.kind == "noisy":
+        return run_synth_noisy(args, out)
     if not 0 <= args.p_real <= 1:
         raise ConfigError(f"--p-real must be within 0..1, got {args.p_real}")
     args.example_s = 30.0 if args.example_s is None else args.example_s
@@ -130,6 +133,40 @@ def run_synth_defects(args: argparse.Namespace, out: Output) -> int:
         report = synthesize_defects(hours=args.hours, out_dir=args.out, jobs=args.jobs,
                                     seed=args.seed, config=config,
                                     on_progress=lambda _: advance(1))
+    return _show_synth(args, out, report)
+
+
+def _add_noisy_options(synth: argparse.ArgumentParser) -> None:
+    from cantata.data.synth.noisy import HELD_OUT_NOISE
+
+    group = synth.add_argument_group("noisy: clean/noisy pairs for restoration (--music and "
+                                     "--p-clean above apply too; default rate 48000)")
+    group.add_argument("--speech", action="append", default=[], metavar="DIR",
+                       help="clean speech: clean material too, and the talkers of babble")
+    group.add_argument("--noise", action="append", default=[], metavar="DIR",
+                       help="real noise recordings (a folder or a file); repeatable")
+    group.add_argument("--hold-out-noise", nargs="*", default=list(HELD_OUT_NOISE),
+                       metavar="NAME", help="real noise files (name without suffix) kept "
+                                            f"out for testing (default: {HELD_OUT_NOISE[0]})")
+    group.add_argument("--snr", nargs=2, type=float, default=[-5.0, 25.0],
+                       metavar=("LOW", "HIGH"), help="music-to-noise ratio range in dB "
+                                                      "(default -5 25)")
+
+
+def run_synth_noisy(args: argparse.Namespace, out: Output) -> int:
+    from cantata.data.synth.noisy import NoisySetConfig, synthesize_noisy
+
+    args.example_s = 6.0 if args.example_s is None else args.example_s
+    config = NoisySetConfig(music=tuple(args.music or ["debian"]), speech=tuple(args.speech),
+                            noise=tuple(args.noise), hold_out=tuple(args.hold_out_noise),
+                            example_s=args.example_s, p_clean=args.p_clean,
+                            snr_db=(args.snr[0], args.snr[1]),
+                            sample_rate=48000 if args.sample_rate is None else args.sample_rate)
+    total = max(1, math.ceil(args.hours * 3600 / args.example_s))
+    with out.progress("synth noisy", total=total, unit="examples") as advance:
+        report = synthesize_noisy(hours=args.hours, out_dir=args.out, jobs=args.jobs,
+                                  seed=args.seed, config=config,
+                                  on_progress=lambda _: advance(1))
     return _show_synth(args, out, report)
 
 

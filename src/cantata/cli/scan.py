@@ -14,7 +14,7 @@ from cantata.cli.output import Output, plural
 
 DEFAULT_DB = "catalog.db"
 #: tag joins once a trained tagger ships (docs/tagging.md)
-DEFAULT_ANALYZERS = "detect,separate,embed,defects,assess"
+DEFAULT_ANALYZERS = "detect,separate,embed,defects,assess,tag"
 
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:

@@ -43,6 +43,9 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--tag-model", metavar="NAME|CKPT",
                    help="the tagger behind /v1/tag (default: the shipped tagger; while none "
                         "ships, /v1/tag is served only when this is given)")
+    p.add_argument("--restore-model", metavar="NAME|CKPT",
+                   help="the restorer behind /v1/restore (default: the shipped restorer; "
+                        "while none ships, /v1/restore is served only when this is given)")
     p.add_argument("--max-batch-size", type=int, default=32,
                    help="most /v1/detect requests in one forward pass (default 32)")
     p.add_argument("--max-wait-ms", type=float, default=10.0,
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
                              allowed_hosts=tuple(args.allow_host),
                              detect_model=args.detect_model, separate_model=args.separate_model,
                              defects_model=args.defects_model, tag_model=args.tag_model,
+                             restore_model=args.restore_model,
                              batching=batching, max_upload_mb=args.max_upload_mb,
                              body_timeout_s=args.body_timeout, max_duration_s=args.max_duration,
                              timeout_s=args.timeout)

@@ -10,8 +10,8 @@ defaults; ``docs/defects.md`` ("Rules") explains each rule.
   it (soft, a plateau).
 - :func:`dropout`: digital zeros or near-silence inside music, with loud context both sides.
 - :func:`dc_offset`: a window mean beyond a threshold, edges placed by a change-point search.
-- :func:`click`: outliers of a short linear predictor's residual against a local robust
-  noise floor (median absolute deviation).
+- :func:`click`: short, isolated outliers of a short linear predictor's residual against a
+  local robust noise floor (median absolute deviation).
 - :func:`discontinuity`: a jump in the first difference far beyond the local slope envelope,
   not undone within 2 ms (which would be a click).
 
@@ -319,23 +319,35 @@ def _edge(cs: np.ndarray, at: int, lo: int, hi: int, win: int, threshold: float)
 # ---------------------------------------------------------------------------- click
 
 def click(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
-          threshold: float = 20.0, order: int = 12, block_s: float = 0.025,
+          threshold: float = 20.0, isolation: float = 0.3, context_s: float = 0.01,
+          partial: float = 0.5, quiet: float = 4.0, order: int = 12, block_s: float = 0.025,
           min_db: float = -60.0, merge_s: float = 0.5, onset_db: float = 3.0,
           onset_s: float = 0.02, guard_s: float = 0.003) -> list[DefectEvent]:
-    """Clicks and pops: outliers of a linear predictor's residual.
+    """Clicks and pops: short, isolated outliers of a linear predictor's residual.
 
     A predictor of ``order`` taps is fitted per block (autocorrelation method), its residual
-    whitens the music; a click is a residual sample more than ``threshold`` robust standard
+    whitens the music; an outlier is a residual peak more than ``threshold`` robust standard
     deviations (1.4826 x the median absolute residual) of its block and both neighbours.
+    It is a click when it is short and isolated: the residual's largest excess from
+    ``context_s`` to 2 ms before it and from 3 ms to ``context_s`` + 2 ms after it (in 1 ms
+    cells) stays below ``isolation`` x its own (a drum, a hi-hat or a pluck keeps the
+    residual high for many milliseconds; a click of up to 2 ms does not).
 
     Args:
         src, sample_rate: the audio.
         threshold: the outlier factor over the local robust noise floor.
+        isolation: the largest share of the outlier's excess its surroundings may reach.
+        context_s: how far around the outlier isolation is checked.
+        partial, quiet: with several channels, an outlier that the other channels show
+            too (above ``quiet`` robust deviations) but less than ``partial`` x as strongly
+            is one sound heard through panning and reverb, not a click (which is in one
+            channel only, or alike in all).
         order: taps of the short linear predictor.
         block_s: the block over which the predictor and the noise floor are estimated.
         min_db: residual peaks below this (dBFS) are never clicks (dither, silence).
-        merge_s: outliers closer than this are one event: a pop, a 2 ms impulse, or a
-            crackle train (labelled as one event from its first click to its last).
+        merge_s: clicks closer than this are one event, with the outliers between them: a
+            pop, a 2 ms impulse, or a crackle train (labelled as one event from its first
+            click to its last).
         onset_db, onset_s, guard_s: an outlier after which the music is louder by more
             than ``onset_db`` (the energy of the ``onset_s`` after it against the
             ``onset_s`` before, ``guard_s`` either side of it left out) is the attack of a
@@ -346,20 +358,65 @@ def click(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
     """
     samples, sr = as_channels(src, sample_rate)
     block = max(4 * order, round(block_s * sr))
-    floor_abs = 10 ** (min_db / 20)
+    floor_abs, gap = 10 ** (min_db / 20), round(merge_s * sr)
+    cell, context = max(1, round(sr / 1000)), max(3, round(context_s * 1000))
+    scores = [_residual_score(x, order, block, floor_abs) for x in samples]
+    events: list[DefectEvent] = []
+    for c, (x, z) in enumerate(zip(samples, scores, strict=True)):
+        at, peak, around = _outliers(z, threshold, cell, context)
+        seed = around < isolation * peak
+        if len(scores) > 1:  # heard in the other channels, but weaker: a musical sound
+            near = np.clip(at[:, None] + np.arange(-2, 3), 0, len(z) - 1)
+            other = np.max([o[near].max(axis=1) for i, o in enumerate(scores) if i != c],
+                           axis=0)
+            seed &= ~((other > quiet) & (other < partial * peak))
+        keep = seed | _within(at, at[seed], gap)
+        at, peak = at[keep], peak[keep]
+        ok = ~_onsets(x, at, round(onset_s * sr), round(guard_s * sr), onset_db)
+        at, peak = at[ok], peak[ok]
+        ok = ~_silence_edges(x, at, order, floor_abs)
+        at, peak = at[ok], peak[ok]
+        s, e, first = merge_spans(at, at + 1, gap)
+        top = np.maximum.reduceat(peak, first) if len(at) else np.zeros(0)
+        events += _events("click", s, e, 1 - threshold / np.maximum(top, threshold), sr)
+    return merge_events(events, gap_s=0.002)  # one click's peaks differ a little by channel
 
-    def rule(x: np.ndarray) -> list[DefectEvent]:
-        residual = np.abs(lpc_residual(x, order, block))
-        floor = np.repeat(_local_floor(residual, block), block)[:len(x)]
-        hits = np.flatnonzero(residual > threshold * floor)
-        hits = hits[(residual[hits] > floor_abs) & ~_silence_edges(x, hits, order, floor_abs)]
-        hits = hits[~_onsets(x, hits, round(onset_s * sr), round(guard_s * sr), onset_db)]
-        ratio = residual[hits] / np.maximum(floor[hits], 1e-9)
-        s, e, first = merge_spans(hits, hits + 1, round(merge_s * sr))
-        peaks = np.maximum.reduceat(ratio, first) if len(hits) else np.zeros(0)
-        return _events("click", s, e, 1 - threshold / np.maximum(peaks, threshold), sr)
 
-    return _per_channel(samples, rule)
+def _residual_score(x: np.ndarray, order: int, block: int, floor_abs: float) -> np.ndarray:
+    """|LPC residual| over its local robust floor; 0 where the residual is below
+    ``floor_abs``."""
+    residual = np.abs(lpc_residual(x, order, block))
+    floor = np.repeat(_local_floor(residual, block), block)[:len(x)]
+    score = residual / np.maximum(floor, 1e-12)
+    score[residual <= floor_abs] = 0.0
+    return score
+
+
+def _outliers(z: np.ndarray, threshold: float, cell: int, context: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The peaks of ``z`` over ``threshold``, one per local maximum of its ``cell``-sample
+    maxima: their samples, values, and the largest cell maximum from ``context`` to 2
+    cells before and from 3 to ``context`` + 2 cells after."""
+    cells = _block_view(z, cell)
+    top = cells.max(axis=1)
+    k = np.flatnonzero((top > threshold) & (top >= np.concatenate(([0.0], top[:-1])))
+                       & (top > np.concatenate((top[1:], [0.0]))))
+    at = k * cell + np.argmax(cells[k], axis=1)
+    pad = context + 2
+    padded = np.concatenate((np.zeros(pad), top, np.zeros(pad)))
+    before = padded[(k + pad)[:, None] - np.arange(2, context + 1)]
+    after = padded[(k + pad)[:, None] + np.arange(3, context + 3)]
+    around = np.maximum(before.max(axis=1, initial=0.0), after.max(axis=1, initial=0.0))
+    return np.minimum(at, len(z) - 1), top[k], around
+
+
+def _within(at: np.ndarray, seeds: np.ndarray, gap: int) -> np.ndarray:
+    """Whether each of ``at`` lies within ``gap`` samples of one of ``seeds`` (sorted)."""
+    if not len(seeds):
+        return np.zeros(len(at), bool)
+    j = np.searchsorted(seeds, at)
+    return ((np.abs(seeds[np.minimum(j, len(seeds) - 1)] - at) <= gap)
+            | (np.abs(at - seeds[np.maximum(j - 1, 0)]) <= gap))
 
 
 def _onsets(x: np.ndarray, at: np.ndarray, width: int, guard: int, db: float) -> np.ndarray:
@@ -379,11 +436,16 @@ def _onsets(x: np.ndarray, at: np.ndarray, width: int, guard: int, db: float) ->
 
 def _local_floor(residual: np.ndarray, block: int) -> np.ndarray:
     """Per block: the robust noise floor (1.4826 x median), the largest of it and both
-    neighbours' (so an onset is judged against the louder side)."""
+    neighbours' (so an onset is judged against the louder side). A last, partial block
+    is judged on its own samples, not on the zeros that pad it."""
     blocks = _block_view(residual, block)
     half = blocks[:, ::2]  # every other sample: half the work, as robust
     middle = half.shape[1] // 2
-    return _spread(MAD_TO_SIGMA * np.partition(half, middle, axis=1)[:, middle])
+    median = np.partition(half, middle, axis=1)[:, middle]
+    tail = len(residual) % block
+    if tail:
+        median[-1] = np.median(residual[len(residual) - tail:])
+    return _spread(MAD_TO_SIGMA * median)
 
 
 def _silence_edges(x: np.ndarray, at: np.ndarray, width: int, level: float) -> np.ndarray:

@@ -26,6 +26,7 @@ class ServeConfig:
         detect_model, separate_model: models behind ``/v1/detect`` and ``/v1/separate``.
         defects_model: model behind ``/v1/defects`` (None: the capability's default).
         tag_model: the tagger behind ``/v1/tag`` (None: the capability's default).
+        restore_model: the restorer behind ``/v1/restore`` (None: the capability's default).
         batching: dynamic batching of ``/v1/detect`` and of any capability without its own
             ``<capability>_batching`` (``max_batch_size=1`` turns it off).
         separate_batching: the same for ``/v1/separate`` (a batch runs item by item).
@@ -46,6 +47,7 @@ class ServeConfig:
     separate_model: str = "separator"
     defects_model: str | None = None
     tag_model: str | None = None
+    restore_model: str | None = None
     batching: BatchingConfig = field(default_factory=BatchingConfig)
     separate_batching: BatchingConfig = field(
         default_factory=lambda: BatchingConfig(max_batch_size=4, max_wait_ms=5, max_queue=16))

@@ -3,7 +3,8 @@
 Four formats (``format="auto"`` tells them apart):
 
 - ``csv``: a header with ``path`` and ``tags`` (``a;b;c``), optional ``artist`` and
-  ``album`` columns (validation then holds out whole artists, else albums);
+  ``album`` columns (validation then holds out whole artists, else albums) and ``lyrics``
+  (else the ``.txt`` beside the audio is the recording's lyrics, for ``data.lyrics``);
 - ``jsonl``: one object a line with the same keys (``tags`` a ``;``-joined string or a
   list);
 
@@ -56,6 +57,7 @@ class TagItem:
         line: its line in the labels file.
         absent: tags it is known not to have (used when distilling).
         teacher: the ``.npz`` of a teacher's chunk scores, when distilling.
+        lyrics: its lyrics from the labels file's ``lyrics`` column, if any.
     """
 
     audio: str
@@ -64,6 +66,7 @@ class TagItem:
     line: int
     absent: frozenset[str] = frozenset()
     teacher: str | None = None
+    lyrics: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,11 @@ class TeacherScores:
                                   f"{tag!r} (it scores {', '.join(self.tags[:6])}, ...)")
         return out
 
-    def song_truth(self, item: TagItem, tags: Sequence[str]) -> np.ndarray:
+    def song_truth(self, item: TagItem, tags: Sequence[str], decision: float = 0.5
+                   ) -> np.ndarray:
         """(len(tags),) bool: the honest label where there is one, else the teacher's
-        decision (its mean score over the chunks >= 0.5)."""
-        return self.targets(item, tags).mean(axis=0) >= 0.5
+        decision (its mean score over the chunks >= ``decision``)."""
+        return self.targets(item, tags).mean(axis=0) >= decision
 
 
 def read_teacher(path: str | os.PathLike[str]) -> TeacherScores:
@@ -128,11 +132,12 @@ def read_teacher(path: str | os.PathLike[str]) -> TeacherScores:
     return found
 
 
-def item_truth(item: TagItem, tags: Sequence[str]) -> np.ndarray:
-    """(len(tags),) bool: the item's tags, or when distilling its :meth:`song_truth`."""
+def item_truth(item: TagItem, tags: Sequence[str], decision: float = 0.5) -> np.ndarray:
+    """(len(tags),) bool: the item's tags, or when distilling its
+    :meth:`~TeacherScores.song_truth` at the teacher's ``decision`` threshold."""
     if item.teacher is None:
         return np.array([t in item.tags for t in tags], bool)
-    return read_teacher(item.teacher).song_truth(item, tags)
+    return read_teacher(item.teacher).song_truth(item, tags, decision)
 
 
 @dataclass(frozen=True)
@@ -188,7 +193,8 @@ def read_labels(path: str | os.PathLike[str], *, format: str = "auto",
             if not Path(teacher).is_file():
                 raise ConfigError(f"{path}:{line}: teacher file {teacher} not found")
         items.append(TagItem(str(file), _kept(found, chosen), group or str(file), line,
-                             absent=_kept(extra.get("absent", ()), chosen), teacher=teacher))
+                             absent=_kept(extra.get("absent", ()), chosen), teacher=teacher,
+                             lyrics=extra.get("lyrics")))
     if not items:
         raise ConfigError(f"{path}: no labelled recordings")
     distilled = [item.teacher is not None for item in items]
@@ -250,8 +256,10 @@ def split_tags(value: object, where: str, *, required: bool = True) -> list[str]
 
 
 def distilling(row: dict, where: str) -> dict[str, object]:
-    """A row's ``teacher`` and ``absent`` (see the module doc), where given."""
+    """A row's ``teacher``, ``absent`` (see the module doc) and ``lyrics``, where given."""
     extra: dict[str, object] = {}
+    if isinstance(row.get("lyrics"), str) and row["lyrics"].strip():
+        extra["lyrics"] = row["lyrics"].strip()
     if row.get("teacher"):
         extra["teacher"] = str(row["teacher"])
     if row.get("absent"):

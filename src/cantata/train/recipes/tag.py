@@ -28,7 +28,7 @@ import numpy as np
 from cantata.errors import ConfigError
 from cantata.models.registry import build
 from cantata.models.tagger import TaggerConfig
-from cantata.tag.calibration import calibrate_checkpoint
+from cantata.tag.calibration import attach_lyrics_heads, calibrate_checkpoint
 from cantata.tag.labels import FORMATS, TagItem, TagSet, read_labels, read_teacher
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
@@ -73,6 +73,12 @@ class TagData:
         synth: clips made for the run, used when ``labels`` is not given.
         validation: the fraction of recordings, in whole groups, that validates.
         val_chunks: evenly spaced chunks per validation recording at each evaluation.
+        teacher_decision: when distilling, a teacher's song score at or above this is
+            its decision that the tag is present (validation and calibration); honest
+            labels override it.
+        lyrics: also fit late-fusion lyrics heads on the training recordings' lyrics (the
+            labels file's ``lyrics`` column, else the ``.txt`` beside the audio; needs
+            ``pip install 'cantata[lyrics]'``), for ``cantata tag --lyrics``.
     """
 
     labels: str | None = None
@@ -82,6 +88,8 @@ class TagData:
     synth: TagSynth | None = None
     validation: float = 0.2
     val_chunks: int = 4
+    teacher_decision: float = 0.5
+    lyrics: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,9 +115,11 @@ class TaggerRecipe(Recipe):
         if self.data.format not in FORMATS:
             raise ConfigError(f"data.format must be one of {list(FORMATS)}, got "
                               f"{self.data.format!r}")
-        if not 0 < self.data.validation < 1 or self.data.val_chunks < 1:
-            raise ConfigError(f"data.validation must lie in (0, 1) and data.val_chunks be "
-                              f">= 1, got {self.data.validation}, {self.data.val_chunks}")
+        if not 0 < self.data.validation < 1 or self.data.val_chunks < 1 \
+                or not 0 < self.data.teacher_decision < 1:
+            raise ConfigError(f"data.validation and data.teacher_decision must lie in (0, 1) "
+                              f"and data.val_chunks be >= 1, got {self.data.validation}, "
+                              f"{self.data.teacher_decision}, {self.data.val_chunks}")
         if self.cascade is not None:
             parent, _, child = self.cascade.partition(":")
             if not parent or not child or parent == child:
@@ -136,13 +146,17 @@ class TaggerRecipe(Recipe):
                 "features": config.features.to_dict(), "pooling": "mean",
                 "cascade": self.cascade_meta(),
                 "data": describe(labels, found, tags, fit_set, val_set)}
+        decision = self.data.teacher_decision
         if soft:
-            meta["teacher"] = read_teacher(str(items[0].teacher)).name
-        result = run(self, build("tagger", config), TagTask(tags, soft=soft), train_data,
-                     val_data,
+            meta.update(teacher=read_teacher(str(items[0].teacher)).name,
+                        teacher_decision=decision)
+        result = run(self, build("tagger", config),
+                     TagTask(tags, soft=soft, decision=decision), train_data, val_data,
                      out_dir=out_dir, model_config=config, meta=meta, command=command,
                      on_progress=on_progress)
-        calibrate_checkpoint(result.best_path, val_set)
+        calibrate_checkpoint(result.best_path, val_set, decision)
+        if self.data.lyrics:
+            attach_lyrics_heads(result.best_path, fit_set, decision=decision)
         return result
 
     def labels_file(self, out_dir: str | os.PathLike[str]) -> str:

@@ -10,8 +10,8 @@ selection metric is the mean ROC-AUC over tags (0.5 when no tag has both classes
 Distilling (every recording has a teacher file, :class:`~cantata.tag.labels.TeacherScores`),
 items are the teacher's own chunks (:class:`TeacherChunks`) and the targets its scores,
 overridden by the honest labels; validation reports the same figures against the
-teacher's decisions (a song's mean target >= 0.5) and selects by the loss against the
-soft targets (lower is better).
+teacher's decisions (a song's mean target >= ``decision``) and selects by the loss
+against the soft targets (lower is better).
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ from cantata.tag.postprocess import best_f1_threshold, roc_auc
 class TagTask:
     """Per-tag binary cross-entropy; validation by song (module doc)."""
 
-    def __init__(self, tags: Sequence[str], *, soft: bool = False) -> None:
-        self.tags = tuple(tags)
+    def __init__(self, tags: Sequence[str], *, soft: bool = False,
+                 decision: float = 0.5) -> None:
+        self.tags, self.decision = tuple(tags), decision
         self.metric, self.higher_is_better = ("loss", False) if soft else ("roc_auc", True)
 
     def training_step(self, model: nn.Module, batch: dict[str, torch.Tensor]
@@ -52,17 +53,17 @@ class TagTask:
             targets.append(batch["target"].numpy())
             songs.append(batch["song"].numpy())
         scores, truth = by_song(np.concatenate(probs), np.concatenate(targets),
-                                np.concatenate(songs))
+                                np.concatenate(songs), self.decision)
         return {"loss": float(np.mean(losses)), **tag_metrics(scores, truth, self.tags)}
 
 
-def by_song(probs: np.ndarray, targets: np.ndarray, songs: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
+def by_song(probs: np.ndarray, targets: np.ndarray, songs: np.ndarray,
+            decision: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """Chunk probabilities (chunks, tags) averaged per song: (songs, tags) scores and
-    the songs' bool targets (the mean of their chunks' targets >= 0.5)."""
+    the songs' bool targets (the mean of their chunks' targets >= ``decision``)."""
     ids = np.unique(songs)
     return (np.stack([probs[songs == s].mean(axis=0) for s in ids]),
-            np.stack([targets[songs == s].mean(axis=0) >= 0.5 for s in ids]))
+            np.stack([targets[songs == s].mean(axis=0) >= decision for s in ids]))
 
 
 def tag_metrics(scores: np.ndarray, targets: np.ndarray, tags: Sequence[str]

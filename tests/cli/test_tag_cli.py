@@ -77,3 +77,23 @@ def test_tag_errors(tmp_path, checkpoint, capsys):
     assert code == 2 and "missing.wav" in err
     with pytest.raises(SystemExit):
         main(["tag", str(tmp_path / "a.wav"), "--top", "0"])
+
+
+def test_prefetch_decodes_ahead_and_keeps_each_files_error():
+    from cantata.cli.tag import Prefetch
+    from cantata.errors import AudioLoadError
+
+    loaded = []
+
+    def load(path):
+        loaded.append(path)
+        if path == "bad":
+            raise AudioLoadError("bad", "cannot decode")
+        return path.upper()
+
+    with Prefetch(["a", "bad", "c"], load) as decoded:
+        assert decoded("a") == "A"
+        with pytest.raises(AudioLoadError, match="cannot decode"):
+            decoded("bad")
+        assert decoded("c") == "C"
+    assert loaded == ["a", "bad", "c"]  # each file decoded once, in order

@@ -7,7 +7,8 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +82,43 @@ def run(args: argparse.Namespace, out: Output) -> int:
         tagger = Tagger.from_pretrained(args.model)
     if args.lyrics:
         _check_lyrics(tagger, args.model)
-    done, failed = each_file(out, files, "tagging",
-                             lambda path: _one(tagger, path, names[path], args))
+    from cantata import audio
+
+    with Prefetch(files, lambda path: audio.load(path, sample_rate=tagger.sample_rate,
+                                                 mono=True)) as decoded:
+        done, failed = each_file(out, files, "tagging",
+                                 lambda path: _one(tagger, path, decoded(path), names[path],
+                                                   args))
     _report(done, args, out)
     return 2 if failed else 0
+
+
+class Prefetch:
+    """Decodes the next file in a background thread while the current one is tagged
+    (decoding and the network then share the cores); ``decoded(path)`` returns a file's
+    audio, raising what its decoding raised."""
+
+    def __init__(self, files: Sequence[str], load: Callable[[str], Any]) -> None:
+        self.files, self.load = list(files), load
+        self.next = {path: i + 1 for i, path in enumerate(self.files)}
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="cantata-decode")
+        self.pending: dict[str, Future] = {}
+
+    def __enter__(self) -> Prefetch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for future in self.pending.values():
+            future.cancel()
+        self.pool.shutdown(wait=True)
+
+    def __call__(self, path: str) -> Any:
+        future = self.pending.pop(path, None) or self.pool.submit(self.load, path)
+        following = self.next.get(path, len(self.files))
+        if following < len(self.files) and self.files[following] not in self.pending:
+            self.pending[self.files[following]] = self.pool.submit(self.load,
+                                                                   self.files[following])
+        return future.result()
 
 
 def _check_lyrics(tagger: Any, model: str | None) -> None:
@@ -98,11 +132,12 @@ def _check_lyrics(tagger: Any, model: str | None) -> None:
         tagger.encoder = wordllama_encoder()
 
 
-def _one(tagger: Any, path: str, name: str, args: argparse.Namespace) -> dict[str, Any]:
+def _one(tagger: Any, path: str, wav: Any, name: str, args: argparse.Namespace
+         ) -> dict[str, Any]:
     from cantata.tag.lyrics import lyrics_beside
 
     lyrics = lyrics_beside(path) if args.lyrics else None
-    result = tagger.tag(path, lyrics=lyrics).to_dict(path, top=args.top)
+    result = tagger.tag(wav, lyrics=lyrics).to_dict(path, top=args.top)
     if args.out is not None:
         fmt = args.format or "json"
         text = render(fmt, [result])

@@ -12,7 +12,7 @@ import numpy as np
 
 from cantata.cli.inputs import each_file, expand_inputs, names_apart, prepare_out_dir
 from cantata.cli.output import Output, plural
-from cantata.errors import CantataError
+from cantata.errors import CantataError, ModelLoadError
 
 FORMATS = ("wav", "flac")
 #: live blocks: 10 ms of 16-bit PCM at a time are read from stdin
@@ -64,11 +64,17 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise CantataError("give audio files or folders and -o DIR (or --live)")
     output_subtype(args.format, args.bits)  # a bad pair fails before any work
     files = expand_inputs(args.files)
+    with out.loading("the restorer"):
+        try:
+            restorer = AudioRestorer.from_pretrained(args.model, denoise=args.denoise,
+                                                     declick=args.declick,
+                                                     strength=args.strength)
+        except ModelLoadError as err:
+            if args.model is None and args.declick:
+                raise ModelLoadError(f"{err}; or declick only: --no-denoise") from err
+            raise
     prepare_out_dir(args.out)
     names = names_apart(files)
-    with out.loading("the restorer"):
-        restorer = AudioRestorer.from_pretrained(args.model, denoise=args.denoise,
-                                                 declick=args.declick, strength=args.strength)
 
     def one(path: str) -> dict[str, Any]:
         dest = args.out / f"{names[path]}.{args.format}"

@@ -23,9 +23,11 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                                           "segment's features to its embedding; a continuer "
                                           "maps a sequence of embeddings to the next ones; a "
                                           "defect detector maps log-mel and frame features "
-                                          "to logits.")
+                                          "to logits; a tagger maps log-mel chunks to one "
+                                          "logit per tag.")
     onnx.add_argument("model", help="a shipped model name (see `cantata models`, e.g. singing, "
-                                    "separator, embedder, continuer) or a checkpoint path")
+                                    "separator, embedder, continuer, defects, tagger) or a "
+                                    "checkpoint path")
     onnx.add_argument("out", type=Path, metavar="OUT.onnx")
     onnx.add_argument("--overwrite", action="store_true")
     onnx.set_defaults(run=run_onnx)

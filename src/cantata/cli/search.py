@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +51,8 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: Output) -> int:
     from cantata.catalog import Catalog
-    from cantata.embed.api import Embedder
-    from cantata.embed.index import EmbeddingIndex, NoEmbeddingsError, vary
+    from cantata.embed.index import vary
+    from cantata.embed.query import catalog_embedder, clip, search_clip
 
     if (args.query is None) == (args.record is None):
         raise CantataError("give the query as an audio file or --record SECONDS (one of them)")
@@ -69,25 +68,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise CantataError("--start must be >= 0 and --duration positive")
     seconds: dict[str, float] = {}
     with Catalog(args.db, create=False) as catalog:
-        models = catalog.embedding_models()
-        if not models:
-            raise NoEmbeddingsError(f"{args.db}: the catalog holds no embeddings (run cantata "
-                                    f"scan LIBRARY --db {args.db} --analyzers embed)")
-        t0 = time.perf_counter()
-        embedder, model_version = _embedder(args.model, models, Embedder)
-        if args.model and model_version not in models:
-            EmbeddingIndex.open(catalog, model_version)  # raises, naming what the catalog holds
-        source = _record(args.record, embedder) if args.record is not None else \
-            _clip(args.query, args.start, args.duration)
-        query = embedder.embed_segments(source, hop_s=args.hop or embedder.segment_s / 4)
-        seconds["embed"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        index = EmbeddingIndex.open(catalog, model_version, kind=args.index,
-                                    metric=embedder.similarity, rebuild=args.rebuild)
-        seconds["index"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        matches = index.search(query, k=args.k)
-        seconds["search"] = time.perf_counter() - t0
+        source = _record(args.record, catalog_embedder(catalog, args.model)[0]) \
+            if args.record is not None else clip(args.query, args.start, args.duration)
+        found = search_clip(catalog, source, k=args.k, model=args.model, hop_s=args.hop,
+                            kind=args.index, rebuild=args.rebuild, seconds=seconds)
+        embedder, model_version, query, index, matches = (
+            found.embedder, found.model_version, found.query, found.index, found.matches)
         variations = [{"variation": i + 1, "sigma": args.sigma, "seed": args.seed,
                        "matches": _ranked(index.search(v, k=args.k))}
                       for i, v in enumerate(vary(query, args.sigma, args.variations,
@@ -107,29 +93,6 @@ def run(args: argparse.Namespace, out: Output) -> int:
     else:
         _show(out, report)
     return 0
-
-
-def _embedder(model: str | None, models: dict[str, dict[str, Any]], cls: Any) -> Any:
-    """The embedder asked for, else the one that made most of the catalog's embeddings."""
-    if model:
-        embedder = cls.from_pretrained(model)
-        return embedder, embedder.model_version
-    version, about = next(iter(models.items()))
-    embedder = cls.from_pretrained(about["model"])
-    if embedder.model_version != version:
-        raise CantataError(f"the catalog's embeddings were made with {version!r}, but "
-                           f"{about['model']!r} now loads {embedder.model_version!r}: re-scan "
-                           f"with --analyzers embed, or pass --model")
-    return embedder, version
-
-
-def _clip(path: str, start: float, duration: float | None) -> Any:
-    """The query file, or the part of it from ``start`` for ``duration`` seconds."""
-    if not start and duration is None:
-        return path
-    from cantata import audio
-
-    return audio.load(path, offset_s=start, duration_s=duration)
 
 
 def _record(seconds: float, embedder: Any) -> Any:

@@ -9,8 +9,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from cantata._version import __version__
 from cantata.analyzers import TrackAudio, resolve
@@ -178,6 +179,41 @@ def create_app(config: ServeConfig) -> FastAPI:
         out["audio_unavailable"] = _unavailable(found)
         return out
 
+    @app.post("/v1/search", tags=["catalog"], dependencies=guarded)
+    async def search(request: Request, k: int = 10, start: float = 0.0,
+                     duration: float | None = None) -> dict[str, Any]:
+        """Query by example, as ``cantata search``: the ``k`` catalog tracks nearest the
+        uploaded clip (a multipart ``file`` field or the raw body; ``start``/``duration``
+        in seconds pick part of it), best first, each with ``offset_s``, where in the
+        track it matches. Needs a catalog scanned with ``--analyzers embed``."""
+        if not 1 <= k <= 1000:
+            raise HTTPException(422, "k must be 1..1000")
+        if start < 0 or (duration is not None and not duration > 0):
+            raise HTTPException(422, "start must be >= 0 and duration positive")
+        catalogs.get()  # 404 before the upload when there is no catalog
+        filename, wav = await context.decoded_upload(request)
+        return await run_in_threadpool(_search, catalogs, filename, wav, k, start, duration)
+
+    @app.get("/v1/tracks/{track_id}/similar", tags=["catalog"], dependencies=guarded)
+    def similar(track_id: TrackId, k: int = 10, start: float | None = None,
+                end: float | None = None) -> dict[str, Any]:
+        """The ``k`` other tracks nearest this one by their stored embeddings, best first:
+        ``{"track_id", "passage", "results": [{"track_id", "path", "distance", "offset_s",
+        ...}]}``; with ``start`` and ``end`` (seconds), nearest that passage."""
+        from cantata.embed.query import similar_tracks
+
+        if not 1 <= k <= 1000:
+            raise HTTPException(422, "k must be 1..1000")
+        if (start is None) != (end is None) or (start is not None and not 0 <= start < end):
+            raise HTTPException(422, "give both start and end, 0 <= start < end")
+        passage = None if start is None or end is None else (start, end)
+        _track(catalogs, track_id)
+        with _catalog_errors():
+            found = similar_tracks(catalogs.get(), track_id, k=k, passage=passage, keep=True)
+        return {"track_id": track_id,
+                "passage": None if passage is None else {"start_s": start, "end_s": end},
+                "results": _results(found)}
+
     @app.get("/v1/tracks/{track_id}/audio", tags=["catalog"], dependencies=guarded)
     def track_audio(track_id: TrackId) -> FileResponse:
         """The track's file (byte ranges supported, so players can seek)."""
@@ -262,6 +298,39 @@ def _misdirected(request: Request, config: ServeConfig) -> Response | None:
     except HTTPException as err:
         return JSONResponse({"detail": err.detail}, err.status_code)
     return None
+
+
+def _search(catalogs: _Catalogs, filename: str, wav: Any, k: int, start: float,
+            duration: float | None) -> dict[str, Any]:
+    """``POST /v1/search``'s answer (in a worker thread: embedding takes a while)."""
+    from cantata.embed.query import clip, search_clip
+
+    with _catalog_errors():
+        query = clip(wav, start, duration)
+        found = search_clip(catalogs.get(), query, k=k, keep=True)
+    return {"query": {"file": filename, "duration_s": round(query.duration_s, 3),
+                      "model_version": found.model_version},
+            "results": _results(found.matches)}
+
+
+def _results(matches: list[Any]) -> list[dict[str, Any]]:
+    """Ranked matches, each with ``offset_s``: where in the track it matches."""
+    return [{"rank": i + 1, **m.to_dict(), "offset_s": round(m.track_s, 3)}
+            for i, m in enumerate(matches)]
+
+
+@contextmanager
+def _catalog_errors() -> Iterator[None]:
+    """409 when the catalog holds no embeddings, 422 for other refusals, saying why."""
+    from cantata.embed.index import NoEmbeddingsError
+    from cantata.errors import CantataError
+
+    try:
+        yield
+    except NoEmbeddingsError as err:
+        raise HTTPException(409, str(err)) from err
+    except CantataError as err:
+        raise HTTPException(422, str(err)) from err
 
 
 def _track(catalogs: _Catalogs, track_id: int) -> Any:

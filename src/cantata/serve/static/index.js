@@ -127,6 +127,36 @@ document.getElementById("prev").addEventListener("click", () => {
 document.getElementById("next").addEventListener("click", () => {
   state.offset += PAGE; load();
 });
+async function searchBySound(file) {
+  // POST the clip to /v1/search; list the nearest songs, each opening at its matching passage.
+  const status = document.getElementById("sound-status");
+  const list = document.getElementById("sound-results");
+  status.textContent = `searching for ${file.name}…`;
+  list.replaceChildren();
+  try {
+    const found = await postFile("/v1/search?k=10", file);
+    status.textContent = `${found.results.length} nearest to ${found.query.file} ` +
+      `(${clock(found.query.duration_s)})`;
+    list.replaceChildren(...matchList(found.results));
+  } catch (err) {
+    status.textContent = String(err);
+  }
+}
+
+document.getElementById("sound-file").addEventListener("change", (event) => {
+  if (event.target.files.length) searchBySound(event.target.files[0]);
+});
+const dropZone = document.getElementById("by-sound");
+dropZone.addEventListener("dragover", (event) => {
+  event.preventDefault();
+  dropZone.classList.add("dragging");
+});
+dropZone.addEventListener("dragleave", () => dropZone.classList.remove("dragging"));
+dropZone.addEventListener("drop", (event) => {
+  event.preventDefault();
+  dropZone.classList.remove("dragging");
+  if (event.dataTransfer.files.length) searchBySound(event.dataTransfer.files[0]);
+});
 getJSON("/healthz").then((h) => {
   document.getElementById("summary").textContent = `version ${h.version}`;
 }).catch(() => {});

@@ -6,6 +6,7 @@ const LANES = ["vocal", "accompaniment", "silence"];
 const DEFECT_TYPES = ["click", "dropout", "clipping", "codec", "noise_burst", "discontinuity",
   "dc_offset"];
 const trackId = Number(location.pathname.split("/").pop());
+const startAt = Number(new URLSearchParams(location.search).get("t")) || 0;
 const audio = document.getElementById("audio");
 let duration = 0;
 
@@ -25,12 +26,46 @@ async function main() {
   showQuality(track.quality);
   showLanes(track);
   showSources(track);
+  if (startAt > 0) audio.addEventListener("loadedmetadata", () => seek(startAt), { once: true });
+  showSimilar();
   document.getElementById("raw").textContent = JSON.stringify(track, null, 2);
   showUnavailable(track.audio_unavailable);
   if (track.status === "ok" && !track.audio_unavailable) {
     drawWave(await getJSON(`/v1/tracks/${trackId}/peaks?bins=1200`));
   }
 }
+
+const PASSAGE_S = 10;
+
+async function showSimilar(passage = null) {
+  // The nearest other tracks by their embeddings, or by those of a passage [start, end]
+  // (hidden when the catalog has none).
+  const what = document.getElementById("similar-what");
+  const query = new URLSearchParams({ k: 10 });
+  if (passage) {
+    query.set("start", passage[0]);
+    query.set("end", passage[1]);
+  }
+  let found;
+  try {
+    found = await getJSON(`/v1/tracks/${trackId}/similar?${query}`);
+  } catch (err) {
+    if (passage) what.textContent = String(err);
+    return;
+  }
+  what.textContent = passage ? `like ${clock(passage[0])}–${clock(passage[1])}` : "";
+  document.getElementById("like-track").hidden = !passage;
+  document.getElementById("similar-list").replaceChildren(...matchList(found.results));
+  document.getElementById("similar").hidden = found.results.length === 0;
+}
+
+document.getElementById("like-passage").addEventListener("click", () => {
+  // The 10 s from the playhead (to the track's end).
+  const start = Math.min(audio.currentTime, Math.max(0, duration - 0.1));
+  const end = Math.min(start + PASSAGE_S, duration) || start + PASSAGE_S;
+  showSimilar([Number(start.toFixed(2)), Number(end.toFixed(2))]);
+});
+document.getElementById("like-track").addEventListener("click", () => showSimilar());
 
 function showFacts(track) {
   const rows = [["path", track.path], ["status", track.status + (track.error ? `: ${track.error}` : "")],

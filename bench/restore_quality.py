@@ -2,7 +2,7 @@
 
 Usage:
     python bench/restore_quality.py [--model NAME_OR_CKPT] [--clips N] [--seconds S]
-                                    [--noise FILE] [--peers] [--record]
+                                    [--noise FILE] [--peers] [--record] [--declick-only]
 
 Clean music: ``--clips`` stretches of the detection benchmark's held-out Debian soundtracks
 (never trained on), mono at 48 kHz. Noise: ``--noise`` (default the real recording
@@ -176,6 +176,15 @@ def click_table(systems: dict[str, System], music: list[np.ndarray]) -> list[lis
     return rows
 
 
+def declickers(peers: bool) -> dict[str, System]:
+    """The declicking systems: the input, cantata's declicker and, with peers, adeclick."""
+    systems: dict[str, System] = {"clicky input": lambda x: x,
+                                  "cantata declick": lambda x: declick(x[None], RATE)[0][0]}
+    if peers:
+        systems["ffmpeg adeclick"] = ffmpeg("adeclick")
+    return systems
+
+
 def table(header: Sequence[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
@@ -189,9 +198,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--noise", type=Path, default=NOISE)
     parser.add_argument("--peers", action="store_true", help="noisereduce, FFmpeg filters")
     parser.add_argument("--record", action="store_true", help="write into docs/restore.md")
+    parser.add_argument("--declick-only", action="store_true",
+                        help="only the declicking table (no model needed; not recorded)")
     args = parser.parse_args(argv)
     threads.set_threads(1)
     music = clips(args.clips, args.seconds)
+    if args.declick_only:
+        print(table(["system", "clicks removed", "clicks", "clean SI-SDR"],
+                    click_table(declickers(args.peers), music)))
+        return 0
     noise = audio.load(args.noise, sample_rate=RATE, mono=True).samples[0]
     systems: dict[str, System] = {"noisy input": lambda x: x}
     for strength in (0.5, 1.0, 1.5):
@@ -205,12 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         systems["ffmpeg afftdn"] = ffmpeg("afftdn")
     header = ["system", *(f"{s} dB" for s in SNRS), "mean 0-20", "clean SI-SDR", "RTF"]
     denoise = table(header, denoise_table(systems, music, noise))
-    declickers: dict[str, System] = {"clicky input": lambda x: x,
-                                     "cantata declick": lambda x: declick(x[None], RATE)[0][0]}
-    if args.peers:
-        declickers["ffmpeg adeclick"] = ffmpeg("adeclick")
     clicks = table(["system", "clicks removed", "clicks", "clean SI-SDR"],
-                   click_table(declickers, music))
+                   click_table(declickers(args.peers), music))
     text = (f"Denoising: SI-SDR improvement (dB) on {len(music)} held-out soundtrack clips of "
             f"{args.seconds:g} s with `{args.noise.stem}` noise ({machine()}, one thread; "
             f"model {args.model or 'shipped'}):\n\n{denoise}\n\nDeclicking (clicks at up to "

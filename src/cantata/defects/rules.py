@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cantata.audio.clicks import block_view as _block_view
+from cantata.audio.clicks import click_peaks
+from cantata.audio.clicks import silence_edges as _silence_edges
 from cantata.errors import ConfigError
 from cantata.types import Waveform
-
-#: a robust standard deviation from a median absolute deviation (Gaussian consistency)
-MAD_TO_SIGMA = 1.4826
 
 
 @dataclass(frozen=True)
@@ -103,14 +103,6 @@ def merge_events(events: Iterable[DefectEvent], gap_s: float = 0.0) -> list[Defe
         else:
             merged.append(event)
     return sorted(merged, key=lambda e: (e.start_s, e.type))
-
-
-def _block_view(x: np.ndarray, block: int) -> np.ndarray:
-    """``x`` cut into whole blocks ``(n_blocks, block)``; the tail is zero-padded."""
-    n_blocks = max(1, -(-len(x) // block))
-    padded = np.zeros(n_blocks * block, x.dtype)
-    padded[:len(x)] = x
-    return padded.reshape(n_blocks, block)
 
 
 def _events(kind: str, starts: Iterable[int], ends: Iterable[int], conf: Iterable[float],
@@ -190,12 +182,6 @@ def _clipping_events(starts: np.ndarray, ends: np.ndarray, gap: int, min_runs: i
     count = np.diff(np.concatenate((first, [len(starts)])))
     keep = count >= min_runs
     return _events("clipping", s[keep], e[keep], 1 - np.exp(-count[keep] / min_runs), sr)
-
-
-def _spread(per_block: np.ndarray) -> np.ndarray:
-    """Per block: the largest of its value and both neighbours'."""
-    padded = np.concatenate((per_block[:1], per_block, per_block[-1:]))
-    return np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
 
 
 def _index_runs(index: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray]:
@@ -357,123 +343,16 @@ def click(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
         ``click`` events; confidence ``1 - threshold / (peak ratio)``.
     """
     samples, sr = as_channels(src, sample_rate)
-    block = max(4 * order, round(block_s * sr))
-    floor_abs, gap = 10 ** (min_db / 20), round(merge_s * sr)
-    cell, context = max(1, round(sr / 1000)), max(3, round(context_s * 1000))
-    scores = [_residual_score(x, order, block, floor_abs) for x in samples]
+    found = click_peaks(samples, sr, threshold=threshold, isolation=isolation,
+                        context_s=context_s, partial=partial, quiet=quiet, order=order,
+                        block_s=block_s, min_db=min_db, merge_s=merge_s, onset_db=onset_db,
+                        onset_s=onset_s, guard_s=guard_s)
     events: list[DefectEvent] = []
-    for c, (x, z) in enumerate(zip(samples, scores, strict=True)):
-        at, peak, around = _outliers(z, threshold, cell, context)
-        seed = around < isolation * peak
-        if len(scores) > 1:  # heard in the other channels, but weaker: a musical sound
-            near = np.clip(at[:, None] + np.arange(-2, 3), 0, len(z) - 1)
-            other = np.max([o[near].max(axis=1) for i, o in enumerate(scores) if i != c],
-                           axis=0)
-            seed &= ~((other > quiet) & (other < partial * peak))
-        keep = seed | _within(at, at[seed], gap)
-        at, peak = at[keep], peak[keep]
-        ok = ~_onsets(x, at, round(onset_s * sr), round(guard_s * sr), onset_db)
-        at, peak = at[ok], peak[ok]
-        ok = ~_silence_edges(x, at, order, floor_abs)
-        at, peak = at[ok], peak[ok]
-        s, e, first = merge_spans(at, at + 1, gap)
+    for at, peak, _ in found:
+        s, e, first = merge_spans(at, at + 1, round(merge_s * sr))
         top = np.maximum.reduceat(peak, first) if len(at) else np.zeros(0)
         events += _events("click", s, e, 1 - threshold / np.maximum(top, threshold), sr)
     return merge_events(events, gap_s=0.002)  # one click's peaks differ a little by channel
-
-
-def _residual_score(x: np.ndarray, order: int, block: int, floor_abs: float) -> np.ndarray:
-    """|LPC residual| over its local robust floor; 0 where the residual is below
-    ``floor_abs``."""
-    residual = np.abs(lpc_residual(x, order, block))
-    floor = np.repeat(_local_floor(residual, block), block)[:len(x)]
-    score = residual / np.maximum(floor, 1e-12)
-    score[residual <= floor_abs] = 0.0
-    return score
-
-
-def _outliers(z: np.ndarray, threshold: float, cell: int, context: int
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The peaks of ``z`` over ``threshold``, one per local maximum of its ``cell``-sample
-    maxima: their samples, values, and the largest cell maximum from ``context`` to 2
-    cells before and from 3 to ``context`` + 2 cells after."""
-    cells = _block_view(z, cell)
-    top = cells.max(axis=1)
-    k = np.flatnonzero((top > threshold) & (top >= np.concatenate(([0.0], top[:-1])))
-                       & (top > np.concatenate((top[1:], [0.0]))))
-    at = k * cell + np.argmax(cells[k], axis=1)
-    pad = context + 2
-    padded = np.concatenate((np.zeros(pad), top, np.zeros(pad)))
-    before = padded[(k + pad)[:, None] - np.arange(2, context + 1)]
-    after = padded[(k + pad)[:, None] + np.arange(3, context + 3)]
-    around = np.maximum(before.max(axis=1, initial=0.0), after.max(axis=1, initial=0.0))
-    return np.minimum(at, len(z) - 1), top[k], around
-
-
-def _within(at: np.ndarray, seeds: np.ndarray, gap: int) -> np.ndarray:
-    """Whether each of ``at`` lies within ``gap`` samples of one of ``seeds`` (sorted)."""
-    if not len(seeds):
-        return np.zeros(len(at), bool)
-    j = np.searchsorted(seeds, at)
-    return ((np.abs(seeds[np.minimum(j, len(seeds) - 1)] - at) <= gap)
-            | (np.abs(at - seeds[np.maximum(j - 1, 0)]) <= gap))
-
-
-def _onsets(x: np.ndarray, at: np.ndarray, width: int, guard: int, db: float) -> np.ndarray:
-    """Whether the ``width`` samples after each of ``at`` (``guard`` away) hold more than
-    ``db`` more energy than the ``width`` before it (``guard`` away): a musical onset."""
-    energy = np.concatenate(([0.0], np.cumsum(x.astype(np.float64) ** 2)))
-    n = len(x)
-
-    def window(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
-        return (energy[hi] - energy[lo]) / np.maximum(hi - lo, 1)
-
-    before = window(at - guard - width, at - guard)
-    after = window(at + guard, at + guard + width)
-    return after > before * 10 ** (db / 10) + 1e-12
-
-
-def _local_floor(residual: np.ndarray, block: int) -> np.ndarray:
-    """Per block: the robust noise floor (1.4826 x median), the largest of it and both
-    neighbours' (so an onset is judged against the louder side). A last, partial block
-    is judged on its own samples, not on the zeros that pad it."""
-    blocks = _block_view(residual, block)
-    half = blocks[:, ::2]  # every other sample: half the work, as robust
-    middle = half.shape[1] // 2
-    median = np.partition(half, middle, axis=1)[:, middle]
-    tail = len(residual) % block
-    if tail:
-        median[-1] = np.median(residual[len(residual) - tail:])
-    return _spread(MAD_TO_SIGMA * median)
-
-
-def _silence_edges(x: np.ndarray, at: np.ndarray, width: int, level: float) -> np.ndarray:
-    """Whether each sample of ``at`` borders silence on exactly one side (the edge of a
-    dropout or of a pause: a step, not a click or a jump)."""
-    mag = np.abs(x)
-    before = np.array([mag[max(0, n - width):n].max(initial=0.0) < level for n in at], bool)
-    after = np.array([mag[n + 1:n + 1 + width].max(initial=0.0) < level for n in at], bool)
-    return before != after
-
-
-def lpc_residual(x: np.ndarray, order: int, block: int) -> np.ndarray:
-    """The residual of an ``order``-tap linear predictor fitted to each block of ``x``
-    (zero over the first ``order`` samples, which have no history); float32."""
-    blocks = _block_view(x.astype(np.float32), block)
-    r = np.stack([np.einsum("ij,ij->i", blocks[:, k:], blocks[:, :block - k])
-                  for k in range(order + 1)], axis=1).astype(np.float64)
-    r[:, 0] = r[:, 0] * (1 + 1e-6) + 1e-12  # white-noise correction: always solvable
-    lags = np.abs(np.arange(order)[:, None] - np.arange(order)[None, :])
-    coeffs = np.linalg.solve(r[:, lags], r[:, 1:, None])[..., 0].astype(np.float32)
-    flat = np.concatenate((np.zeros(order, np.float32), blocks.ravel()))
-    residual, term = blocks.copy(), np.empty_like(blocks)
-    for k in range(1, order + 1):
-        past = flat[order - k:order - k + blocks.size].reshape(blocks.shape)
-        residual -= np.multiply(past, coeffs[:, k - 1:k], out=term)
-    residual = residual.ravel()[:len(x)]
-    residual[:order] = 0.0
-    return residual
 
 
 # ---------------------------------------------------------------------------- discontinuity

@@ -109,3 +109,27 @@ def test_vocabulary_joins_every_taggers_tags(tagged_catalog):
         catalog.write_track(TrackFacts("/lib/swing.wav", "s", 1, 1, duration_s=3.0), [other])
         assert catalog.tag_vocabulary() == sorted([*VOCABULARY, "jazz"])
         assert names(catalog.tracks(tags=["jazz"])) == ["swing.wav"]
+
+
+def test_sort_by_what_the_analyzers_found(tmp_path):
+    """Sort keys read from results: tags present, seconds of singing, stems."""
+    from cantata.catalog.db import SORT_COLUMNS
+    from cantata.cli.catalog import SORT_KEYS
+
+    assert SORT_KEYS == list(SORT_COLUMNS)
+    db = tmp_path / "c.db"
+    with Catalog(db) as catalog:
+        for name, scores, vocal, stems in [("two.wav", (0.9, 0.2, 0.1, 0.8), 12.0, 1),
+                                           ("three.wav", (0.6, 0.95, 0.9, 0.1), 3.5, 0),
+                                           ("none.wav", (0.1, 0.1, 0.1, 0.1), 0.0, 2)]:
+            detect = Result("detect", "1", "debug", "debug", {"vocal_s": vocal})
+            separate = Result("separate", "1", "debug", "debug", stems={
+                s: f"/stems/{name}/{s}.flac" for s in ("vocals", "accompaniment")[:stems]})
+            catalog.write_track(TrackFacts(f"/lib/{name}", name, 1, 1, duration_s=3.0),
+                                [tag_result(scores), detect, separate])
+        catalog.write_track(TrackFacts("/lib/bare.wav", "b", 1, 1, duration_s=3.0))
+        by = {key: [t.path.rsplit("/", 1)[-1] for t in catalog.tracks(sort=key, descending=True)]
+              for key in ("tags", "vocal_s", "stems")}
+    assert by["tags"] == ["three.wav", "two.wav", "none.wav", "bare.wav"]
+    assert by["vocal_s"] == ["two.wav", "three.wav", "none.wav", "bare.wav"]
+    assert by["stems"] == ["none.wav", "two.wav", "three.wav", "bare.wav"]

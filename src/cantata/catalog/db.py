@@ -28,7 +28,7 @@ _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 #: ``Catalog.tracks(sort=...)`` accepts these columns (``quality``: the ``assess`` grade, A
 #: first, tracks without one last).
 SORT_COLUMNS = ("id", "path", "duration_s", "loudness_lufs", "updated_at", "status",
-                "quality")
+                "quality", "vocal_s", "stems", "tags")
 _TRACK_COLUMNS = ("id", "path", "content_hash", "size_bytes", "mtime_ns", "status", "error",
                   "duration_s", "sample_rate", "channels", "codec", "container",
                   "loudness_lufs", "peak_dbfs", "truncated", "scan_id", "updated_at",
@@ -382,7 +382,7 @@ class Catalog:
         where, params = _filters(status, search, missing,
                                  defective=defective or defect_type is not None,
                                  defect_type=defect_type, quality=quality, tags=tags)
-        order = _GRADE if sort == "quality" else sort
+        order = _DERIVED_ORDER.get(sort, sort)
         sql = (f"SELECT * FROM tracks{where} ORDER BY {order} "
                f"{'DESC' if descending else 'ASC'}, id LIMIT ? OFFSET ?")
         rows = self._conn.execute(sql, (*params, -1 if limit is None else limit,
@@ -644,9 +644,21 @@ QUALITY_FILTERS = {
     "clipped": "json_extract(r.summary, '$.clipping.runs') > 0",
     "too_loud": "json_extract(r.summary, '$.loudness.targets.streaming.gain_db') < -1.0",
 }
-#: the ``assess`` grade, for sorting (tracks without one after F)
-_GRADE = ("COALESCE((SELECT json_extract(r.summary, '$.grade') FROM results r WHERE "
-          "r.track_id = tracks.id AND r.analyzer = 'assess'), 'G')")
+def _of_result(analyzer: str, value: str, missing: str) -> str:
+    """SQL for a value of a track's ``analyzer`` result (``missing`` without one)."""
+    return (f"COALESCE((SELECT {value} FROM results r WHERE r.track_id = tracks.id AND "
+            f"r.analyzer = '{analyzer}'), {missing})")
+
+
+#: sort keys read from results: the ``assess`` grade (tracks without one after F), the
+#: seconds of singing, the number of stems, the number of tags present (-1: no result)
+_DERIVED_ORDER = {
+    "quality": _of_result("assess", "json_extract(r.summary, '$.grade')", "'G'"),
+    "vocal_s": _of_result("detect", "json_extract(r.summary, '$.vocal_s')", "-1"),
+    "stems": _of_result("separate", "(SELECT COUNT(*) FROM stems s WHERE s.result_id = r.id)",
+                        "-1"),
+    "tags": _of_result("tag", "json_array_length(json_extract(r.summary, '$.present'))", "-1"),
+}
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -12,6 +12,10 @@ from rich.table import Table
 from cantata.cli.output import Output, plural
 from cantata.cli.scan import DEFAULT_DB
 
+#: ``cantata.catalog.db.SORT_COLUMNS`` (not imported here: the CLI starts without the catalog)
+SORT_KEYS = ["id", "path", "duration_s", "loudness_lufs", "updated_at", "status", "quality",
+             "vocal_s", "stems", "tags"]
+
 
 def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("catalog", parents=parents,
@@ -27,9 +31,9 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     ls.add_argument("--missing", action="store_true",
                     help="only tracks whose file is gone (left out otherwise)")
     ls.add_argument("--sort", default="path",
-                    choices=["id", "path", "duration_s", "loudness_lufs", "updated_at", "status",
-                             "quality"],
-                    help="quality: the assess grade, A first (--desc: worst first)")
+                    choices=SORT_KEYS,
+                    help="quality: the assess grade, A first (--desc: worst first); vocal_s: "
+                         "seconds of singing; stems: how many; tags: how many present")
     ls.add_argument("--desc", action="store_true", help="sort descending")
     ls.add_argument("--limit", type=int, metavar="N", help="at most N tracks")
     ls.add_argument("--defective", action="store_true",

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from cantata.cli import main
-from cantata.testing import chirp, noise, sine
+from cantata.testing import write_search_library
 
 RATE = 16000
 
@@ -23,13 +23,7 @@ def cli(capsys, *args):
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
-    root = tmp_path_factory.mktemp("music")
-    sf.write(str(root / "tones.wav"), np.concatenate(
-        [sine(f, duration_s=3).samples[0] for f in (220, 330, 440)]), RATE)
-    sf.write(str(root / "sweeps.wav"), np.tile(chirp(duration_s=1.5).samples[0], 6), RATE)
-    sf.write(str(root / "noise.flac"), noise(duration_s=8, amplitude=0.2, seed=4).samples[0],
-             RATE)
-    return root
+    return write_search_library(tmp_path_factory.mktemp("music"), sample_rate=RATE)
 
 
 @pytest.fixture(scope="module")

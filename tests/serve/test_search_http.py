@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-import soundfile as sf
 from fastapi.testclient import TestClient
 
 from cantata.analyzers import resolve
@@ -16,7 +14,7 @@ from cantata.cli import main
 from cantata.embed import query
 from cantata.scan import scan
 from cantata.serve import ServeConfig, create_app
-from cantata.testing import chirp, noise, sine
+from cantata.testing import write_search_library
 
 RATE = 16000
 AUTH = {"Authorization": "Bearer s3cret"}
@@ -24,13 +22,7 @@ AUTH = {"Authorization": "Bearer s3cret"}
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
-    root = tmp_path_factory.mktemp("music")
-    sf.write(str(root / "tones.wav"), np.concatenate(
-        [sine(f, duration_s=3).samples[0] for f in (220, 330, 440)]), RATE)
-    sf.write(str(root / "sweeps.wav"), np.tile(chirp(duration_s=1.5).samples[0], 6), RATE)
-    sf.write(str(root / "noise.flac"), noise(duration_s=8, amplitude=0.2, seed=4).samples[0],
-             RATE)
-    return root
+    return write_search_library(tmp_path_factory.mktemp("music"), sample_rate=RATE)
 
 
 @pytest.fixture(scope="module")

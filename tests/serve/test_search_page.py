@@ -4,7 +4,6 @@ chromium and chromium-driver, as ``test_browser.py`` does."""
 
 from __future__ import annotations
 
-import numpy as np
 import soundfile as sf
 from conftest import running
 from test_browser import browser, pytestmark, wait_for  # noqa: F401  (fixture, marks)
@@ -13,7 +12,7 @@ from cantata.analyzers import resolve
 from cantata.catalog import Catalog
 from cantata.scan import scan
 from cantata.serve import ServeConfig
-from cantata.testing import chirp, noise, sine
+from cantata.testing import sine, write_search_library
 
 RATE = 16000
 MATCHES = ("[...document.querySelectorAll('#sound-results li a')].map(a =>"
@@ -21,17 +20,11 @@ MATCHES = ("[...document.querySelectorAll('#sound-results li a')].map(a =>"
 
 
 def test_search_by_sound_and_similar_tracks(tmp_path, browser):  # noqa: F811
-    music = tmp_path / "music"
-    music.mkdir()
-    tones = np.concatenate([sine(f, duration_s=3).samples[0] for f in (220, 330, 440)])
-    sf.write(str(music / "tones.wav"), tones, RATE)
-    sf.write(str(music / "sweeps.wav"), np.tile(chirp(duration_s=1.5).samples[0], 6), RATE)
-    sf.write(str(music / "noise.wav"), noise(duration_s=8, amplitude=0.2, seed=4).samples[0],
-             RATE)
+    music = write_search_library(tmp_path / "music", sample_rate=RATE, noise_suffix=".wav")
     with Catalog(tmp_path / "catalog.db") as catalog:
         scan(music, catalog, resolve("embed=debug"))
     query = tmp_path / "clip.wav"
-    sf.write(str(query), tones[3 * RATE:6 * RATE], RATE)  # the 330 Hz passage
+    sf.write(str(query), sine(330, duration_s=3).samples[0], RATE)  # the 330 Hz passage
     config = ServeConfig(db=tmp_path / "catalog.db", detect_model="debug-multilabel",
                          separate_model="debug", token="t0ken")
     with running(config) as site:

@@ -42,3 +42,23 @@ def write_compressed(path: str | Path, wav: Waveform, *, bit_rate: int = 128_000
         for packet in stream.encode(None):
             container.mux(packet)
     return path
+
+
+def write_search_library(folder: str | Path, *, sample_rate: int = 16000,
+                         noise_suffix: str = ".flac") -> Path:
+    """Three tracks of plainly different sounds for query-by-example tests: ``tones.wav``
+    (220, 330, 440 Hz, 3 s each), ``sweeps.wav`` (six 1.5 s chirps) and ``noise`` (8 s);
+    returns the folder."""
+    import soundfile as sf
+
+    from cantata.testing.signals import chirp, noise, sine
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    sf.write(str(folder / "tones.wav"), np.concatenate(
+        [sine(f, duration_s=3).samples[0] for f in (220, 330, 440)]), sample_rate)
+    sf.write(str(folder / "sweeps.wav"), np.tile(chirp(duration_s=1.5).samples[0], 6),
+             sample_rate)
+    sf.write(str(folder / f"noise{noise_suffix}"),
+             noise(duration_s=8, amplitude=0.2, seed=4).samples[0], sample_rate)
+    return folder

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from rich.table import Table
 
 from cantata.cli.inputs import (
+    add_file_results,
     each_file,
     expand_inputs,
     names_apart,
@@ -36,14 +37,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                        description="Detect defects (clicks, dropouts, clipping, codec damage, "
                                    "noise bursts, discontinuities, DC offset) as timed events, "
                                    "and a verdict per recording.")
-    p.add_argument("files", nargs="*", metavar="FILE_OR_DIR",
-                   help="audio files, or folders (searched recursively for audio files)")
-    p.add_argument("-o", "--out", type=Path, metavar="DIR",
-                   help="write one result file per input: DIR/<input stem>.<ext> (inputs "
-                        "named alike: <stem>-2, <stem>-3, ... in input order)")
-    p.add_argument("--format", choices=list(SUFFIXES),
-                   help="result file format with -o (default json); without -o, print the "
-                        "results in this format instead of tables")
+    add_file_results(p, SUFFIXES)
     p.add_argument("--types", nargs="+", metavar="TYPE",
                    help="report only these defect types, names or comma-separated, after the "
                         f"files (default all: {' '.join(DEFECT_TYPES)})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -14,6 +15,19 @@ if TYPE_CHECKING:
 
 P = TypeVar("P", str, Path)
 R = TypeVar("R")
+
+
+def add_file_results(p: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    """The inputs and result files of a per-file command: ``FILE_OR_DIR...``, ``-o DIR``
+    and ``--format`` (one of ``formats``)."""
+    p.add_argument("files", nargs="*", metavar="FILE_OR_DIR",
+                   help="audio files, or folders (searched recursively for audio files)")
+    p.add_argument("-o", "--out", type=Path, metavar="DIR",
+                   help="write one result file per input: DIR/<input stem>.<ext> (inputs "
+                        "named alike: <stem>-2, <stem>-3, ... in input order)")
+    p.add_argument("--format", choices=list(formats),
+                   help="result file format with -o (default json); without -o, print the "
+                        "results in this format instead of tables")
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:

@@ -9,12 +9,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
 from cantata.cli.inputs import (
+    add_file_results,
     each_file,
     expand_inputs,
     names_apart,
@@ -36,14 +36,7 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                        description="Score every tag of the tagger for each recording (chunk "
                                    "scores pooled over the song), sorted by score; a tag is "
                                    "present when its score reaches its calibrated threshold.")
-    p.add_argument("files", nargs="*", metavar="FILE_OR_DIR",
-                   help="audio files, or folders (searched recursively for audio files)")
-    p.add_argument("-o", "--out", type=Path, metavar="DIR",
-                   help="write one result file per input: DIR/<input stem>.<ext> (inputs "
-                        "named alike: <stem>-2, <stem>-3, ... in input order)")
-    p.add_argument("--format", choices=list(SUFFIXES),
-                   help="result file format with -o (default json); without -o, print the "
-                        "results in this format instead of tables")
+    add_file_results(p, SUFFIXES)
     p.add_argument("--top", type=_positive, metavar="K",
                    help="keep the K highest-scoring tags of each recording (default: all; "
                         f"a table shows {TABLE_TOP})")

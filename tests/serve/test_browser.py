@@ -1,4 +1,4 @@
-"""The web page in headless Chromium: the table, the track page's lanes, playback, stems.
+"""The web page in headless Chromium: the table, the track page's lanes, playback, a stem solo.
 
 Needs Debian's chromium and chromium-driver (``make test`` installs them). Set
 ``CANTATA_SCREENSHOT=PATH`` to keep the track page's screenshot (of a temporary catalog; the
@@ -90,12 +90,11 @@ def test_track_page_lanes_playback_and_stems(site, browser):
 
     browser.execute_script("document.getElementById('audio').play()")
     wait_for(browser, "document.getElementById('audio').currentTime > 0.5")
-    browser.find_element("css selector", "button[data-source=vocals]").click()
-    wait_for(browser, "document.getElementById('audio').src.endsWith('/stems/vocals')")
-    position = wait_for(browser, "!document.getElementById('audio').paused &&"
-                                 " document.getElementById('audio').currentTime")
-    assert position > 0.5  # kept its place and went on playing
-    pressed = browser.find_element("css selector", "button[aria-pressed=true]").text
-    assert pressed == "vocals"
+    browser.find_element("css selector", ".stem[data-stem=vocals] .solo").click()
+    vocals = "document.querySelector('audio[data-stem=vocals]')"
+    position = wait_for(browser, f"!{vocals}.paused && {vocals}.volume === 1 &&"
+                                 f" {vocals}.currentTime")
+    assert position > 0.5  # joined the mix at its place, and plays alone
+    assert browser.execute_script("return document.getElementById('audio').volume") == 0
     if os.environ.get("CANTATA_SCREENSHOT"):
         browser.save_screenshot(os.environ["CANTATA_SCREENSHOT"])

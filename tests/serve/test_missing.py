@@ -75,6 +75,6 @@ def test_the_track_page_says_why_there_is_no_audio(tmp_path):
                     " return n.hidden ? '' : n.textContent")
             assert note.startswith("Audio unavailable: gone.wav: the file is no longer there")
             assert driver.execute_script(
-                "return document.querySelector('button[data-source=mix]').disabled")
+                "return document.getElementById('play').disabled")
     finally:
         driver.quit()

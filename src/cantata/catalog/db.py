@@ -29,6 +29,16 @@ _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 #: first, tracks without one last).
 SORT_COLUMNS = ("id", "path", "duration_s", "loudness_lufs", "updated_at", "status",
                 "quality", "vocal_s", "stems", "tags")
+#: the assess findings ``TrackFilter.quality`` takes, as conditions on the result's summary
+#: ``r.summary`` (schema migration 5 keeps them as labels): a lossy file saved as lossless,
+#: clipped runs, and louder than the streaming target (-14 LUFS) by more than its 1 LU
+#: tolerance
+QUALITY_FILTERS = {
+    "transcoded": "json_extract(r.summary, '$.lossy.transcoded') = 1",
+    "clipped": "json_extract(r.summary, '$.clipping.runs') > 0",
+    "too_loud": "json_extract(r.summary, '$.loudness.targets.streaming.gain_db') < -1.0",
+}
+
 _TRACK_COLUMNS = ("id", "path", "content_hash", "size_bytes", "mtime_ns", "status", "error",
                   "duration_s", "sample_rate", "channels", "codec", "container",
                   "loudness_lufs", "peak_dbfs", "truncated", "scan_id", "updated_at",
@@ -279,6 +289,7 @@ class Catalog:
                 track_id = int(row["id"])
                 if row["content_hash"] != facts.content_hash or facts.error:
                     db.execute("DELETE FROM results WHERE track_id = ?", (track_id,))
+                    _underive(db, track_id, *_DERIVED)
                 db.execute(
                     f"UPDATE tracks SET status = ?, error = ?, scan_id = ?, updated_at = ?, "
                     f"missing = 0, "
@@ -361,53 +372,121 @@ class Catalog:
         return _track_record(row, self._results([int(row["id"])]).get(int(row["id"]), {}))
 
     @_checked
-    def tracks(self, *, status: str | None = None, search: str | None = None,
-               sort: str = "path", descending: bool = False, limit: int | None = None,
-               offset: int = 0, with_results: bool = False,
-               missing: bool | None = False, defective: bool = False,
-               defect_type: str | None = None, quality: Sequence[str] = (),
-               tags: Sequence[str] = ()) -> list[Track]:
-        """Tracks matching ``status`` and a case-insensitive ``search`` in the path; by
-        default those whose file is there (``missing=True``: only the missing ones; None: all).
-        ``defective``: only those whose ``defects`` result says so; ``defect_type``: only
-        those with events of that type (defective ones, then). ``quality``: only those whose
-        ``assess`` result has each of these findings (names of :data:`QUALITY_FILTERS`).
-        ``tags``: only those whose ``tag`` result found every one of these tags present.
+    def tracks(self, *, sort: str = "path", descending: bool = False,
+               limit: int | None = None, offset: int = 0, with_results: bool = False,
+               **criteria: Any) -> list[Track]:
+        """Tracks matching ``criteria`` (the fields of :class:`TrackFilter`: by default
+        every track whose file is there), sorted by one of :data:`SORT_COLUMNS`, paged.
 
         Raises:
-            CantataError: ``sort`` is not one of :data:`SORT_COLUMNS`.
+            CantataError: ``sort`` is not one of :data:`SORT_COLUMNS`, or a criterion is
+                not valid.
         """
         if sort not in SORT_COLUMNS:
             raise CantataError(f"cannot sort by {sort!r}; choose from {', '.join(SORT_COLUMNS)}")
-        where, params = _filters(status, search, missing,
-                                 defective=defective or defect_type is not None,
-                                 defect_type=defect_type, quality=quality, tags=tags)
+        where, params = TrackFilter(**criteria).where()
         order = _DERIVED_ORDER.get(sort, sort)
-        sql = (f"SELECT * FROM tracks{where} ORDER BY {order} "
-               f"{'DESC' if descending else 'ASC'}, id LIMIT ? OFFSET ?")
-        rows = self._conn.execute(sql, (*params, -1 if limit is None else limit,
-                                        offset)).fetchall()
+        ids = [r[0] for r in self._conn.execute(  # the page's ids first: an index can cover it
+            f"SELECT id FROM tracks{where} ORDER BY {order} {'DESC' if descending else 'ASC'}, "
+            f"id LIMIT ? OFFSET ?", (*params, -1 if limit is None else limit, offset))]
+        found: dict[int, sqlite3.Row] = {}
+        for chunk in _chunks(ids, 900):
+            found.update((r["id"], r) for r in self._conn.execute(
+                f"SELECT * FROM tracks WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        rows = [found[i] for i in ids]
         results = self._results([int(r["id"]) for r in rows]) if with_results else {}
         return [_track_record(r, results.get(int(r["id"]), {})) for r in rows]
 
     @_checked
-    def count(self, *, status: str | None = None, search: str | None = None,
-              missing: bool | None = False, tags: Sequence[str] = ()) -> int:
-        """How many :meth:`tracks` match."""
-        where, params = _filters(status, search, missing, tags=tags)
+    def count(self, **criteria: Any) -> int:
+        """How many :meth:`tracks` match (``criteria``: the fields of :class:`TrackFilter`)."""
+        where, params = TrackFilter(**criteria).where()
         return int(self._conn.execute(f"SELECT COUNT(*) FROM tracks{where}",
                                       params).fetchone()[0])
 
     @_checked
-    def tag_counts(self, *, status: str | None = None, search: str | None = None,
-                   missing: bool | None = False, tags: Sequence[str] = ()) -> dict[str, int]:
-        """tag -> how many of the tracks :meth:`tracks` would list (same filters) have it
-        present in their ``tag`` result; most frequent first, then by name."""
-        where, params = _filters(status, search, missing, tags=tags)
-        return dict(self._conn.execute(
-            f"SELECT j.value, COUNT(*) FROM results r, json_each(r.summary, '$.present') j "
-            f"WHERE r.analyzer = 'tag' AND r.track_id IN (SELECT id FROM tracks{where}) "
-            f"GROUP BY j.value ORDER BY COUNT(*) DESC, j.value", params))
+    def tag_counts(self, **criteria: Any) -> dict[str, int]:
+        """tag -> how many of the tracks :meth:`tracks` would list (same ``criteria``) have
+        it present in their ``tag`` result; most frequent first, then by name."""
+        return self._label_counts(TrackFilter(**criteria)).get("tag", {})
+
+    @_checked
+    def facets(self, **criteria: Any) -> dict[str, Any]:
+        """Faceted counts over the tracks matching ``criteria`` (the fields of
+        :class:`TrackFilter`): ``{"total": n, "facets": {facet: [...]}}``, one list per
+        name of :data:`FACETS`. A track has one value of ``status``, ``grade`` and each
+        range: those count the tracks matching the other criteria (``{"value", "tracks"}``;
+        ranges ``{"min", "max", "tracks"}``, every bucket of :data:`RANGES`). A track has
+        any number of ``tags``, ``defect_types`` and ``quality`` findings, and choosing
+        more narrows: those count the tracks matching every criterion, most first.
+        One pass over ``tracks`` (grouped by one integer), one or two over ``labels``.
+        """
+        where = TrackFilter(**criteria)
+        values: dict[str, tuple[Any, ...]] = {
+            "status": ("ok", "failed", "missing"), "grade": tuple("ABCDEF"),
+            **{name: tuple(range(len(edges) + 1)) for name, edges in RANGES.items()}}
+        key, radix = "0", 1  # every single-valued facet's value in one integer (0: none)
+        for name, expr in _FACET_KEYS.items():
+            key += f" + {radix} * ({expr})"
+            radix *= len(values[name]) + 1
+        flags, params = [], []  # whether a track meets each chosen facet's own criterion
+        for name in values:
+            clauses, own = where.own(name)
+            if clauses:
+                flags.append((name, f"({' AND '.join(clauses)})"))
+                params += own
+        base, base_params = where.where(without=tuple(values))
+        columns = ", ".join([key, *(f for _, f in flags)])
+        counts: dict[str, dict[Any, int]] = {name: {} for name in values}
+        total = 0
+        for row in self._conn.execute(  # one pass, grouped by a small integer
+                f"SELECT {columns}, COUNT(*) FROM tracks{base} "
+                f"GROUP BY {', '.join(map(str, range(1, len(flags) + 2)))}",
+                (*params, *base_params)):
+            code, met, n = row[0], dict(zip((f for f, _ in flags), row[1:-1], strict=True)), row[-1]
+            total += n if all(met.values()) else 0
+            for name, options in values.items():
+                code, at = divmod(code, len(options) + 1)
+                if at and all(v for f, v in met.items() if f != name):
+                    counts[name][options[at - 1]] = counts[name].get(options[at - 1], 0) + n
+        labels = self._label_counts(where, total)
+        facets: dict[str, Any] = {
+            "status": [{"value": v, "tracks": counts["status"].get(v, 0)}
+                       for v in ("ok", "failed", "missing")],
+            "grade": [{"value": v, "tracks": counts["grade"].get(v, 0)} for v in "ABCDEF"],
+            **{name: _bucket_counts(name, counts[name]) for name in RANGES},
+            "tags": _ranked(labels.get("tag", {})),
+            "defect_types": _ranked(labels.get("defect", {})),
+            "quality": [{"value": v, "tracks": labels.get("quality", {}).get(v, 0)}
+                        for v in QUALITY_FILTERS]}
+        return {"total": total, "facets": facets}
+
+    def _label_counts(self, where: TrackFilter, matching: int | None = None
+                      ) -> dict[str, dict[str, int]]:
+        """kind -> label -> how many tracks matching ``where`` have it, most first. Given
+        how many tracks match (``matching``), the cheapest way: few, look up their labels;
+        nearly all, subtract the others' labels from every label's count; else read every
+        label once (each lookup costs about as much as reading 30 labels)."""
+        sql, params = where.where()
+        conditions = sql.removeprefix(" WHERE ") or "1"
+        tracks = self._conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+        matching = tracks if matching is None else matching
+        others = tracks - matching <= min(matching - 1, tracks // 10)
+        scan = "+" if not others and matching > tracks // 10 else ""
+        out: dict[str, dict[str, int]] = {}
+        if others:
+            conditions = f"NOT COALESCE(({conditions}), 0)"
+            for kind, value, n in self._conn.execute(
+                    "SELECT kind, value, COUNT(*) FROM labels GROUP BY kind, value"):
+                out.setdefault(kind, {})[value] = n
+        for kind, value, n in self._conn.execute(
+                f"SELECT kind, value, COUNT(*) FROM labels WHERE {scan}track_id IN (SELECT id "
+                f"FROM tracks WHERE {conditions}) GROUP BY kind, value", params):
+            counted = out.setdefault(kind, {})
+            counted[value] = counted.get(value, 0) + (-n if others else n)
+        return {kind: dict(sorted(((v, n) for v, n in counted.items() if n > 0),
+                                  key=lambda item: (-item[1], item[0])))
+                for kind, counted in out.items() if any(counted.values())}
 
     @_checked
     def tag_vocabulary(self) -> list[str]:
@@ -576,6 +655,7 @@ class Catalog:
 def _insert_result(db: sqlite3.Connection, track_id: int, result: Result, stamp: str) -> None:
     db.execute("DELETE FROM results WHERE track_id = ? AND analyzer = ?",
                (track_id, result.analyzer))
+    _underive(db, track_id, result.analyzer)
     cur = db.execute("INSERT INTO results (track_id, analyzer, analyzer_version, model, "
                      "model_version, summary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (track_id, result.analyzer, result.analyzer_version, result.model,
@@ -592,73 +672,188 @@ def _insert_result(db: sqlite3.Connection, track_id: int, result: Result, stamp:
                    (result_id, e.model_version or result.model_version, float(e.segment_s),
                     e.dim, len(e), np.ascontiguousarray(e.starts_s, "<f8").tobytes(),
                     np.ascontiguousarray(e.vectors, "<f4").tobytes()))
+    _derive(db, track_id, result.analyzer, result_id)
 
 
-def _filters(status: str | None, search: str | None, missing: bool | None = None, *,
-             defective: bool = False, defect_type: str | None = None,
-             quality: Sequence[str] = (),
-             tags: Sequence[str] = ()) -> tuple[str, tuple[Any, ...]]:
-    clauses, params = [], []
-    for name in dict.fromkeys(tags):
-        clauses.append(_TAGGED)
-        params.append(name)
-    for name in quality:
-        if name not in QUALITY_FILTERS:
-            raise CantataError(f"unknown quality filter {name!r}; choose from "
-                               f"{', '.join(QUALITY_FILTERS)}")
-        clauses.append(f"EXISTS (SELECT 1 FROM results r WHERE r.track_id = tracks.id AND "
-                       f"r.analyzer = 'assess' AND {QUALITY_FILTERS[name]})")
-    if defective:
-        clauses.append(_DEFECTIVE)
-        params += [defect_type, defect_type]
-    if missing is not None:
-        clauses.append("missing = ?")
-        params.append(int(missing))
-    if status is not None:
-        clauses.append("status = ?")
-        params.append(status)
-    if search:
-        clauses.append("path LIKE ? ESCAPE '\\'")
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params.append(f"%{escaped}%")
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
-
-
-#: the track's ``defects`` result says defective, with events of the type given (if not NULL)
-_DEFECTIVE = ("EXISTS (SELECT 1 FROM results r WHERE r.track_id = tracks.id "
-              "AND r.analyzer = 'defects' AND json_extract(r.summary, '$.defective') = 1 "
-              "AND (? IS NULL OR (SELECT value FROM json_each(r.summary, '$.types') "
-              "WHERE key = ?) > 0))")
-
-
-#: the track's ``tag`` result found the tag given present
-_TAGGED = ("EXISTS (SELECT 1 FROM results r, json_each(r.summary, '$.present') j "
-           "WHERE r.track_id = tracks.id AND r.analyzer = 'tag' AND j.value = ?)")
-
-
-#: the ``assess`` findings ``Catalog.tracks(quality=...)`` filters on, as conditions on the
-#: result's summary ``r.summary``: a lossy file saved as lossless, clipped runs, and louder
-#: than the streaming target (-14 LUFS) by more than its 1 LU tolerance
-QUALITY_FILTERS = {
-    "transcoded": "json_extract(r.summary, '$.lossy.transcoded') = 1",
-    "clipped": "json_extract(r.summary, '$.clipping.runs') > 0",
-    "too_loud": "json_extract(r.summary, '$.loudness.targets.streaming.gain_db') < -1.0",
+#: what a result's summary ``r.summary`` gives the catalog's lists (schema migration 5), per
+#: analyzer: a column of ``tracks`` with its SQL, and the kind of the labels it gives with a
+#: query of them from the one-row table ``r``
+_DERIVED: dict[str, tuple[str, str, str | None, str]] = {
+    "assess": ("grade", "json_extract(r.summary, '$.grade')", "quality",
+               " UNION ALL ".join(f"SELECT '{name}' FROM r WHERE {condition}"
+                                  for name, condition in QUALITY_FILTERS.items())),
+    "detect": ("vocal_s", "json_extract(r.summary, '$.vocal_s')", None, ""),
+    "separate": ("stem_count", "(SELECT COUNT(*) FROM stems s WHERE s.result_id = r.id)",
+                 None, ""),
+    "tag": ("tag_count", "json_array_length(r.summary, '$.present')", "tag",
+            "SELECT j.value FROM r, json_each(r.summary, '$.present') j"),
+    "defects": ("defective", "json_extract(r.summary, '$.defective') = 1", "defect",
+                "SELECT j.key FROM r, json_each(r.summary, '$.types') j "
+                "WHERE json_extract(r.summary, '$.defective') = 1 AND j.value > 0"),
 }
-def _of_result(analyzer: str, value: str, missing: str) -> str:
-    """SQL for a value of a track's ``analyzer`` result (``missing`` without one)."""
-    return (f"COALESCE((SELECT {value} FROM results r WHERE r.track_id = tracks.id AND "
-            f"r.analyzer = '{analyzer}'), {missing})")
 
 
-#: sort keys read from results: the ``assess`` grade (tracks without one after F), the
-#: seconds of singing, the number of stems, the number of tags present (-1: no result)
-_DERIVED_ORDER = {
-    "quality": _of_result("assess", "json_extract(r.summary, '$.grade')", "'G'"),
-    "vocal_s": _of_result("detect", "json_extract(r.summary, '$.vocal_s')", "-1"),
-    "stems": _of_result("separate", "(SELECT COUNT(*) FROM stems s WHERE s.result_id = r.id)",
-                        "-1"),
-    "tags": _of_result("tag", "json_array_length(json_extract(r.summary, '$.present'))", "-1"),
-}
+def _derive(db: sqlite3.Connection, track_id: int, analyzer: str, result_id: int) -> None:
+    """Keep what a new result gives the lists (:data:`_DERIVED`) with its track."""
+    if analyzer not in _DERIVED:
+        return
+    column, value, kind, labels = _DERIVED[analyzer]
+    db.execute(f"UPDATE tracks SET {column} = (SELECT {value} FROM results r WHERE r.id = ?) "
+               f"WHERE id = ?", (result_id, track_id))
+    if kind is not None:
+        db.execute(f"WITH r AS (SELECT summary FROM results WHERE id = ?) INSERT OR IGNORE "
+                   f"INTO labels SELECT ?, v.*, ? FROM ({labels}) v",
+                   (result_id, kind, track_id))
+
+
+def _underive(db: sqlite3.Connection, track_id: int, *analyzers: str) -> None:
+    """Forget what the results of ``analyzers`` gave the lists for a track."""
+    for analyzer in analyzers:
+        if analyzer in _DERIVED:
+            column, _, kind, _ = _DERIVED[analyzer]
+            db.execute(f"UPDATE tracks SET {column} = NULL WHERE id = ?", (track_id,))
+            db.execute("DELETE FROM labels WHERE track_id = ? AND kind = ?", (track_id, kind))
+
+
+@dataclass(frozen=True)
+class TrackFilter:
+    """Which tracks :meth:`Catalog.tracks`, :meth:`Catalog.count` and
+    :meth:`Catalog.facets` take (every criterion given must hold).
+
+    Attributes:
+        status: ``ok`` or ``failed`` (of the tracks there), or ``missing`` (file gone).
+        search: case-insensitive text in the path.
+        missing: False: only tracks whose file is there; True: only the missing; None: all.
+        defective: only tracks whose ``defects`` result says defective.
+        defect_type: only defective tracks with events of this type (as ``defect_types``).
+        defect_types: only defective tracks with events of each of these types.
+        quality: only tracks whose ``assess`` result has each of these findings
+            (names of :data:`QUALITY_FILTERS`).
+        tags: only tracks whose ``tag`` result found each of these tags present.
+        grades: only tracks whose stored ``assess`` grade is one of these.
+        lufs: ``(min, max)`` integrated loudness, LUFS (min included, max not; None: open).
+        vocal: ``(min, max)`` share of the duration the ``detect`` result says is singing, 0..1.
+        duration: ``(min, max)`` seconds.
+    """
+
+    status: str | None = None
+    search: str | None = None
+    missing: bool | None = False
+    defective: bool = False
+    defect_type: str | None = None
+    defect_types: Sequence[str] = ()
+    quality: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    grades: Sequence[str] = ()
+    lufs: tuple[float | None, float | None] = (None, None)
+    vocal: tuple[float | None, float | None] = (None, None)
+    duration: tuple[float | None, float | None] = (None, None)
+
+    def where(self, *, without: Sequence[str] = ()) -> tuple[str, tuple[Any, ...]]:
+        """SQL ``WHERE`` clause on ``tracks`` and its parameters; ``without``: names of
+        facets whose own criteria are left out (see :meth:`own`).
+
+        Raises:
+            CantataError: an unknown quality finding.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        for kind, values in (("tag", self.tags), ("quality", self.quality),
+                             ("defect", [*self.defect_types, *filter(None, [self.defect_type])])):
+            for value in dict.fromkeys(values):
+                if kind == "quality" and value not in QUALITY_FILTERS:
+                    raise CantataError(f"unknown quality filter {value!r}; choose from "
+                                       f"{', '.join(QUALITY_FILTERS)}")
+                clauses.append(_LABELLED)
+                params += [kind, value]
+        if self.defective:
+            clauses.append("defective = 1")
+        for name in ("status", "grade", *RANGES):
+            if name not in without:
+                own, values = self.own(name)
+                clauses += own
+                params += values
+        if self.search:
+            clauses.append("path LIKE ? ESCAPE '\\'")
+            escaped = self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+    def own(self, facet: str) -> tuple[list[str], list[Any]]:
+        """The SQL conditions and parameters of one single-valued facet's criterion:
+        ``status`` (with ``missing``), ``grade``, or a range of :data:`RANGES`."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if facet == "status":
+            if self.status == "missing":
+                clauses.append("missing = 1")
+            else:
+                if self.missing is not None:
+                    clauses.append("missing = ?")
+                    params.append(int(self.missing))
+                if self.status is not None:
+                    clauses.append("status = ?")
+                    params.append(self.status)
+        elif facet == "grade":
+            if self.grades:
+                clauses.append(f"grade IN ({','.join('?' * len(self.grades))})")
+                params += list(self.grades)
+        else:
+            low, high = {"loudness": self.lufs, "vocal_share": self.vocal,
+                         "duration": self.duration}[facet]
+            for bound, op in ((low, ">="), (high, "<")):
+                if bound is not None:
+                    clauses.append(f"{_RANGED[facet]} {op} ?")
+                    params.append(float(bound))
+        return clauses, params
+
+
+#: the track has the label (kind, value) of the ``labels`` table, kept from its results
+_LABELLED = "id IN (SELECT track_id FROM labels WHERE kind = ? AND value = ?)"
+
+#: the ranged facets' values, as SQL on ``tracks``
+_RANGED = {"loudness": "loudness_lufs", "vocal_share": "(vocal_s / NULLIF(duration_s, 0))",
+           "duration": "duration_s"}
+
+#: bucket edges of the ranged facets: loudness (LUFS), vocal share (0..1), duration (s)
+RANGES = {"loudness": (-30.0, -23.0, -16.0, -12.0, -8.0),
+          "vocal_share": (0.1, 0.25, 0.5, 0.75),
+          "duration": (60.0, 180.0, 300.0, 600.0)}
+
+#: the facets :meth:`Catalog.facets` counts: ``status`` (ok, failed, missing), ``grade``,
+#: the ranges of :data:`RANGES`, and the labels ``tags``, ``defect_types``, ``quality``
+FACETS = ("status", "grade", "loudness", "vocal_share", "duration", "tags", "defect_types",
+          "quality")
+
+#: sort keys kept from results (migration 5): the ``assess`` grade (tracks without one after
+#: F), the seconds of singing, the number of stems, the number of tags present (no result:
+#: first, as the lowest)
+_DERIVED_ORDER = {"quality": "COALESCE(grade, 'G')", "vocal_s": "vocal_s",
+                  "stems": "stem_count", "tags": "tag_count"}
+
+
+def _bucket(expr: str, edges: Sequence[float]) -> str:
+    """SQL: 1 + the index of the bucket of ``edges`` that ``expr`` falls in (0: NULL)."""
+    whens = " ".join(f"WHEN {expr} < {edge!r} THEN {i + 1}" for i, edge in enumerate(edges))
+    return f"CASE WHEN {expr} IS NULL THEN 0 {whens} ELSE {len(edges) + 1} END"
+
+
+#: SQL of each single-valued facet's value of a track, as 1 + its index (0: none)
+_FACET_KEYS = {
+    "status": "CASE WHEN missing = 1 THEN 3 WHEN status = 'ok' THEN 1 ELSE 2 END",
+    "grade": "COALESCE(instr('ABCDEF', grade), 0)",
+    **{name: _bucket(_RANGED[name], edges) for name, edges in RANGES.items()}}
+
+
+def _bucket_counts(name: str, counts: dict[Any, int]) -> list[dict[str, Any]]:
+    """Every bucket of a ranged facet, with its bounds and count."""
+    edges = (None, *RANGES[name], None)
+    return [{"min": edges[i], "max": edges[i + 1], "tracks": counts.get(i, 0)}
+            for i in range(len(edges) - 1)]
+
+
+def _ranked(counts: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"value": v, "tracks": n} for v, n in counts.items()]
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -678,5 +873,6 @@ def _scan_record(row: sqlite3.Row) -> ScanRun:
     return ScanRun(**values)
 
 
-__all__ = ["QUALITY_FILTERS", "Catalog", "CatalogDamagedError", "CatalogNotFoundError",
-           "CatalogSchemaError", "KnownFile", "integrity_check", "now"]
+__all__ = ["FACETS", "QUALITY_FILTERS", "RANGES", "Catalog", "CatalogDamagedError",
+           "CatalogNotFoundError", "CatalogSchemaError", "KnownFile", "TrackFilter",
+           "integrity_check", "now"]

@@ -92,6 +92,50 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tracks ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: what the catalog page filters, counts and sorts on, kept from the results as they are
+    # written (catalog.db _derive; no JSON read per request): the assess grade, seconds of
+    # singing, stems and tags present, the defects verdict as columns; tags present, defect
+    # types with events (of defective tracks) and assess findings (QUALITY_FILTERS) as labels;
+    # one index holding every column the facets count and sort on (scans read it alone)
+    """
+    ALTER TABLE tracks ADD COLUMN grade TEXT;
+    ALTER TABLE tracks ADD COLUMN vocal_s REAL;
+    ALTER TABLE tracks ADD COLUMN stem_count INTEGER;
+    ALTER TABLE tracks ADD COLUMN tag_count INTEGER;
+    ALTER TABLE tracks ADD COLUMN defective INTEGER;
+    CREATE TABLE labels (
+        kind TEXT NOT NULL,               -- tag | defect | quality
+        value TEXT NOT NULL,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        PRIMARY KEY (kind, value, track_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX labels_track ON labels(track_id);
+    UPDATE tracks SET
+        grade = (SELECT json_extract(r.summary, '$.grade') FROM results r
+                 WHERE r.track_id = tracks.id AND r.analyzer = 'assess'),
+        vocal_s = (SELECT json_extract(r.summary, '$.vocal_s') FROM results r
+                   WHERE r.track_id = tracks.id AND r.analyzer = 'detect'),
+        stem_count = (SELECT (SELECT COUNT(*) FROM stems s WHERE s.result_id = r.id)
+                      FROM results r WHERE r.track_id = tracks.id AND r.analyzer = 'separate'),
+        tag_count = (SELECT json_array_length(r.summary, '$.present') FROM results r
+                     WHERE r.track_id = tracks.id AND r.analyzer = 'tag'),
+        defective = (SELECT json_extract(r.summary, '$.defective') = 1 FROM results r
+                     WHERE r.track_id = tracks.id AND r.analyzer = 'defects');
+    INSERT OR IGNORE INTO labels SELECT 'tag', j.value, r.track_id
+        FROM results r, json_each(r.summary, '$.present') j WHERE r.analyzer = 'tag';
+    INSERT OR IGNORE INTO labels SELECT 'defect', j.key, r.track_id
+        FROM results r, json_each(r.summary, '$.types') j WHERE r.analyzer = 'defects'
+        AND json_extract(r.summary, '$.defective') = 1 AND j.value > 0;
+    INSERT OR IGNORE INTO labels SELECT 'quality', 'transcoded', track_id FROM results
+        WHERE analyzer = 'assess' AND json_extract(summary, '$.lossy.transcoded') = 1;
+    INSERT OR IGNORE INTO labels SELECT 'quality', 'clipped', track_id FROM results
+        WHERE analyzer = 'assess' AND json_extract(summary, '$.clipping.runs') > 0;
+    INSERT OR IGNORE INTO labels SELECT 'quality', 'too_loud', track_id FROM results
+        WHERE analyzer = 'assess'
+        AND json_extract(summary, '$.loudness.targets.streaming.gain_db') < -1.0;
+    CREATE INDEX tracks_facets ON tracks(loudness_lufs, duration_s, vocal_s, grade, status,
+        missing, defective, stem_count, tag_count);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

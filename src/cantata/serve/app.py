@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import shutil
 import tempfile
 import threading
@@ -25,7 +26,7 @@ from cantata._version import __version__
 from cantata.analyzers import TrackAudio, resolve
 from cantata.capabilities import CAPABILITIES, load
 from cantata.catalog import Catalog
-from cantata.serve import auth, peaks
+from cantata.serve import auth, peaks, spectrogram
 from cantata.serve.batching import QueueFullError
 from cantata.serve.config import ServeConfig
 from cantata.serve.metrics import Metrics
@@ -139,11 +140,10 @@ def create_app(config: ServeConfig) -> FastAPI:
         load(CAPABILITIES[name].routes)(app, context)
 
     @app.get("/v1/tracks", tags=["catalog"], dependencies=guarded)
-    def tracks(search: str | None = None, status: str | None = None, sort: str = "path",
-               desc: bool = False, limit: int = 100, offset: int = 0,
-               tag: TagFilter = None) -> dict[str, Any]:
-        """Tracks, filtered (``search`` in the path, ``status`` ok|failed, ``tag``: present
-        in the ``tag`` result, repeatable), sorted, paged."""
+    def tracks(criteria: Annotated[dict[str, Any], Depends(_criteria)], sort: str = "path",
+               desc: bool = False, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        """Tracks, filtered (the parameters of ``/v1/facets``), sorted (``sort``, ``desc``),
+        paged (``limit``, ``offset``); ``total``: how many match."""
         from cantata.catalog.db import SORT_COLUMNS
 
         if sort not in SORT_COLUMNS:
@@ -151,17 +151,26 @@ def create_app(config: ServeConfig) -> FastAPI:
         if not 1 <= limit <= 1000 or not 0 <= offset <= SQLITE_MAX:
             raise HTTPException(422, f"limit must be 1..1000 and offset 0..{SQLITE_MAX}")
         catalog = catalogs.get()
-        found = catalog.tracks(status=status, search=search, sort=sort, descending=desc,
-                               limit=limit, offset=offset, with_results=True, tags=tag or ())
-        return {"total": catalog.count(status=status, search=search, tags=tag or ()),
-                "tracks": [_brief(t) for t in found]}
+        found = catalog.tracks(sort=sort, descending=desc, limit=limit, offset=offset,
+                               with_results=True, **criteria)
+        return {"total": catalog.count(**criteria), "tracks": [_brief(t) for t in found]}
+
+    @app.get("/v1/facets", tags=["catalog"], dependencies=guarded)
+    def facets(criteria: Annotated[dict[str, Any], Depends(_criteria)]) -> dict[str, Any]:
+        """Counts per facet value among the tracks ``/v1/tracks`` lists with the same
+        filters: ``{"total", "facets": {"status", "grade", "loudness", "vocal_share",
+        "duration", "tags", "defect_types", "quality"}}``. A track has one status, grade and
+        value of each range: those count the tracks matching the other filters
+        (``[{"value", "tracks"}]``; ranges ``[{"min", "max", "tracks"}]``, min included, max
+        not, null: open). Tags, defect types and quality findings narrow as they add up:
+        those count the tracks matching every filter, most first."""
+        return catalogs.get().facets(**criteria)
 
     @app.get("/v1/tags", tags=["catalog"], dependencies=guarded)
-    def tag_facet(search: str | None = None, status: str | None = None,
-                  tag: TagFilter = None) -> dict[str, Any]:
+    def tag_facet(criteria: Annotated[dict[str, Any], Depends(_criteria)]) -> dict[str, Any]:
         """The tags present among the tracks ``/v1/tracks`` lists with the same filters, and
         how many tracks have each, most frequent first: ``{"tags": [{"tag", "tracks"}]}``."""
-        counts = catalogs.get().tag_counts(status=status, search=search, tags=tag or ())
+        counts = catalogs.get().tag_counts(**criteria)
         return {"tags": [{"tag": name, "tracks": n} for name, n in counts.items()]}
 
     @app.get("/v1/tracks/{track_id}", tags=["catalog"], dependencies=guarded)
@@ -228,12 +237,26 @@ def create_app(config: ServeConfig) -> FastAPI:
         return _file(Path(stems[stem]))
 
     @app.get("/v1/tracks/{track_id}/peaks", tags=["catalog"], dependencies=guarded)
-    def track_peaks(track_id: TrackId, bins: int = 1000) -> dict[str, Any]:
-        """The waveform's envelope for drawing: min and max per bin, mono."""
+    def track_peaks(track_id: TrackId, bins: int = 1000,
+                    stem: str | None = None) -> dict[str, Any]:
+        """The waveform's envelope for drawing: min and max per bin, mono; of the stem
+        ``stem`` when given (the track page's stem rows)."""
         if not 10 <= bins <= 10000:
             raise HTTPException(422, "bins must be 10..10000")
-        found = _track(catalogs, track_id)
-        return peaks.envelope(str(_audio(found)), found.content_hash, bins)
+        return peaks.envelope(*_source(_track(catalogs, track_id), stem), bins)
+
+    @app.get("/v1/tracks/{track_id}/spectrogram", tags=["catalog"], dependencies=guarded,
+             response_class=Response, responses={200: {"content": {"image/png": {}}}})
+    def track_spectrogram(track_id: TrackId, width: int = 1200, height: int = 160,
+                          stem: str | None = None) -> Response:
+        """The log-mel spectrogram as a PNG of ``width`` x ``height`` pixels (time left to
+        right, 30 Hz to 8 kHz bottom to top, 80 dB of range), of the stem ``stem`` when
+        given; computed by streaming the audio, cached per file and size."""
+        if not 16 <= width <= 4000 or not 16 <= height <= 1000:
+            raise HTTPException(422, "width must be 16..4000 and height 16..1000")
+        image = spectrogram.spectrogram_png(*_source(_track(catalogs, track_id), stem),
+                                            width, height)
+        return Response(image, media_type="image/png")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> Response:
@@ -249,6 +272,52 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     _add_docs(app, guarded, config.token)
     return app
+
+
+def _criteria(search: str | None = None, status: str | None = None,
+              tag: TagFilter = None,
+              defect_type: Annotated[list[str] | None, Query(
+                  description="only defective tracks with events of this type (repeat: "
+                              "of each)")] = None,
+              defective: bool = False,
+              grade: Annotated[list[str] | None, Query(
+                  description="only tracks of this assess grade, A..F (repeat: any)")] = None,
+              quality: Annotated[list[str] | None, Query(
+                  description="only tracks with this assess finding (repeat: each)")] = None,
+              lufs_min: float | None = None, lufs_max: float | None = None,
+              vocal_min: float | None = None, vocal_max: float | None = None,
+              duration_min: float | None = None,
+              duration_max: float | None = None) -> dict[str, Any]:
+    """The catalog filters of ``/v1/tracks``, ``/v1/facets`` and ``/v1/tags`` as
+    ``TrackFilter`` fields, or 422 saying which is wrong: ``search`` (in the path),
+    ``status`` (ok, failed, missing), ``tag``, ``defect_type``, ``defective``, ``grade``,
+    ``quality``, and ranges: ``lufs_*`` (integrated loudness), ``vocal_*`` (share of the
+    duration sung, 0..1), ``duration_*`` (seconds); min included, max not."""
+    from cantata.catalog.db import QUALITY_FILTERS
+    from cantata.data.labels import DEFECT_TYPES
+
+    def check(name: str, values: list[str], known: Any) -> None:
+        wrong = [v for v in values if v not in known]
+        if wrong:
+            raise HTTPException(422, f"{name}: unknown {', '.join(map(repr, wrong))}; choose "
+                                     f"from {', '.join(known)}")
+
+    check("status", [status] if status is not None else [], ("ok", "failed", "missing"))
+    check("grade", grade or [], tuple("ABCDEF"))
+    check("quality", quality or [], tuple(QUALITY_FILTERS))
+    check("defect_type", defect_type or [], tuple(DEFECT_TYPES))
+    ranges = {"lufs": (lufs_min, lufs_max), "vocal": (vocal_min, vocal_max),
+              "duration": (duration_min, duration_max)}
+    for name, (low, high) in ranges.items():
+        if any(v is not None and not math.isfinite(v) for v in (low, high)):
+            raise HTTPException(422, f"{name}_min and {name}_max must be finite numbers")
+        if low is not None and high is not None and low > high:
+            raise HTTPException(422, f"{name}_min ({low:g}) is above {name}_max ({high:g})")
+    if any(v is not None and not 0 <= v <= 1 for v in ranges["vocal"]):
+        raise HTTPException(422, "vocal_min and vocal_max are shares of the duration, 0..1")
+    return {"search": search, "status": status, "tags": tag or (),
+            "defect_types": defect_type or (), "defective": defective,
+            "grades": grade or (), "quality": quality or (), **ranges}
 
 
 def _add_docs(app: FastAPI, guarded: list[Any], token: str | None) -> None:
@@ -356,6 +425,22 @@ def _unavailable(track: Any) -> str | None:
     if not track.ok:
         return f"{name}: the file could not be read when scanned ({track.error})"
     return None
+
+
+def _source(track: Any, stem: str | None) -> tuple[str, str]:
+    """The file of the track (``stem`` None) or of one of its stems, and a key of its
+    content for caches; 404 saying why when it cannot be had."""
+    if stem is None:
+        return str(_audio(track)), track.content_hash
+    stems = _stems(track)
+    if stem not in stems:
+        raise HTTPException(404, f"track {track.id} has no stem {stem!r}")
+    path = Path(stems[stem])
+    if not path.is_file():
+        raise HTTPException(404, f"{path.name}: the stem's file is no longer there "
+                                 "(moved or deleted since the separation)")
+    stat = path.stat()
+    return str(path), f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _audio(track: Any) -> Path:

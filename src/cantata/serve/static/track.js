@@ -1,5 +1,5 @@
-// One track: waveform, label lanes (singing, then defects), playback of the mix and its stems,
-// tag chips, everything known.
+// One track: waveform or spectrogram on a time axis, label lanes (singing, defects), a player
+// of the mix and its stems (solo, mute, crossfade, keys), tag chips, everything known.
 "use strict";
 
 const LANES = ["vocal", "accompaniment", "silence"];
@@ -25,13 +25,16 @@ async function main() {
   showTags(track.results.tag);
   showQuality(track.quality);
   showLanes(track);
-  showSources(track);
+  drawAxis();
+  showPlayer(track);
+  showStems(track);
   if (startAt > 0) audio.addEventListener("loadedmetadata", () => seek(startAt), { once: true });
   showSimilar();
   document.getElementById("raw").textContent = JSON.stringify(track, null, 2);
   showUnavailable(track.audio_unavailable);
   if (track.status === "ok" && !track.audio_unavailable) {
-    drawWave(await getJSON(`/v1/tracks/${trackId}/peaks?bins=1200`));
+    drawPeaks(document.getElementById("wave"),
+              await getJSON(`/v1/tracks/${trackId}/peaks?bins=1200`));
   }
 }
 
@@ -145,6 +148,13 @@ function showLanes(track) {
                       "defects"));
     }
   }
+  const tagged = track.results.tag ? track.results.tag.regions : [];  // time-stamped tags
+  if (tagged.length) {
+    lanes.push(el("div", { class: "lane-group", text: "tags" }));
+    for (const tag of [...new Set(tagged.map((r) => r.label))].sort()) {
+      lanes.push(lane(tag, tagged.filter((r) => r.label === tag), "tagged", "tags"));
+    }
+  }
   document.getElementById("lanes").replaceChildren(...lanes);
   const rows = [...regions.map((r) => regionRow(r, "singing", clock)),
     ...defects.map((r) => regionRow(r, "defect", preciseClock))];
@@ -189,17 +199,156 @@ function preciseClock(seconds) {
   return `${m}:${(seconds - 60 * m).toFixed(3).padStart(6, "0")}`;
 }
 
-function showSources(track) {
-  const sources = [["mix", track.audio_url], ...Object.entries(track.stem_urls)];
-  const buttons = sources.map(([name, url]) => {
-    const button = el("button", { type: "button", "data-source": name, text: name,
-                                  "aria-pressed": "false" });
-    button.addEventListener("click", () => switchTo(url, button));
-    return button;
+// The player: the mix's <audio> element is the clock; each stem plays in its own element,
+// kept within DRIFT_S of it, and only while audible. Gains: the mix gets 1 - crossfade, a
+// stem crossfade when audible (soloed, or none soloed and not muted), else 0. The state is
+// on window.player and on each stem row (data-gain, data-audible).
+const DRIFT_S = 0.08;
+const player = { volume: 1, crossfade: 0, solo: null, muted: new Set(), stems: new Map() };
+window.player = player;
+
+function showPlayer(track) {
+  const play = document.getElementById("play");
+  if (track.status === "ok" && !track.audio_unavailable) {
+    audio.src = track.audio_url;
+    play.disabled = false;
+  }
+  play.addEventListener("click", togglePlay);
+  audio.addEventListener("play", () => syncStems(true));
+  audio.addEventListener("playing", () => syncStems(true));
+  audio.addEventListener("pause", () => syncStems());
+  audio.addEventListener("waiting", () => pauseStems());
+  audio.addEventListener("seeked", () => syncStems(true));
+  audio.addEventListener("loadedmetadata", () => {
+    if (!duration && Number.isFinite(audio.duration)) {
+      duration = audio.duration;
+      drawAxis();
+    }
   });
-  document.getElementById("sources").replaceChildren(...buttons);
-  if (track.audio_unavailable) buttons[0].disabled = true;
-  else if (track.status === "ok") switchTo(track.audio_url, buttons[0]);
+  document.getElementById("volume").addEventListener("input", (event) => {
+    player.volume = Number(event.target.value);
+    applyGains();
+  });
+  document.getElementById("crossfade").addEventListener("input", (event) => {
+    player.crossfade = Number(event.target.value);
+    applyGains();
+  });
+  applyGains();
+}
+
+function togglePlay() {
+  if (audio.paused) audio.play().catch(() => {});
+  else audio.pause();
+}
+
+function showStems(track) {
+  // A row per stem: name, solo, mute, download, its waveform (or why it is missing).
+  const rows = Object.entries(track.stem_urls).map(([name, url]) => stemRow(name, url));
+  document.getElementById("stems").replaceChildren(...rows);
+  document.getElementById("stems").hidden = rows.length === 0;
+  document.getElementById("crossfade-box").hidden = rows.length === 0;
+  applyGains();
+}
+
+function stemRow(name, url) {
+  const solo = el("button", { type: "button", class: "solo", "aria-pressed": "false",
+                              title: `solo ${name}: hear only this stem`, text: "S" });
+  const mute = el("button", { type: "button", class: "mute", "aria-pressed": "false",
+                              title: `mute ${name}`, text: "M" });
+  const canvas = el("canvas", { class: "stem-wave" });
+  const element = el("audio", { preload: "metadata", src: url, "data-stem": name });
+  const row = el("div", { class: "stem", "data-stem": name },
+    el("div", { class: "stem-controls" }, el("span", { class: "stem-name", text: name }), solo,
+       mute, el("a", { class: "download", href: url, download: "", title: `download ${name}`,
+                       "aria-label": `download ${name}`, text: "↓" })),
+    canvas, element);
+  const stem = { name, url, row, solo, mute, canvas, audio: element, missing: null };
+  player.stems.set(name, stem);
+  solo.addEventListener("click", () => setSolo(player.solo === name ? null : name));
+  mute.addEventListener("click", () => setMuted(name, !player.muted.has(name)));
+  canvas.addEventListener("click", seekFromClick);
+  getJSON(`/v1/tracks/${trackId}/peaks?bins=1200&stem=${encodeURIComponent(name)}`)
+    .then((peaks) => drawPeaks(canvas, peaks, "#7a6bb0"))
+    .catch((err) => stemMissing(stem, err));
+  return row;
+}
+
+function stemMissing(stem, err) {
+  // The stem's file cannot be had: the row says why, and it stays silent.
+  stem.missing = String(err.message || err).replace(/^\d+: /, "");
+  stem.row.dataset.missing = "true";
+  stem.canvas.replaceWith(el("p", { class: "stem-missing", text: `unavailable: ${stem.missing}` }));
+  stem.audio.removeAttribute("src");
+  for (const b of [stem.solo, stem.mute]) b.disabled = true;
+  stem.row.querySelector(".download").removeAttribute("href");
+  applyGains();
+}
+
+function setSolo(name) {
+  player.solo = name;
+  audibleStems();
+}
+
+function setMuted(name, muted) {
+  if (muted) player.muted.add(name);
+  else player.muted.delete(name);
+  audibleStems();
+}
+
+function audibleStems() {
+  // Solo and mute act on the stems: with the slider all on the mix, move it to the stems.
+  if (player.crossfade === 0) {
+    player.crossfade = 1;
+    document.getElementById("crossfade").value = "1";
+  }
+  applyGains();
+}
+
+function audible(name) {
+  return player.solo ? player.solo === name : !player.muted.has(name);
+}
+
+function gains() {
+  // Each source's gain, before the volume: {mix, <stem>: ...}.
+  const out = { mix: 1 - player.crossfade };
+  for (const [name, stem] of player.stems) {
+    out[name] = stem.missing || !audible(name) ? 0 : player.crossfade;
+  }
+  return out;
+}
+player.gains = gains;
+
+function applyGains() {
+  const g = gains();
+  audio.volume = player.volume * g.mix;
+  for (const [name, stem] of player.stems) {
+    stem.audio.volume = player.volume * g[name];
+    stem.row.dataset.gain = g[name].toFixed(2);
+    stem.row.dataset.audible = String(g[name] > 0);
+    stem.solo.setAttribute("aria-pressed", String(player.solo === name));
+    stem.mute.setAttribute("aria-pressed", String(player.muted.has(name)));
+  }
+  syncStems(true);
+}
+
+function syncStems(force = false) {
+  // Audible stems play at the mix's position; the others rest.
+  for (const stem of player.stems.values()) {
+    const media = stem.audio;
+    if (stem.missing || audio.paused || media.volume === 0) {
+      if (!media.paused) media.pause();
+      continue;
+    }
+    if (!media.seeking
+        && (force || Math.abs(media.currentTime - audio.currentTime) > DRIFT_S)) {
+      media.currentTime = audio.currentTime;
+    }
+    if (media.paused) media.play().catch(() => {});
+  }
+}
+
+function pauseStems() {
+  for (const stem of player.stems.values()) if (!stem.audio.paused) stem.audio.pause();
 }
 
 function showUnavailable(reason) {
@@ -209,49 +358,136 @@ function showUnavailable(reason) {
   note.hidden = !reason;
 }
 
-function switchTo(url, button) {
-  // Keep the position and the playing state when switching between mix and stems.
-  const at = audio.currentTime;
-  const playing = !audio.paused;
-  audio.src = url;
-  audio.addEventListener("loadedmetadata", () => {
-    audio.currentTime = Math.min(at, audio.duration || at);
-    if (playing) audio.play().catch(() => {});
-  }, { once: true });
-  for (const b of document.querySelectorAll("#sources button")) {
-    b.setAttribute("aria-pressed", String(b === button));
-  }
-}
-
-function drawWave(peaks) {
-  const canvas = document.getElementById("wave");
+function drawPeaks(canvas, peaks, colour = "#5b6b80") {
+  // A min/max envelope, one bar per bin.
   const scale = window.devicePixelRatio || 1;
   canvas.width = canvas.clientWidth * scale;
   canvas.height = canvas.clientHeight * scale;
   const g = canvas.getContext("2d");
   const mid = canvas.height / 2;
   const step = canvas.width / peaks.bins;
-  g.fillStyle = "#5b6b80";
+  g.fillStyle = canvas.colour = colour;
   for (let i = 0; i < peaks.bins; i++) {
     const top = mid - peaks.max[i] * mid;
     const bottom = mid - peaks.min[i] * mid;
     g.fillRect(i * step, top, Math.max(step, 1), Math.max(bottom - top, 1));
   }
+  canvas.peaks = peaks;
   canvas.dataset.drawn = String(peaks.bins);
 }
 
-function seek(seconds) {
-  audio.currentTime = seconds;
+window.addEventListener("resize", () => {
+  drawAxis();
+  for (const canvas of document.querySelectorAll("#timeline canvas")) {
+    if (canvas.peaks) drawPeaks(canvas, canvas.peaks, canvas.colour);
+  }
+});
+
+const TICK_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
+  7200];
+const TICK_MIN_PX = 64;
+
+function drawAxis() {
+  // Ticks under the waveform at the first step at least TICK_MIN_PX apart, in m:ss (m:ss.s
+  // below a second, h:mm:ss past an hour); the lanes and stems share the axis.
+  const axis = document.getElementById("axis");
+  const width = axis.clientWidth;
+  if (!duration || !width) return axis.replaceChildren();
+  const step = TICK_STEPS.find((s) => (s / duration) * width >= TICK_MIN_PX) || 7200;
+  const ticks = [];
+  for (let i = 0; i * step <= duration + 1e-9; i++) {
+    const t = i * step;
+    ticks.push(el("span", { class: "tick", style: `left:${(100 * t) / duration}%`,
+                            text: tickLabel(t, step) }));
+  }
+  axis.replaceChildren(...ticks);
+  axis.dataset.step = String(step);
 }
 
-document.getElementById("wave-box").addEventListener("click", (event) => {
+function tickLabel(t, step) {
+  const decimals = step < 1 ? 1 : 0;
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t - 3600 * h) / 60);
+  const s = (t - 3600 * h - 60 * m).toFixed(decimals).padStart(decimals ? 4 : 2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+for (const button of document.querySelectorAll("[data-view]")) {
+  button.addEventListener("click", () => showView(button.dataset.view));
+}
+
+function showView(view) {
+  // Waveform or spectrogram (fetched the first time, as wide as the box in pixels).
+  const wave = document.getElementById("wave");
+  const image = document.getElementById("spectrogram");
+  const note = document.getElementById("view-note");
+  for (const b of document.querySelectorAll("[data-view]")) {
+    b.setAttribute("aria-pressed", String(b.dataset.view === view));
+  }
+  wave.hidden = view !== "wave";
+  image.hidden = view !== "spectrogram";
+  note.hidden = true;
+  if (view !== "spectrogram" || image.getAttribute("src")) return;
+  const scale = window.devicePixelRatio || 1;
+  const width = Math.max(16, Math.min(4000, Math.round(wave.clientWidth * scale)));
+  const height = Math.max(16, Math.min(1000, Math.round(160 * scale)));
+  note.textContent = "computing the spectrogram…";
+  note.hidden = false;
+  image.addEventListener("load", () => { note.hidden = true; }, { once: true });
+  image.addEventListener("error", () => { note.textContent = "no spectrogram: audio unavailable"; },
+                         { once: true });
+  image.src = `/v1/tracks/${trackId}/spectrogram?width=${width}&height=${height}`;
+}
+
+function seek(seconds) {
+  const end = duration || audio.duration || 0;
+  audio.currentTime = Math.max(0, end ? Math.min(seconds, end) : seconds);
+}
+
+function seekFromClick(event) {
   const box = event.currentTarget.getBoundingClientRect();
   if (duration) seek(((event.clientX - box.left) / box.width) * duration);
+}
+
+document.getElementById("wave-box").addEventListener("click", seekFromClick);
+
+const NOT_TYPING = ["range", "checkbox", "radio", "button", "submit"];
+
+document.addEventListener("keydown", (event) => {
+  // Space, arrows (shift: farther), Home, End; not while typing (a slider keeps its arrows).
+  const target = event.target;
+  const slider = target.tagName === "INPUT" && target.type === "range";
+  if (event.ctrlKey || event.metaKey || event.altKey || target.isContentEditable
+      || ["TEXTAREA", "SELECT"].includes(target.tagName)
+      || (target.tagName === "INPUT" && !NOT_TYPING.includes(target.type))
+      || (slider && event.key !== " ")) return;
+  const jump = event.shiftKey ? 30 : 5;
+  const actions = { " ": togglePlay, ArrowLeft: () => seek(audio.currentTime - jump),
+    ArrowRight: () => seek(audio.currentTime + jump), Home: () => seek(0),
+    End: () => seek(duration || audio.duration) };
+  const action = actions[event.key];
+  if (!action || document.getElementById("play").disabled) return;
+  event.preventDefault();  // no scrolling, no pressing the focused button
+  action();
+});
+document.addEventListener("keyup", (event) => {
+  // A focused button would take the space's keyup as a click.
+  if (event.key === " " && event.target.tagName === "BUTTON") event.preventDefault();
 });
 
 function follow() {
   const head = document.getElementById("playhead");
   if (duration) head.style.left = `${(100 * audio.currentTime) / duration}%`;
+  const time = `${clock(audio.currentTime)} / ${clock(duration)}`;
+  const play = document.getElementById("play");
+  if (document.getElementById("time").textContent !== time) {
+    document.getElementById("time").textContent = time;
+  }
+  if (play.getAttribute("aria-pressed") !== String(!audio.paused)) {
+    play.setAttribute("aria-pressed", String(!audio.paused));
+    play.textContent = audio.paused ? "play" : "pause";
+  }
+  if (!audio.paused) syncStems();
   requestAnimationFrame(follow);
 }
 requestAnimationFrame(follow);

@@ -4,6 +4,8 @@ catalog scanned with the debug embedder."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 from fastapi.testclient import TestClient
@@ -132,3 +134,23 @@ def test_the_server_keeps_the_index_while_the_embeddings_are_unchanged(db):
         for held in query._HELD.values():
             held.info["fingerprint"] = "stale"  # as after a re-scan
         assert query.open_index(catalog, "debug", keep=True).index is not first.index
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_search_with_a_browser_recording(client, library, tmp_path):
+    """What Chromium's MediaRecorder uploads: webm/opus written as a stream (no duration, no
+    cues) and ogg/opus, under a recording's name or a bare blob's."""
+    for fmt, kind in (("webm", "audio/webm;codecs=opus"), ("ogg", "audio/ogg;codecs=opus")):
+        encoded = subprocess.run(
+            ["ffmpeg", "-loglevel", "error", "-ss", "3", "-t", "3", "-i",
+             str(library / "tones.wav"), "-c:a", "libopus", "-f", fmt, "pipe:1"],
+            capture_output=True, check=True).stdout  # the 330 Hz passage
+        for name in (f"recording.{fmt}", "blob"):
+            answer = client.post("/v1/search?k=3", files={"file": (name, encoded, kind)})
+            assert answer.status_code == 200, (fmt, name, answer.text)
+            body = answer.json()
+            assert body["query"]["file"] == name
+            assert body["query"]["duration_s"] == pytest.approx(3.0, abs=0.05)
+            best = body["results"][0]
+            assert best["path"].endswith("tones.wav")
+            assert best["offset_s"] == pytest.approx(3.0, abs=0.1)

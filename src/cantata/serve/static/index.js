@@ -265,6 +265,76 @@ dropZone.addEventListener("drop", (event) => {
   dropZone.classList.remove("dragging");
   if (event.dataTransfer.files.length) searchBySound(event.dataTransfer.files[0]);
 });
+
+// Recording from the microphone: up to RECORD_S seconds, then searched like a picked file.
+const RECORD_S = 10;
+const RECORD_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm",
+                      "audio/mp4"];
+const NO_MIC = "recording needs https or localhost, and microphone permission";
+let recorder = null;
+
+async function record() {
+  const status = document.getElementById("sound-status");
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.MediaRecorder) {
+    status.textContent = `${NO_MIC} (this page is ${location.protocol}//${location.host})`;
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (err) {
+    status.textContent = err.name === "NotFoundError" ? "no microphone found to record from"
+      : `${NO_MIC}: ${err.name === "NotAllowedError" ? "the microphone was refused"
+        : err.message || err.name}`;
+    return;
+  }
+  const mimeType = RECORD_TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || "";
+  const chunks = [];
+  const started = performance.now();
+  const time = document.getElementById("record-time");
+  const showTime = () => {
+    const s = Math.min(RECORD_S, (performance.now() - started) / 1000);
+    time.textContent = `${clock(s)} / ${clock(RECORD_S)}`;
+  };
+  const rec = new MediaRecorder(stream, mimeType ? { mimeType } : {});
+  recorder = rec;
+  const ticking = setInterval(showTime, 100);
+  const limit = setTimeout(stopRecording, RECORD_S * 1000);
+  rec.addEventListener("dataavailable", (event) => {
+    if (event.data.size) chunks.push(event.data);
+  });
+  rec.addEventListener("stop", () => {
+    clearInterval(ticking);
+    clearTimeout(limit);
+    for (const track of stream.getTracks()) track.stop();
+    showTime();
+    recording(false);
+    const type = (rec.mimeType || mimeType || "audio/webm").split(";")[0];
+    recorder = null;
+    const blob = new Blob(chunks, { type });
+    if (!blob.size) { status.textContent = "the recording is empty"; return; }
+    const suffix = { "audio/ogg": "ogg", "audio/mp4": "m4a" }[type] || "webm";
+    searchBySound(new File([blob], `recording.${suffix}`, { type }));
+  });
+  rec.start(250);
+  recording(true);
+  showTime();
+  status.textContent = `recording (up to ${RECORD_S} s)…`;
+}
+
+function stopRecording() {
+  if (recorder && recorder.state !== "inactive") recorder.stop();
+}
+
+function recording(on) {
+  document.getElementById("record").hidden = on;
+  document.getElementById("record-stop").hidden = !on;
+  document.getElementById("record-time").hidden = false;
+  document.getElementById("by-sound").classList.toggle("recording", on);
+}
+
+document.getElementById("record").addEventListener("click", record);
+document.getElementById("record-stop").addEventListener("click", stopRecording);
 getJSON("/healthz").then((h) => {
   document.getElementById("summary").textContent = `version ${h.version}`;
 }).catch(() => {});

@@ -13,11 +13,12 @@ command with libmp3lame, aac, libvorbis and libopus at 96-320 kbit/s and decoded
 16-bit FLAC at its own rate and channels (the "lossless" transcode); the untouched
 originals are the genuine files.
 
-Sources are split by file (a hash of the path): the rule's thresholds are tuned on the
-``train`` half (:func:`tune`) and every figure printed for ``test`` comes from sources the
-tuning never saw. Prints tables (detection per codec and bitrate, false accusations per
-source group, codec and bitrate identification) and the tuned thresholds next to those in
-``cantata.assess.bandwidth``.
+Sources are split by file (a hash of the path): the thresholds of the shelf rule and of
+the codec frame grid test (``cantata.assess.mdct_grid``) are tuned on the ``train`` half
+(:func:`tune`) and every figure printed for ``test`` comes from sources the tuning never
+saw. Prints tables (detection per codec and bitrate, false accusations per source group,
+codec and bitrate identification, which cue found each transcode) and the tuned
+thresholds next to those shipped. ``--no-grid``: the shelf rule alone, as before the grid.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from cantata.assess import bandwidth as bw
+from cantata.assess import mdct_grid
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CODECS = {"mp3": ("libmp3lame", "mp3"), "aac": ("aac", "m4a"), "vorbis": ("libvorbis", "ogg"),
@@ -116,28 +118,48 @@ def transcode(job: tuple[Item, str, int, Path]) -> Item | None:
     return Item(str(decoded), item.group, item.source, codec, kbps)
 
 
-def features(job: tuple[str, Path]) -> tuple[np.ndarray, np.ndarray, int, float | None]:
-    """The spectrum of a file and its rounding floor (what the verdicts are made from),
-    cached under ``work``."""
+def features(job: tuple[str, Path]) -> tuple[np.ndarray, np.ndarray, int, float | None,
+                                            mdct_grid.Grid | None]:
+    """The spectrum of a file, its rounding floor and its codec frame grid (what the
+    verdicts are made from), cached under ``work``."""
     from cantata import audio
 
     path, work = job
-    cache = work / "spectra" / f"{hashlib.md5(path.encode()).hexdigest()}.npz"
+    cache = work / "spectra3" / f"{hashlib.md5(path.encode()).hexdigest()}.npz"
     if cache.exists():
         with np.load(cache) as z:
             floor = float(z["floor"])
-            return z["freqs"], z["level"], int(z["rate"]), None if np.isnan(floor) else floor
+            grid = (mdct_grid.Grid(str(z["grid_codec"]), int(z["grid_offset"]),
+                                   *map(float, z["grid"])) if z["grid"].size else None)
+            return (z["freqs"], z["level"], int(z["rate"]), None if np.isnan(floor) else floor,
+                    grid)
     wav = audio.load(path)
     freqs, level = bw.spectrum(wav.samples.mean(axis=0), wav.sample_rate)
     floor = bw.rounding_floor_db(bw.integer_bits(wav.samples), wav.n_channels)
+    grid = mdct_grid.find_grid(wav.samples, wav.sample_rate)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, freqs=freqs, level=level, rate=wav.sample_rate,
-             floor=np.nan if floor is None else floor)
-    return freqs, level, wav.sample_rate, floor
+             floor=np.nan if floor is None else floor,
+             grid=np.array([] if grid is None else [grid.zero_share, grid.typical_share,
+                                                      grid.z]),
+             grid_codec="" if grid is None else grid.codec,
+             grid_offset=0 if grid is None else grid.offset)
+    return freqs, level, wav.sample_rate, floor, grid
+
+
+#: whether verdicts use the codec frame grid (``--no-grid``: the shelf rule alone)
+USE_GRID = True
 
 
 def verdicts(items: list[Item], spectra: dict[str, tuple]) -> dict[str, bw.Bandwidth]:
-    return {i.path: bw.judge(*spectra[i.path]) for i in items}
+    """Each file's verdict, as ``bandwidth.analyse`` makes it, from its cached facts."""
+    out = {}
+    for i in items:
+        freqs, level, rate, floor, grid = spectra[i.path]
+        found = bw.judge(freqs, level, rate, floor)
+        out[i.path] = (bw.with_grid(found, grid) if USE_GRID and not found.upsampled
+                       else found)
+    return out
 
 
 def rates(items: list[Item], found: dict[str, bw.Bandwidth], *, either: bool = False
@@ -159,10 +181,13 @@ def rates(items: list[Item], found: dict[str, bw.Bandwidth], *, either: bool = F
 def tune(train: list[Item], spectra: dict[str, tuple]) -> dict[str, float]:
     """The shelf thresholds (dB; ``SHELF_DB`` and ``FLOOR_SHELF_DB``) that find the most
     train transcodes while accusing at most 2 % of the train originals (a margin under the
-    5 % bar), and each codec and bitrate's median shelf (Hz) on the stereo 44.1/48 kHz
-    sources (``bandwidth.SHELVES``)."""
+    5 % bar), then the grid's (``mdct_grid.MIN_Z`` and ``MIN_EXCESS``) likewise, and each
+    codec and bitrate's median shelf (Hz) on the stereo 44.1/48 kHz sources
+    (``bandwidth.SHELVES``)."""
     import soundfile as sf
 
+    global USE_GRID
+    use_grid, USE_GRID = USE_GRID, False  # the shelf rule first, alone
     best: tuple[float, float, float] | None = None
     for shelf_db in np.arange(14.0, 40.5, 2.0):
         for floor_db in np.arange(4.0, 20.5, 1.0):
@@ -172,13 +197,24 @@ def tune(train: list[Item], spectra: dict[str, tuple]) -> dict[str, float]:
                 best = (float(shelf_db), float(floor_db), hit)
     if best is not None:
         bw.SHELF_DB, bw.FLOOR_SHELF_DB = best[0], best[1]
+    USE_GRID = use_grid
+    grid_best: tuple[float, float, float] | None = None
+    for min_z in (6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 30.0):
+        for min_excess in (0.005, 0.01, 0.02, 0.03, 0.05):
+            mdct_grid.MIN_Z, mdct_grid.MIN_EXCESS = min_z, min_excess
+            hit, false = rates(train, verdicts(train, spectra))
+            if false <= 0.02 and (grid_best is None or hit > grid_best[2]):
+                grid_best = (min_z, min_excess, hit)
+    if grid_best is not None:
+        mdct_grid.MIN_Z, mdct_grid.MIN_EXCESS = grid_best[0], grid_best[1]
     found = verdicts(train, spectra)
     shelves: dict[str, list[float]] = defaultdict(list)
     for i in train:
-        if (i.codec and found[i.path].transcoded and spectra[i.path][2] >= 44100
-                and sf.info(i.source).channels == 2):
+        if (i.codec and found[i.path].transcoded and found[i.path].shelf_hz is not None
+                and spectra[i.path][2] >= 44100 and sf.info(i.source).channels == 2):
             shelves[f"{i.codec} {i.kbps}k"].append(found[i.path].shelf_hz)
     return {"SHELF_DB": bw.SHELF_DB, "FLOOR_SHELF_DB": bw.FLOOR_SHELF_DB,
+            "MIN_Z": mdct_grid.MIN_Z, "MIN_EXCESS": mdct_grid.MIN_EXCESS,
             **{k: float(np.median(v)) for k, v in sorted(shelves.items())}}
 
 
@@ -222,10 +258,15 @@ def report(split: str, items: list[Item], found: dict[str, bw.Bandwidth]) -> Non
         if caught else 0
     print(f"[{split}] of the transcodes found (44.1/48 kHz): codec named right "
           f"{100 * codec_ok:.1f} %, bitrate class right {100 * rate_ok:.1f} %")
+    evidence: dict[str, int] = defaultdict(int)
+    for i in caught:
+        evidence[str(found[i.path].evidence)] += 1
+    print(f"[{split}] found by: " + ", ".join(f"{k} {v}" for k, v in sorted(evidence.items())))
     accused = [i.path for i in part if not i.codec and found[i.path].transcoded]
     for path in accused:
         b = found[path]
-        print(f"  accused: {path} (shelf {b.shelf_hz:.0f} Hz, {b.shelf_db:.1f} dB)")
+        print(f"  accused: {path} ({b.evidence}: shelf {b.shelf_hz or 0:.0f} Hz, "
+              f"{b.shelf_db:.1f} dB; grid {b.grid})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,7 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sonic-pi", type=int, default=60, help="sonic-pi samples")
     parser.add_argument("--mir1k", type=int, default=24, help="MIR-1K accompaniments")
     parser.add_argument("--songs", help="a `cantata data synth song` folder")
+    parser.add_argument("--no-grid", action="store_true",
+                        help="the shelf rule alone (no codec frame grid test)")
     args = parser.parse_args(argv)
+    global USE_GRID
+    USE_GRID = not args.no_grid
     if shutil.which("ffmpeg") is None:
         sys.exit("needs the ffmpeg command")
     args.work.mkdir(parents=True, exist_ok=True)
@@ -249,11 +294,11 @@ def main(argv: list[str] | None = None) -> int:
                            pool.map(features, [(i.path, args.work) for i in items],
                                     chunksize=8),
                            strict=True))
-    shipped = bw.SHELF_DB, bw.FLOOR_SHELF_DB
+    shipped = bw.SHELF_DB, bw.FLOOR_SHELF_DB, mdct_grid.MIN_Z, mdct_grid.MIN_EXCESS
     tuned = tune([i for i in items if i.split == "train"], spectra)
     print(f"{len(originals)} originals, {len(encodes)} transcodes; tuned on train: "
-          f"{tuned} (shipped SHELF_DB, FLOOR_SHELF_DB: {shipped})")
-    bw.SHELF_DB, bw.FLOOR_SHELF_DB = shipped
+          f"{tuned} (shipped SHELF_DB, FLOOR_SHELF_DB, MIN_Z, MIN_EXCESS: {shipped})")
+    bw.SHELF_DB, bw.FLOOR_SHELF_DB, mdct_grid.MIN_Z, mdct_grid.MIN_EXCESS = shipped
     found = verdicts(items, spectra)
     report("train", items, found)
     report("test", items, found)

@@ -25,7 +25,7 @@ def test_report_has_the_issue_shape_and_a_clean_grade():
     x[:, 4410:4420] = 0.3  # a transient: peaks well above the loudness, as music has
     d = Assessor().assess(Waveform(x, 44100)).to_dict("x.wav")
     assert all(k in d for k in KEYS)
-    assert set(d["lossy"]) == {"transcoded", "codec", "bitrate_class", "confidence"}
+    assert set(d["lossy"]) == {"transcoded", "codec", "bitrate_class", "confidence", "evidence"}
     loud = d["loudness"]
     assert {"integrated_lufs", "range_lu", "true_peak_dbtp"} <= set(loud)
     assert set(loud["targets"]) == {"streaming", "ebu_r128"}
@@ -102,4 +102,4 @@ def test_an_ffmpeg_mp3_saved_as_flac_is_a_transcode(tmp_path):
     assert found["lossy"]["transcoded"] and found["bandwidth_hz"] < 18000
     as_is = assessor.assess(mp3).to_dict("a.mp3")  # an MP3 is what it claims
     assert as_is["lossy"] == {"transcoded": False, "codec": "mp3", "bitrate_class": None,
-                              "confidence": None} and as_is["grade"] == "A"
+                              "confidence": None, "evidence": None} and as_is["grade"] == "A"

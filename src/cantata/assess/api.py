@@ -116,10 +116,11 @@ class AssessReport:
         b, loud = self.bandwidth, self.loudness
         if self.lossy_file is not None:
             lossy = {"transcoded": False, "codec": self.lossy_file,
-                     "bitrate_class": None, "confidence": None}
+                     "bitrate_class": None, "confidence": None, "evidence": None}
         else:
             lossy = {"transcoded": b.transcoded, "codec": b.codec,
-                     "bitrate_class": b.bitrate_class, "confidence": round(b.confidence, 3)}
+                     "bitrate_class": b.bitrate_class, "confidence": round(b.confidence, 3),
+                     "evidence": b.evidence}
         out: dict[str, Any] = {
             "file": file, "duration_s": round(self.duration_s, 3),
             "bandwidth_hz": round(b.bandwidth_hz), "lossy": lossy,
@@ -239,7 +240,8 @@ class Assessor:
         padded = bw.padded_bits(x, bits)
         return AssessReport(
             duration_s=wav.duration_s, sample_rate=rate, channels=wav.n_channels, codec=codec,
-            bandwidth=bw.analyse(x, rate), lossy_file=_lossy(codec),
+            bandwidth=bw.analyse(x, rate, grid=_lossy(codec) is None),
+            lossy_file=_lossy(codec),
             padded=None if padded is None else (bits or 0, padded),
             loudness=measure_loudness(x, rate), targets=self.targets,
             clipping=signal.clipping(x, rate), dc_offset=signal.dc_offset(x),

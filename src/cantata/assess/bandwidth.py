@@ -9,13 +9,19 @@ recordings roll off gradually, and an anti-alias filter sits at the Nyquist freq
 A resampler leaves the same kind of shelf at the old Nyquist frequency (an upsampled
 file). The rule's thresholds were tuned on FFmpeg encodes of a training part of the
 sources in ``bench/assess_transcode.py`` (docs/assess.md).
+
+AAC and Vorbis at high bitrates leave no shelf; their frame grid gives them away instead
+(:mod:`cantata.assess.mdct_grid`), and names the codec better than a shelf does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from cantata.assess.mdct_grid import MIN_Z as MIN_GRID_Z
+from cantata.assess.mdct_grid import Grid, find_grid
 
 N_FFT = 4096
 MAX_FRAMES = 256
@@ -71,6 +77,9 @@ class Bandwidth:
         confidence: how sure the lossy verdict is, 0..1 (either way).
         upsampled_from: the sample rate the file was resampled up from, or None.
         freqs_hz, level_db: the spectrum the verdicts come from (90th percentile per bin).
+        evidence: what the lossy verdict rests on: ``"shelf"``, ``"mdct_grid"``,
+            ``"shelf+mdct_grid"`` (the grid naming the codec) or None.
+        grid: the codec frame grid test's result, when it ran.
     """
 
     bandwidth_hz: float
@@ -83,6 +92,8 @@ class Bandwidth:
     upsampled_from: int | None
     freqs_hz: np.ndarray
     level_db: np.ndarray
+    evidence: str | None = None
+    grid: Grid | None = None
 
     @property
     def upsampled(self) -> bool:
@@ -165,13 +176,43 @@ def find_shelf(freqs: np.ndarray, level: np.ndarray, floor_db: float | None = No
     return float(freqs[edge]), float(drop[ks == best][0])
 
 
-def analyse(samples: np.ndarray, sample_rate: int) -> Bandwidth:
-    """The bandwidth facts of ``samples`` (channels, time) at ``sample_rate``."""
+def analyse(samples: np.ndarray, sample_rate: int, *, grid: bool = True) -> Bandwidth:
+    """The bandwidth facts of ``samples`` (channels, time) at ``sample_rate``; with
+    ``grid``, a recording the spectrum does not find upsampled is searched for a codec's
+    frame grid too (:func:`with_grid`)."""
     samples = np.atleast_2d(samples)
     mono = samples.mean(axis=0) if samples.shape[0] > 1 else samples[0]
     freqs, level = spectrum(np.asarray(mono, np.float32), sample_rate)
     floor = rounding_floor_db(integer_bits(samples), samples.shape[0])
-    return judge(freqs, level, sample_rate, floor)
+    found = judge(freqs, level, sample_rate, floor)
+    if grid and not found.upsampled:
+        return with_grid(found, find_grid(samples, sample_rate))
+    return found
+
+
+#: the bitrate class of a transcode found by its grid alone: lower bitrates leave a shelf
+GRID_BITRATE_CLASS = "192k+"
+
+
+def with_grid(found: Bandwidth, grid: Grid | None) -> Bandwidth:
+    """``found`` with the frame grid test's result. A grid that stands out makes the file
+    a transcode by ``grid.codec`` (confidence from its ``z``: 0.5 at the threshold); with
+    a shelf too, the grid names the codec (the codecs' shelves overlap, their windows do
+    not) and the shelf the bitrate class (the nearest of that codec's shelves)."""
+    if grid is None:
+        return found
+    if not grid.found:
+        return replace(found, grid=grid)
+    if found.transcoded and found.shelf_hz is not None:
+        shelves = {key: hz for key, hz in SHELVES.items() if key[0] == grid.codec}
+        bitrate = (min(shelves, key=lambda key: abs(shelves[key] - found.shelf_hz))[1]
+                   if shelves else found.bitrate_class)
+        return replace(found, codec=grid.codec, bitrate_class=bitrate,
+                       evidence="shelf+mdct_grid", grid=grid)
+    confidence = float(1 / (1 + np.exp(-(grid.z - MIN_GRID_Z) / 4.0)))
+    return replace(found, transcoded=True, codec=grid.codec,
+                   bitrate_class=GRID_BITRATE_CLASS, confidence=round(confidence, 3),
+                   evidence="mdct_grid", grid=grid)
 
 
 def judge(freqs: np.ndarray, level: np.ndarray, sample_rate: int,
@@ -191,7 +232,8 @@ def judge(freqs: np.ndarray, level: np.ndarray, sample_rate: int,
         confidence = 1.0 - _confidence(drop, SHELF_DB) if shelf is None else 0.9
     bandwidth = shelf if shelf is not None else _plain_bandwidth(freqs, level)
     return Bandwidth(float(bandwidth), shelf, drop, transcoded, codec, bitrate,
-                     round(float(confidence), 3), upsampled_from, freqs, level)
+                     round(float(confidence), 3), upsampled_from, freqs, level,
+                     evidence="shelf" if transcoded else None)
 
 
 def _confidence(drop: float, threshold: float) -> float:

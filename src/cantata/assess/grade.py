@@ -44,9 +44,11 @@ def findings(facts: dict[str, Any]) -> list[Finding]:
     lossy = facts["lossy"]
     if lossy["transcoded"]:
         rate = f" at about {lossy['bitrate_class']}bit/s" if lossy["bitrate_class"] else ""
+        why = (f"nothing above {facts['bandwidth_hz'] / 1000:.1f} kHz survives"
+               if lossy.get("evidence") != "mdct_grid" else
+               "the coefficients its encoder set to zero are still zero on its frame grid")
         add(Finding("C", f"it is a lossy {_codec(lossy['codec'])}{rate} saved again in a "
-                         f"lossless format: nothing above {facts['bandwidth_hz'] / 1000:.1f} "
-                         "kHz survives"))
+                         f"lossless format: {why}"))
     if facts["upsampled"]:
         add(Finding("C", f"it was upsampled: the content stops at "
                          f"{facts['bandwidth_hz'] / 1000:.1f} kHz"))

@@ -97,3 +97,25 @@ def test_false_events_on_clean_clips_weigh_as_a_catalogs_clean_share_says():
     heavy = [c for c in weighted["click"]["candidates"] if c["source"] == "rules"][0]
     assert (rules["tp"], rules["fp"]) == (1, 3) and rules["weighted_f1"] == pytest.approx(0.4)
     assert heavy["weighted_f1"] == pytest.approx(2 / (2 + 9), abs=1e-4)
+
+
+def test_verified_clicks_are_the_candidates_over_the_level_merged_and_calibrated():
+    peaks = [DefectEvent("click", 0.5, 0.5001, 0.97), DefectEvent("click", 0.7, 0.7001, 0.99),
+             DefectEvent("click", 1.6, 1.6001, 0.3)]
+    args = {"hop_s": HOP, "duration_s": 2.0, "fusion": FusionConfig()}
+    probs = np.zeros(201)
+    # 0.5 and 0.7 are one crackle (closer than 0.5 s), the 0.3 candidate stays out
+    events = events_of(Decision("verified", confirm=0.9), "click", probs, [], peaks=peaks, **args)
+    assert events == [DefectEvent("click", 0.5, 0.7001, 0.99)]
+    assert events_of(Decision("verified", confirm=0.995), "click", probs, [], peaks=peaks,
+                     **args) == []
+    assert {d.source for d in candidates("click", [probs], verified=True)} == {
+        "model", "rules", "confirmed", "verified"}
+    # the verifier separates a true click (0.98) from a false one (0.6): a level between wins
+    clips = [Clip(np.zeros((2, 201)), [], [DefectEvent("click", 0.5, 0.5001)], 2.0,
+                  peaks=[DefectEvent("click", 0.5, 0.5001, 0.98)]),
+             Clip(np.zeros((2, 201)), [], [], 2.0,
+                  peaks=[DefectEvent("click", 1.0, 1.0001, 0.6)])]
+    decisions, record = calibrate_decisions(clips, TYPES, hop_s=HOP)
+    assert decisions["click"].source == "verified" and 0.6 < decisions["click"].confirm <= 0.98
+    assert record["click"]["chosen"]["f1"] == 1.0

@@ -18,7 +18,7 @@ from cantata.models.defect_detector import debug_defect_detector
 from cantata.models.registry import load_checkpoint
 from cantata.train.config import TrainConfig
 from cantata.train.recipes import load_recipe
-from cantata.train.recipes.defects import DefectData, DefectDetectorRecipe
+from cantata.train.recipes.defects import DefectData, DefectDetectorRecipe, VerifierTraining
 from cantata.train.tasks.defects import (
     DefectClips,
     DefectTask,
@@ -171,7 +171,8 @@ def test_roc_auc():
 def test_recipe_splits_by_track_and_trains(tmp_path):
     folder = _clip_set(tmp_path / "clips")
     recipe = DefectDetectorRecipe(data=DefectData(clips=(str(folder),), clip_s=1.0),
-                                  model=debug_defect_detector().config, train=TINY)
+                                  model=debug_defect_detector().config, train=TINY,
+                                  verifier=VerifierTraining(steps=20, batch_clips=4))
     fit_set, val_set = recipe.split(recipe.examples([str(folder)]))
     assert not {ex.group for ex in fit_set} & {ex.group for ex in val_set}
     result = recipe.fit(tmp_path / "run")
@@ -185,6 +186,13 @@ def test_recipe_splits_by_track_and_trains(tmp_path):
     # the decisions calibrated on the validation events replace it
     assert [d.to_dict() for d in detector.decisions] == [checkpoint.meta["decision"][t]
                                                          for t in DEFECT_TYPES]
+    # the click verifier was trained on the clips' candidates, after the CRNN
+    verifier = checkpoint.meta["verifier"]
+    assert verifier["labels"] == "weak" and verifier["steps"] == 20
+    assert verifier["types"] == ["click", "discontinuity"]
+    clicks = verifier["train"]["click"]["clips"]
+    assert clicks == sum("click" in weak_types(ex) for ex in fit_set)
+    assert verifier["train"]["candidates"] >= clicks > 0
 
 
 def test_strong_recipe_refuses_weakly_labelled_clips(tmp_path):
@@ -192,6 +200,11 @@ def test_strong_recipe_refuses_weakly_labelled_clips(tmp_path):
     recipe = DefectDetectorRecipe(labels="strong", data=DefectData(clips=(str(folder),)))
     with pytest.raises(ConfigError, match="weak labels only"):
         recipe.split(recipe.examples([str(folder)]))
+    verifier = DefectDetectorRecipe(data=DefectData(clips=(str(folder),)),
+                                    model=debug_defect_detector().config,
+                                    verifier=VerifierTraining(labels="strong"))
+    with pytest.raises(ConfigError, match="verifier.labels: strong"):
+        verifier.split(verifier.examples([str(folder)]))
     with pytest.raises(ConfigError, match="no training data"):
         DefectDetectorRecipe().fit(tmp_path / "run")
 

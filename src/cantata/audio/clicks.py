@@ -60,11 +60,17 @@ def click_peaks(samples: np.ndarray, sr: int, *, threshold: float = 20.0,
 def residual_score(x: np.ndarray, order: int, block: int, floor_abs: float) -> np.ndarray:
     """|LPC residual| over its local robust floor; 0 where the residual is below
     ``floor_abs``."""
+    return residual_and_score(x, order, block, floor_abs)[1]
+
+
+def residual_and_score(x: np.ndarray, order: int, block: int, floor_abs: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``|LPC residual|`` of ``x`` and :func:`residual_score`, both (time,)."""
     residual = np.abs(lpc_residual(x, order, block))
     floor = np.repeat(local_floor(residual, block), block)[:len(x)]
     score = residual / np.maximum(floor, 1e-12)
     score[residual <= floor_abs] = 0.0
-    return score
+    return residual, score
 
 
 def outliers(z: np.ndarray, threshold: float, cell: int, context: int
@@ -149,3 +155,121 @@ def lpc_residual(x: np.ndarray, order: int, block: int) -> np.ndarray:
     residual = residual.ravel()[:len(x)]
     residual[:order] = 0.0
     return residual
+
+
+# ---------------------------------------------------------------------------- candidates
+
+#: residual outliers over this many robust deviations are click candidates for a verifier
+CANDIDATE_THRESHOLD = 10.0
+#: cells (1 ms) of residual-score profile either side of a candidate
+PROFILE_CELLS = 16
+#: samples of residual-score shape either side of a candidate
+SHAPE_SAMPLES = 16
+#: cells (2 ms) of level envelope either side of a candidate
+ENVELOPE_CELLS = 20
+N_CANDIDATE_FEATURES = (2 * (2 * PROFILE_CELLS + 1) + (2 * SHAPE_SAMPLES + 1)
+                        + 2 * ENVELOPE_CELLS + 6)
+
+
+def click_candidates(samples: np.ndarray, sr: int, *, threshold: float = CANDIDATE_THRESHOLD,
+                     order: int = 12, block_s: float = 0.025, min_db: float = -60.0
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Every residual outlier of ``samples`` (channels, time) that could be a click, and
+    what a learnt verifier needs to tell a click from the music around it.
+
+    An outlier is a local maximum of the 1 ms cell maxima of :func:`residual_score` over
+    ``threshold``, in any channel; outliers of several channels within a cell are one,
+    described in the channel where it stands out most. Its features (``N_CANDIDATE_FEATURES``,
+    all of order 1): ``log1p`` of the residual score's cell maxima over +-16 ms in that
+    channel and (largest of) the other channels (zeros for mono); the score of the +-16
+    samples around it over its own (the impulse's shape); the level envelope in 2 ms cells
+    over +-40 ms, in decibels / 60 relative to its loudest cell; then ``log1p`` of its
+    score, the residual's and the envelope's peak level (dBFS / 60), the energy after it
+    against before it (dB / 20, a note's attack), a mono flag and the sample rate / 48 kHz.
+
+    Returns:
+        The candidates' samples (n,) sorted, and their features (n, N_CANDIDATE_FEATURES)
+        float32.
+    """
+    samples = np.atleast_2d(np.asarray(samples, np.float32))
+    n_time = samples.shape[1]
+    empty = (np.zeros(0, np.int64), np.zeros((0, N_CANDIDATE_FEATURES), np.float32))
+    block = max(4 * order, round(block_s * sr))
+    if n_time < 2 * block:
+        return empty
+    floor_abs, cell = 10 ** (min_db / 20), max(1, round(sr / 1000))
+    pairs = [residual_and_score(x, order, block, floor_abs) for x in samples]
+    tops = np.stack([block_view(z, cell).max(axis=1) for _, z in pairs])  # (channels, cells)
+    best = tops.max(axis=0)
+    k = np.flatnonzero((best > threshold) & (best >= np.concatenate(([0.0], best[:-1])))
+                       & (best > np.concatenate((best[1:], [0.0]))))
+    if not len(k):
+        return empty
+    channel = tops[:, k].argmax(axis=0)
+    residual, z = [r for r, _ in pairs], [z for _, z in pairs]
+    at = _take(z, channel, k[:, None] * cell + np.arange(cell)).argmax(axis=1) + k * cell
+    at = np.minimum(at, n_time - 1)
+    span = k[:, None] + np.arange(-PROFILE_CELLS, PROFILE_CELLS + 1)
+    own_profile = np.log1p(_take(list(tops), channel, span))
+    other_profile = np.log1p(_take(list(_others_max(tops)), channel, span))
+    peak_z = _take(z, channel, at[:, None])[:, 0]
+    residual_peak = _take(residual, channel, at[:, None])[:, 0]
+    shape = _take(z, channel, at[:, None] + np.arange(-SHAPE_SAMPLES, SHAPE_SAMPLES + 1))
+    shape = np.clip(shape / np.maximum(peak_z[:, None], 1e-6), 0.0, 2.0)
+    env_cell, width, guard = 2 * cell, round(0.02 * sr), round(0.003 * sr)
+    power = _LocalPower(samples, channel, at, max(ENVELOPE_CELLS * env_cell, guard + width))
+    level = power.mean(env_cell * np.arange(-ENVELOPE_CELLS, ENVELOPE_CELLS), env_cell)
+    level_db = 10 * np.log10(level + 1e-12)
+    loudest = level_db.max(axis=1)
+    envelope = np.clip(level_db - loudest[:, None], -60.0, 0.0) / 60.0
+    before = power.mean(np.array([-guard - width]), width)[:, 0]
+    after = power.mean(np.array([guard]), width)[:, 0]
+    attack = np.clip(10 * np.log10((after + 1e-12) / (before + 1e-12)), -40, 40) / 20.0
+    scalars = np.stack([np.log1p(peak_z), 20 * np.log10(residual_peak + 1e-9) / 60.0,
+                        loudest / 60.0, attack, np.full(len(k), float(len(samples) == 1)),
+                        np.full(len(k), sr / 48000.0)], axis=1)
+    features = np.concatenate([own_profile, other_profile, shape, envelope, scalars], axis=1)
+    return at.astype(np.int64), features.astype(np.float32)
+
+
+class _LocalPower:
+    """Mean powers of windows near each candidate, from the ``half`` samples either side
+    of it in its channel (samples outside the signal left out of the mean)."""
+
+    def __init__(self, samples: np.ndarray, channel: np.ndarray, at: np.ndarray,
+                 half: int) -> None:
+        index = at[:, None] + np.arange(-half, half)
+        inside = (index >= 0) & (index < samples.shape[1])
+        x = _take(list(samples), channel, index).astype(np.float64)
+        zero = np.zeros((len(at), 1))
+        self.energy = np.concatenate([zero, np.cumsum(x * x, axis=1)], axis=1)
+        self.count = np.concatenate([zero, np.cumsum(inside, axis=1)], axis=1)
+        self.half = half
+
+    def mean(self, starts: np.ndarray, width: int) -> np.ndarray:
+        """(n, len(starts)): the mean power of the ``width`` samples from each of
+        ``starts`` (relative to the candidate)."""
+        lo = np.clip(starts + self.half, 0, 2 * self.half)
+        hi = np.clip(lo + width, 0, 2 * self.half)
+        return ((self.energy[:, hi] - self.energy[:, lo])
+                / np.maximum(self.count[:, hi] - self.count[:, lo], 1))
+
+
+def _others_max(rows: np.ndarray) -> np.ndarray:
+    """Per channel of ``rows`` (channels, m): the largest of the other channels' rows
+    (zeros for one channel)."""
+    if len(rows) == 1:
+        return np.zeros_like(rows)
+    return np.stack([np.delete(rows, c, axis=0).max(axis=0) for c in range(len(rows))])
+
+
+def _take(rows: list[np.ndarray], row: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``rows[row[i]][index[i]]`` (index (n, m)), 0 outside the row."""
+    out = np.zeros(index.shape)
+    for c, values in enumerate(rows):
+        mine = row == c
+        if mine.any():
+            idx = index[mine]
+            inside = (idx >= 0) & (idx < len(values))
+            out[mine] = np.where(inside, values[np.clip(idx, 0, len(values) - 1)], 0.0)
+    return out

@@ -23,6 +23,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from cantata.data.labels import DEFECT_TYPES
 from cantata.defects.decision import Decision, calibrated, events_of, song_score
 from cantata.defects.postprocess import FusionConfig, Verdict, verdict
 from cantata.defects.rules import BlockRules, DefectEvent
+from cantata.defects.verifier import scored_peaks
 from cantata.engine import Progress, StitchPlan, stitch
 from cantata.errors import ConfigError, ModelLoadError
 from cantata.models.registry import load_checkpoint
@@ -62,6 +64,7 @@ class FrameProbs:
         hop_s: frame hop in seconds.
         duration_s: length of the recording.
         rule_events: the rules' events, for the types whose decision uses them.
+        peaks: the candidate verifier's scored candidates, when a decision uses them.
     """
 
     probs: np.ndarray
@@ -69,6 +72,7 @@ class FrameProbs:
     hop_s: float
     duration_s: float
     rule_events: tuple[DefectEvent, ...] = ()
+    peaks: tuple[DefectEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,11 +98,15 @@ class DefectReport:
 
 
 class DefectDetector:
-    """A defect detector network, the rules, and each type's decision between them."""
+    """A defect detector network, the rules, and each type's decision between them.
+
+    ``verify`` runs the model's candidate verifier over the residual outliers (default:
+    when a decision is ``verified``; calibration asks for it always).
+    """
 
     def __init__(self, model: torch.nn.Module, *, name: str = "",
                  decisions: Mapping[str, Decision] | None = None,
-                 fusion: FusionConfig | None = None) -> None:
+                 fusion: FusionConfig | None = None, verify: bool | None = None) -> None:
         self.model = model.eval()
         self.name = name
         self.types: tuple[str, ...] = tuple(model.config.types)
@@ -108,6 +116,11 @@ class DefectDetector:
                               f"this model detects {', '.join(self.types)}")
         self.decisions = tuple((decisions or {}).get(t, Decision()) for t in self.types)
         self.fusion = fusion or FusionConfig()
+        wanted = any(d.source == "verified" for d in self.decisions) if verify is None else verify
+        if wanted and getattr(model, "verifier", None) is None:
+            raise ConfigError("a verified decision needs a model with a candidate verifier "
+                              "(model.verifier_hidden > 0)")
+        self.verify = wanted
 
     @property
     def thresholds(self) -> np.ndarray:
@@ -118,7 +131,7 @@ class DefectDetector:
     def rule_types(self) -> tuple[str, ...]:
         """The types whose events the rules propose."""
         return tuple(t for t, d in zip(self.types, self.decisions, strict=True)
-                     if d.source != "model")
+                     if d.source in ("rules", "confirmed"))
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike[str] | None = None, *,
@@ -173,7 +186,8 @@ class DefectDetector:
         rows = self._rows(types)
         events = sorted((e for i in rows for e in events_of(
             self.decisions[i], self.types[i], frames.probs[i], frames.rule_events,
-            hop_s=frames.hop_s, duration_s=frames.duration_s, fusion=self.fusion)),
+            hop_s=frames.hop_s, duration_s=frames.duration_s, fusion=self.fusion,
+            peaks=frames.peaks)),
             key=lambda e: (e.start_s, self.types.index(e.type)))
         names = tuple(self.types[i] for i in rows)
         score = song_score(events, frames.probs[rows], names, [self.decisions[i] for i in rows])
@@ -189,22 +203,26 @@ class DefectDetector:
         native: Iterable[Waveform] = ([src] if isinstance(src, Waveform)
                                       else audio.stream(src, block_s=DECODE_BLOCK_S))
         rules = BlockRules(types=self.rule_types) if self.rule_types else None
+        peaks = (BlockRules(find=partial(scored_peaks, verifier=self.model.verifier),
+                            merge=False) if self.verify else None)
         plan = StitchPlan.from_seconds(sample_rate=rate, hop=self.model.config.features.hop_length,
                                        keep_s=CHUNK_S, context_s=CONTEXT_S)
-        probs, n_samples = stitch(plan, self._model_blocks(native, rules), self._forward,
-                                  batch_size=BATCH_WINDOWS, out_dims=(len(self.types),),
-                                  on_progress=on_progress)
+        probs, n_samples = stitch(plan, self._model_blocks(native, (rules, peaks)),
+                                  self._forward, batch_size=BATCH_WINDOWS,
+                                  out_dims=(len(self.types),), on_progress=on_progress)
         return FrameProbs(probs, self.types, self.hop_s, n_samples / rate,
-                          tuple(rules.events()) if rules is not None else ())
+                          tuple(rules.events()) if rules is not None else (),
+                          tuple(peaks.events()) if peaks is not None else ())
 
-    def _model_blocks(self, native: Iterable[Waveform], rules: BlockRules | None
-                      ) -> Iterator[np.ndarray]:
-        """The model's mono blocks at its rate, each native block shown to the rules on
-        the way."""
+    def _model_blocks(self, native: Iterable[Waveform],
+                      examiners: Sequence[BlockRules | None]) -> Iterator[np.ndarray]:
+        """The model's mono blocks at its rate, each native block shown to the rules and
+        the verifier on the way."""
         resampler = None
         for block in native:
-            if rules is not None:
-                rules.push(block)
+            for examiner in examiners:
+                if examiner is not None:
+                    examiner.push(block)
             if resampler is None:
                 resampler = audio.StreamResampler(block.sample_rate, self.sample_rate, 1)
             yield resampler.push(block.to_mono())[0]

@@ -34,15 +34,16 @@ def reference_events(example: Example) -> list[DefectEvent]:
 def validation_clips(detector: DefectDetector, examples: Sequence[Example]) -> list[Clip]:
     """What ``detector``'s model and every rule say on each strongly labelled example.
 
-    ``detector`` must keep the raw probabilities (a threshold of 0.5 for every type) and
-    run the rules of every type a rule finds (see :func:`calibrate_checkpoint`).
+    ``detector`` must keep the raw probabilities (a threshold of 0.5 for every type), run
+    the rules of every type a rule finds and, with a candidate verifier, verify (see
+    :func:`calibrate_checkpoint`).
     """
     clips = []
     for example in examples:
         if has_strong(example) and example.audio is not None:
             frames = detector.frame_probs(example.audio)
             clips.append(Clip(frames.probs, frames.rule_events, reference_events(example),
-                              frames.duration_s))
+                              frames.duration_s, frames.peaks))
     return clips
 
 
@@ -61,7 +62,8 @@ def calibrate_checkpoint(path: str | os.PathLike[str], examples: Sequence[Exampl
     model, checkpoint = load_checkpoint(path)
     types = tuple(model.config.types)
     probe = DefectDetector(model, decisions={t: Decision("confirmed") for t in types
-                                             if t in RULES})
+                                             if t in RULES},
+                           verify=getattr(model, "verifier", None) is not None)
     clips = validation_clips(probe, examples)
     if not clips:
         log.warning("%s: no strongly labelled validation clip; the decisions stay the "

@@ -10,7 +10,10 @@ each type has a :class:`Decision`:
 - ``confirmed``: the rule's events that the model backs: its probability for the type
   reaches ``confirm`` somewhere within ``CONFIRM_PAD_S`` of the event (the rule proposes,
   the model, which hears the context, rejects the square wave's "jump" or the snare's
-  "click").
+  "click");
+- ``verified`` (clicks and discontinuities, with a model that has a candidate verifier):
+  the residual outliers whose verifier probability for the type reaches ``confirm``,
+  merged into events (:mod:`cantata.defects.verifier`).
 
 :func:`calibrate_decisions` chooses each type's decision and its levels for the best
 event F1 (:mod:`cantata.defects.metrics`) over a validation set: clips with strong labels,
@@ -29,15 +32,19 @@ import numpy as np
 from cantata.defects import metrics
 from cantata.defects.postprocess import FusionConfig, calibrate, frames_to_events
 from cantata.defects.rules import RULES, DefectEvent
+from cantata.defects.verifier import merge_peaks
 from cantata.errors import ConfigError
 
-SOURCES = ("model", "rules", "confirmed")
+SOURCES = ("model", "rules", "confirmed", "verified")
 #: how far around a rule's event the model's probability is looked at (seconds)
 CONFIRM_PAD_S = 0.05
 #: shortest model events tried (seconds): a blip of a frame or two is often no defect
 MIN_EVENTS_S = (0.0, 0.05, 0.2)
 #: probability levels tried for a threshold (as quantiles of the validation frames too)
 LEVELS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+#: verifier probabilities tried for ``verified`` (a catalog is mostly clean: the high end
+#: matters)
+VERIFY_LEVELS = (*LEVELS, 0.995, 0.998, 0.999)
 
 
 @dataclass(frozen=True)
@@ -45,13 +52,15 @@ class Decision:
     """How one type's events are made.
 
     Attributes:
-        source: ``"model"``, ``"rules"`` or ``"confirmed"`` (see the module doc).
+        source: ``"model"``, ``"rules"``, ``"confirmed"`` or ``"verified"`` (see the
+            module doc).
         threshold: the model's frame probability an event rises above (``model``).
-        confirm: the model's probability a rule event needs nearby (``confirmed``).
+        confirm: the model's probability a rule event needs nearby (``confirmed``), or the
+            verifier's a candidate needs (``verified``).
         min_event_s: a ``model`` event shorter than this is dropped (0: the fusion's own).
     """
 
-    source: Literal["model", "rules", "confirmed"] = "model"
+    source: Literal["model", "rules", "confirmed", "verified"] = "model"
     threshold: float = 0.5
     confirm: float = 0.5
     min_event_s: float = 0.0
@@ -82,12 +91,14 @@ class Clip:
         rule_events: the rules' events.
         reference: the labelled events.
         duration_s: its length.
+        peaks: the candidate verifier's scored candidates (:mod:`cantata.defects.verifier`).
     """
 
     probs: np.ndarray
     rule_events: Sequence[DefectEvent]
     reference: Sequence[DefectEvent]
     duration_s: float
+    peaks: Sequence[DefectEvent] = ()
 
 
 def confirmed(events: Sequence[DefectEvent], probs: np.ndarray, *, hop_s: float,
@@ -105,9 +116,12 @@ def confirmed(events: Sequence[DefectEvent], probs: np.ndarray, *, hop_s: float,
 
 def events_of(decision: Decision, name: str, probs: np.ndarray,
               rule_events: Sequence[DefectEvent], *, hop_s: float, duration_s: float,
-              fusion: FusionConfig) -> list[DefectEvent]:
+              fusion: FusionConfig, peaks: Sequence[DefectEvent] = ()) -> list[DefectEvent]:
     """One type's events under ``decision``, from its (frames,) probabilities calibrated
-    with ``decision.threshold`` (:func:`calibrated`) and the rules' events (of any type)."""
+    with ``decision.threshold`` (:func:`calibrated`), the rules' events (of any type) and
+    the verifier's scored candidates (``peaks``)."""
+    if decision.source == "verified":
+        return merge_peaks([p for p in peaks if p.type == name], decision.confirm)
     own = [e for e in rule_events if e.type == name]
     if decision.source == "rules":
         return own
@@ -167,7 +181,9 @@ def calibrate_decisions(clips: Sequence[Clip], types: Sequence[str], *, hop_s: f
     for row, name in enumerate(types):
         scored = [(d, _score(d, name, row, clips, hop_s=hop_s, fusion=fusion,
                              clean_weight=clean_weight))
-                  for d in candidates(name, [c.probs[row] for c in clips])]
+                  for d in candidates(name, [c.probs[row] for c in clips],
+                                      verified=any(p.type == name for c in clips
+                                                   for p in c.peaks))]
         best, counts = _middle_best(scored)
         decisions[name] = best
         model_only = _middle_best([dc for dc in scored if dc[0].source == "model"])
@@ -214,10 +230,12 @@ def _middle_best(scored: list[tuple[Decision, Score]]) -> tuple[Decision, Score]
     return ties[len(ties) // 2]
 
 
-def candidates(name: str, probs: Sequence[np.ndarray]) -> list[Decision]:
+def candidates(name: str, probs: Sequence[np.ndarray], *, verified: bool = False
+               ) -> list[Decision]:
     """The decisions tried for one type: model thresholds at fixed levels and at quantiles
     of its validation frames, each with every shortest event of :data:`MIN_EVENTS_S`; the
-    rules, and the rules confirmed at those levels, where a rule finds the type."""
+    rules, and the rules confirmed at those levels, where a rule finds the type; the
+    verifier's candidates at :data:`VERIFY_LEVELS` where ``verified``."""
     frames = np.concatenate([p.ravel() for p in probs]) if probs else np.zeros(1)
     quantiles = np.quantile(frames, (0.9, 0.97, 0.99, 0.995, 0.999, 0.9995)) if frames.size else []
     levels = sorted({round(float(v), 4) for v in (*LEVELS, *quantiles) if 0.001 < v < 0.999})
@@ -225,6 +243,8 @@ def candidates(name: str, probs: Sequence[np.ndarray]) -> list[Decision]:
     if name in RULES:
         tried.append(Decision("rules"))
         tried += [Decision("confirmed", confirm=v) for v in levels]
+    if verified:
+        tried += [Decision("verified", confirm=v) for v in VERIFY_LEVELS]
     return tried
 
 
@@ -234,7 +254,7 @@ def _score(decision: Decision, name: str, row: int, clips: Sequence[Clip], *, ho
     for clip in clips:
         probs = calibrate(clip.probs[row][None], np.array([decision.threshold]))[0]
         estimated = events_of(decision, name, probs, clip.rule_events, hop_s=hop_s,
-                              duration_s=clip.duration_s, fusion=fusion)
+                              duration_s=clip.duration_s, fusion=fusion, peaks=clip.peaks)
         reference = [e for e in clip.reference if e.type == name]
         counts = metrics.event_counts(reference, estimated, types=(name,))[name]
         total = total + counts

@@ -455,12 +455,18 @@ class BlockRules:
     it; events lying wholly in that context were the previous block's, and events of one
     type that overlap across a boundary merge. Times are from the start of the first block.
 
+    ``find`` replaces :func:`detect` (e.g. the candidate verifier's scored candidates, which
+    are kept apart, unmerged, with ``merge=False``).
+
     Call :meth:`push` for every block, then read :meth:`events`.
     """
 
     def __init__(self, *, types: Sequence[str] | None = None,
-                 context_s: float = BLOCK_CONTEXT_S) -> None:
-        self.types, self.context_s = types, context_s
+                 context_s: float = BLOCK_CONTEXT_S,
+                 find: Callable[[Waveform], list[DefectEvent]] | None = None,
+                 merge: bool = True) -> None:
+        self.context_s, self.merge = context_s, merge
+        self.find = find or (lambda wave: detect(wave, types=types))
         self._found: list[DefectEvent] = []
         self._tail: np.ndarray | None = None
         self._tail_start_s = 0.0
@@ -470,7 +476,7 @@ class BlockRules:
         rate, tail, start_s = block.sample_rate, self._tail, self._tail_start_s
         x = block.samples if tail is None else np.concatenate([tail, block.samples], axis=1)
         own_s = start_s + (0.0 if tail is None else tail.shape[1] / rate)
-        for e in detect(Waveform(x, rate), types=self.types):
+        for e in self.find(Waveform(x, rate)):
             if start_s + e.end_s >= own_s:
                 self._found.append(DefectEvent(e.type, start_s + e.start_s, start_s + e.end_s,
                                                e.confidence))
@@ -480,6 +486,8 @@ class BlockRules:
 
     def events(self) -> list[DefectEvent]:
         """Everything found so far, sorted by start."""
+        if not self.merge:
+            return sorted(self._found, key=lambda e: (e.start_s, e.type))
         return merge_events(self._found)
 
 

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cantata.audio.clicks import N_CANDIDATE_FEATURES
 from cantata.data.labels import DEFECT_TYPES
 from cantata.errors import ConfigError, ShapeError
 from cantata.features import FeatureConfig, FeatureExtractor
@@ -62,6 +63,9 @@ class DefectDetectorConfig:
         types: one output per defect type.
         pooling: the MIL pooling of the frames to a clip (one of
             :data:`~cantata.models.pooling.POOLINGS`); ``attention`` adds an attention head.
+        verifier_hidden: units of each hidden layer of the candidate verifier
+            (:class:`CandidateVerifier`, which judges the residual outliers of the waveform
+            at its own rate: a click, a jump, or music); 0 for none.
     """
 
     features: FeatureConfig = DEFECT_FEATURES
@@ -72,6 +76,7 @@ class DefectDetectorConfig:
     rnn_hidden: int = 64
     types: tuple[str, ...] = DEFECT_TYPES
     pooling: str = "linear_softmax"
+    verifier_hidden: int = 0
 
     def __post_init__(self) -> None:
         if self.front.n_mels != self.features.n_mels or self.features.kind != "logmel":
@@ -82,8 +87,9 @@ class DefectDetectorConfig:
         if self.sub_blocks < 1 or self.features.hop_length % self.sub_blocks:
             raise ConfigError(f"sub_blocks {self.sub_blocks} must divide hop_length "
                               f"{self.features.hop_length}")
-        if self.lpc_order < 0:
-            raise ConfigError(f"lpc_order must be >= 0, got {self.lpc_order}")
+        if self.lpc_order < 0 or self.verifier_hidden < 0:
+            raise ConfigError(f"lpc_order and verifier_hidden must be >= 0, got "
+                              f"{self.lpc_order}, {self.verifier_hidden}")
         if not self.types or self.pooling not in POOLINGS:
             raise ConfigError(f"need types and a pooling in {POOLINGS}, got {self.types}, "
                               f"{self.pooling!r}")
@@ -113,6 +119,8 @@ class DefectDetector(nn.Module):
         self.attention = (nn.Linear(width, len(config.types))
                           if config.pooling == "attention" else None)
         self.pool = MILPooling(config.pooling, len(config.types))
+        self.verifier = (CandidateVerifier(config.verifier_hidden, VERIFIED_TYPES)
+                         if config.verifier_hidden else None)
 
     def log_mel(self, wave: torch.Tensor) -> torch.Tensor:
         """The front's input; (batch, time) -> (batch, n_mels, frames)."""
@@ -158,6 +166,38 @@ class DefectDetector(nn.Module):
         logits = self.out(x).transpose(1, 2)
         attention = None if self.attention is None else self.attention(x).transpose(1, 2)
         return logits, self.pool(torch.sigmoid(logits), attention, mask)
+
+
+#: the defect types the candidate verifier tells apart (a residual outlier is one of
+#: them, or music)
+VERIFIED_TYPES = ("click", "discontinuity")
+
+
+class CandidateVerifier(nn.Module):
+    """Is a residual outlier a click, a jump, or music? An MLP on the candidate's features
+    (:func:`cantata.audio.clicks.click_candidates`: the residual's profile in both
+    channels, the impulse's shape, the level envelope), standardised by the training
+    set's statistics (buffers ``mean``, ``std``); one logit per type of ``types``.
+
+    Shape: features (n, N_CANDIDATE_FEATURES) -> logits (n, len(types)).
+    """
+
+    def __init__(self, hidden: int, types: tuple[str, ...] = VERIFIED_TYPES) -> None:
+        super().__init__()
+        self.types = tuple(types)
+        self.register_buffer("mean", torch.zeros(N_CANDIDATE_FEATURES))
+        self.register_buffer("std", torch.ones(N_CANDIDATE_FEATURES))
+        self.net = nn.Sequential(nn.Linear(N_CANDIDATE_FEATURES, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, len(self.types)))
+
+    def fit_stats(self, features: torch.Tensor) -> None:
+        """Standardise by the mean and deviation of ``features`` (n, N_CANDIDATE_FEATURES)."""
+        self.mean.copy_(features.mean(dim=0))
+        self.std.copy_(features.std(dim=0).clamp_min(1e-3))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net((features - self.mean) / self.std)
 
 
 class FromInputs(nn.Module):
@@ -271,7 +311,7 @@ def debug_defect_detector() -> DefectDetector:
         features=FeatureConfig(kind="logmel", sample_rate=16000, n_fft=512, hop_length=160,
                                n_mels=32),
         front=FrontConfig(n_mels=32, channels=(4, 8), freq_pool=(4, 4)),
-        sub_blocks=4, raw_channels=4, rnn_hidden=8)
+        sub_blocks=4, raw_channels=4, rnn_hidden=8, verifier_hidden=4)
     with torch.random.fork_rng():
         torch.manual_seed(0)
         return DefectDetector(config).eval()

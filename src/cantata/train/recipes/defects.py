@@ -1,8 +1,10 @@
 """The defect detector recipe: a CRNN trained from weakly labelled clips (MIL pooling).
 
-After training, the best checkpoint's per-type decisions (model, rules, or rules the model
-confirms, and their levels) are calibrated on the strongly labelled validation clips
-(:mod:`cantata.defects.calibration`).
+After training, a model with a candidate verifier (``model.verifier_hidden``) has it
+trained on the clips' residual outliers (:mod:`cantata.train.tasks.verifier`), and then the
+best checkpoint's per-type decisions (model, rules, rules the model confirms, or verified
+candidates, and their levels) are calibrated on the strongly labelled validation
+clips (:mod:`cantata.defects.calibration`).
 
 The clips come as folders with a manifest (``DIR/manifest.jsonl`` of
 :class:`~cantata.data.records.Example`: ``meta["defect_types"]`` the clip's defect types,
@@ -24,12 +26,13 @@ from cantata.data.split import split_by_group
 from cantata.defects.calibration import CATALOG_CLEAN_SHARE, calibrate_checkpoint
 from cantata.errors import ConfigError
 from cantata.models.defect_detector import DefectDetector, DefectDetectorConfig
-from cantata.models.registry import build
+from cantata.models.registry import build, load_checkpoint, save_checkpoint
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
 from cantata.train.loop import FitResult
 from cantata.train.recipes import DEFAULT_TRAIN, Recipe, Synth, fit_input_stats, run
 from cantata.train.tasks.defects import LABELS, DefectClips, DefectTask, has_strong
+from cantata.train.tasks.verifier import candidate_bags, fit_verifier
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,25 @@ class DefectData:
 
 
 @dataclass(frozen=True)
+class VerifierTraining:
+    """How the candidate verifier learns (after the CRNN; see
+    :func:`~cantata.train.tasks.verifier.fit_verifier`).
+
+    Attributes:
+        labels: ``"weak"``: a clip's labels through max pooling over its candidates;
+            ``"strong"``: each candidate's own labels (needs strong labels).
+        steps: optimiser steps.
+        batch_clips: clips per step.
+        lr: Adam's learning rate.
+    """
+
+    labels: Literal["weak", "strong"] = "weak"
+    steps: int = 3000
+    batch_clips: int = 64
+    lr: float = 1e-3
+
+
+@dataclass(frozen=True)
 class DefectDetectorRecipe(Recipe):
     """The defect detector, from weak labels (or strong ones, to measure their worth).
 
@@ -94,6 +116,7 @@ class DefectDetectorRecipe(Recipe):
         data: the clips.
         model: the network (its ``pooling`` is the MIL pooling of weak training).
         train: the loop's settings.
+        verifier: how the candidate verifier learns (with ``model.verifier_hidden``).
         catalog_clean_share: the share of clean audio a catalog is taken to hold; the
             calibration of the decisions weighs false events on clean validation clips by
             it (a synthetic validation set is mostly defective, a catalog mostly clean).
@@ -105,11 +128,13 @@ class DefectDetectorRecipe(Recipe):
     data: DefectData = DefectData()
     model: DefectDetectorConfig = DefectDetectorConfig()
     train: TrainConfig = DEFAULT_TRAIN
+    verifier: VerifierTraining = VerifierTraining()
     catalog_clean_share: float = CATALOG_CLEAN_SHARE
 
     def __post_init__(self) -> None:
-        if self.labels not in LABELS:
-            raise ConfigError(f"labels must be weak or strong, got {self.labels!r}")
+        if self.labels not in LABELS or self.verifier.labels not in LABELS:
+            raise ConfigError(f"labels and verifier.labels must be weak or strong, got "
+                              f"{self.labels!r}, {self.verifier.labels!r}")
         if not 0 < self.catalog_clean_share < 1:
             raise ConfigError(f"catalog_clean_share must be within (0, 1), got "
                               f"{self.catalog_clean_share}")
@@ -136,9 +161,25 @@ class DefectDetectorRecipe(Recipe):
         result = run(self, model, DefectTask(types, labels=self.labels), train_data, val_data,
                      out_dir=out_dir, model_config=self.model, meta=meta, command=command,
                      on_progress=on_progress)
+        if model.verifier is not None:
+            self.fit_verifier(result.best_path, fit_set, val_set)
         calibrate_checkpoint(result.best_path, val_set,
                              catalog_clean_share=self.catalog_clean_share)
         return result
+
+    def fit_verifier(self, path: str | os.PathLike[str], fit_set: list[Example],
+                     val_set: list[Example]) -> dict[str, Any]:
+        """Train the candidate verifier of the checkpoint in ``path`` on the clips'
+        residual outliers and write it back (its record in ``meta["verifier"]``)."""
+        model, checkpoint = load_checkpoint(path)
+        settings, types = self.verifier, model.verifier.types
+        record = fit_verifier(model.verifier, candidate_bags(fit_set, types),
+                              candidate_bags(val_set, types), labels=settings.labels,
+                              steps=settings.steps, batch_clips=settings.batch_clips,
+                              lr=settings.lr, seed=self.train.seed)
+        save_checkpoint(path, model, name=checkpoint.name, config=checkpoint.config,
+                        meta={**checkpoint.meta, "verifier": record})
+        return record
 
     @staticmethod
     def examples(folders: Sequence[str]) -> list[Example]:
@@ -165,9 +206,12 @@ class DefectDetectorRecipe(Recipe):
         fit_set, val_set = split_by_group(examples, validation=self.data.validation,
                                           seed=self.train.seed)
         weak_only = [ex.id for ex in fit_set if not has_strong(ex)]
-        if self.labels == "strong" and weak_only:
-            raise ConfigError(f"labels: strong, but {len(weak_only)} training clips have weak "
-                              f"labels only (e.g. {weak_only[0]!r})")
+        strong = [name for name, wanted in (("labels", self.labels),
+                                            ("verifier.labels", self.verifier.labels))
+                  if wanted == "strong" and (name == "labels" or self.model.verifier_hidden)]
+        if strong and weak_only:
+            raise ConfigError(f"{strong[0]}: strong, but {len(weak_only)} training clips have "
+                              f"weak labels only (e.g. {weak_only[0]!r})")
         return fit_set, val_set
 
 

@@ -21,6 +21,7 @@ _LAZY = {
     "save": "cantata.audio",
     "stream": "cantata.audio",
     "FeatureConfig": "cantata.features",
+    "align_lyrics": "cantata.lyrics.api",
 }
 #: imported on first use; each is also its function: cantata.detect(y, sr=sr), help() shows it
 _SUBPACKAGES = ("detect", "separate", "embed", "tag", "restore")

@@ -280,6 +280,15 @@ CAPABILITIES: dict[str, Capability] = {
             routes="cantata.serve.routes.restore:add_routes",
             cli="cantata.cli.restore",
         ),
+        Capability(
+            name="lyrics",
+            summary="time-stamped lyrics: a time for every line and word (syllable alignment)",
+            networks={},  # the separator's and the singing detector's, loaded through theirs
+            shipped=(),
+            api="cantata.lyrics.api:LyricsAligner",
+            analyzer="cantata.analyzers.lyrics",
+            cli="cantata.cli.lyrics",
+        ),
     )
 }
 """Every capability, by name."""

@@ -138,7 +138,8 @@ def sing(
     Returns:
         (mono waveform (1, time) covering the last note's end, metadata): JSON-able metadata
         with ``language``, ``voice``, ``variant``, ``gender``, ``syllables`` ("vocalise" or
-        "lyrics"), ``lyrics`` (one text per note), ``formant_factor``, ``tilt_db_per_octave``,
+        "lyrics"), ``lyrics`` (one text per note), ``words`` ([start_s, end_s, text] of each
+        sung note, its onset to its release), ``formant_factor``, ``tilt_db_per_octave``,
         ``breathiness``,
         ``vibrato`` (rate_hz, depth_cents_pp, delay_s), ``glide_s``, ``transpose_semitones``,
         ``peak_dbfs``, ``breaths_s`` ([start, end] pairs), ``sample_rate``.
@@ -155,17 +156,17 @@ def sing(
     notes = [Note(n.pitch_midi + shift, n.start_s, n.duration_s, n.velocity) for n in notes]
     sp, ap = _restyle(bank, style)
     out = np.zeros(int(np.ceil((notes[-1].end_s + 0.1) * WORLD_RATE)), np.float64)
-    lyrics: list[str] = []
+    words: list[list] = []
     for phrase in _phrases(notes):
-        start, samples, texts = _render_phrase(phrase, bank, sp, ap, style, rng)
+        start, samples, sung_words = _render_phrase(phrase, bank, sp, ap, style, rng)
         stop = min(out.size, start + samples.size)
         out[start:stop] += samples[: stop - start]
-        lyrics += texts
+        words += sung_words
     breaths = _add_breaths(out, notes, rng)
     wav = resample(Waveform(out.astype(np.float32)[np.newaxis, :], WORLD_RATE), sample_rate)
     peak = max(float(np.abs(wav.samples).max()), 1e-9)
     samples = wav.samples * np.float32(10 ** (style.peak_dbfs / 20) / peak)
-    meta = _metadata(language, voice, variant, kind, lyrics, style, shift, breaths, sample_rate)
+    meta = _metadata(language, voice, variant, kind, words, style, shift, breaths, sample_rate)
     return Waveform(samples, sample_rate), meta
 
 
@@ -341,8 +342,9 @@ def _phrases(notes: list[Note]) -> list[list[Note]]:
 def _render_phrase(
     notes: list[Note], bank: VoiceBank, sp: np.ndarray, ap: np.ndarray, style: _Style,
     rng: np.random.Generator,
-) -> tuple[int, np.ndarray, list[str]]:
-    """Synthesize one phrase: (first sample at WORLD_RATE, samples, syllable text per note)."""
+) -> tuple[int, np.ndarray, list[list]]:
+    """Synthesize one phrase: (first sample at WORLD_RATE, samples, [start_s, end_s, syllable
+    text] per note)."""
     first = int(round(notes[0].start_s * _FPS))
     bounds = [(int(round(n.start_s * _FPS)) - first,
                int(round(n.end_s * _FPS)) - first) for n in notes]
@@ -357,7 +359,9 @@ def _render_phrase(
     frame_sp = sp[index].astype(np.float64) * (10 ** (gain_db / 10))[:, None]
     frame_ap = ap[index].astype(np.float64)
     samples = _pyworld().synthesize(f0, frame_sp, frame_ap, WORLD_RATE, FRAME_MS)
-    return int(round(first / _FPS * WORLD_RATE)), samples, texts
+    words = [[round((first + a) / _FPS, 3), round((first + b) / _FPS, 3), text]
+             for (a, b), text in zip(bounds, texts, strict=True)]
+    return int(round(first / _FPS * WORLD_RATE)), samples, words
 
 
 def _phrase_frames(
@@ -520,12 +524,13 @@ def _breath(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _metadata(
-    language: str, voice: str, variant: str, kind: str, lyrics: list[str], style: _Style,
+    language: str, voice: str, variant: str, kind: str, words: list[list], style: _Style,
     shift: int, breaths: list[list], sample_rate: int,
 ) -> dict:
     return {
         "language": language, "voice": voice, "variant": variant, "gender": style.gender,
-        "syllables": kind, "lyrics": lyrics, "formant_factor": round(style.formant, 4),
+        "syllables": kind, "lyrics": [w[2] for w in words], "words": words,
+        "formant_factor": round(style.formant, 4),
         "tilt_db_per_octave": round(style.tilt_db, 2),
         "breathiness": round(style.breathiness, 4),
         "vibrato": {"rate_hz": round(style.vib_rate_hz, 3),

@@ -31,6 +31,7 @@ from cantata.serve.batching import QueueFullError
 from cantata.serve.config import ServeConfig
 from cantata.serve.metrics import Metrics
 from cantata.serve.routes import RouteContext
+from cantata.serve.routes import lyrics as lyrics_routes
 from cantata.serve.services import AnalyzerService
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     context = RouteContext(config, analyze, results_dir, guarded)
     for name in _routed(config):
         load(CAPABILITIES[name].routes)(app, context)
+    lyrics_routes.add_routes(app, context)  # the server's separator and detector: no service
 
     @app.get("/v1/tracks", tags=["catalog"], dependencies=guarded)
     def tracks(criteria: Annotated[dict[str, Any], Depends(_criteria)], sort: str = "path",

@@ -1,5 +1,6 @@
-// One track: waveform or spectrogram on a time axis, label lanes (singing, defects), a player
-// of the mix and its stems (solo, mute, crossfade, keys), tag chips, everything known.
+// One track: waveform or spectrogram on a time axis, label lanes (singing, defects, lyrics), a
+// player of the mix and its stems (solo, mute, crossfade, keys), time-stamped lyrics as karaoke,
+// tag chips, everything known.
 "use strict";
 
 const LANES = ["vocal", "accompaniment", "silence"];
@@ -148,6 +149,8 @@ function showLanes(track) {
                       "defects"));
     }
   }
+  const lyrics = showLyrics(track.results.lyrics);
+  if (lyrics) lanes.push(lyrics);
   const tagged = track.results.tag ? track.results.tag.regions : [];  // time-stamped tags
   if (tagged.length) {
     lanes.push(el("div", { class: "lane-group", text: "tags" }));
@@ -174,6 +177,99 @@ function lane(label, regions, classes, group = "detect") {
     box.append(region);
   }
   return box;
+}
+
+// Lyrics: the lyrics analyzer's lines (regions labelled with their text) and words (its
+// summary's [start, end, text]) as a lane of blocks and a karaoke view under the player: the
+// current line large, its sung words darker and the current one highlighted, the next line
+// dimmer. The state is on window.player.lyrics (line, word: indices, -1 before the first).
+const karaoke = { lines: [], line: null, word: null };
+
+function showLyrics(result) {
+  // The lyrics lane (null without stored lines); fills karaoke.lines.
+  karaoke.lines = result && result.regions.length ? lyricLines(result) : [];
+  document.getElementById("karaoke").hidden = !karaoke.lines.length;
+  if (!karaoke.lines.length) return null;
+  const box = el("div", { class: "lane lyrics", "data-label": "lyrics", "data-group": "lyrics" },
+                 el("span", { class: "lane-name", text: "lyrics" }));
+  karaoke.lines.forEach((line, i) => {
+    const left = (100 * line.start) / duration;
+    const width = (100 * (line.end - line.start)) / duration;
+    line.block = el("div", { class: "region lyric", "data-line": i, text: line.text,
+                             style: `left:${left}%;width:${width}%`,
+                             title: `${clock(line.start)}–${clock(line.end)} ${line.text}` });
+    line.block.addEventListener("click", () => seek(line.start));
+    box.append(line.block);
+  });
+  return box;
+}
+
+function lyricLines(result) {
+  // The lines in time order, each with its words: a word belongs to the line whose text holds
+  // it next (words are cut from their line's text, in order); a line without stored words is
+  // one word of its own, so that the whole line lights up.
+  const lines = [...result.regions].sort((a, b) => a.start_s - b.start_s)
+    .map((r) => ({ text: r.label, start: r.start_s, end: r.end_s, words: [] }));
+  let i = 0;
+  let cursor = 0;
+  for (const [start, end, text] of result.summary.words || []) {
+    let at = lines[i].text.indexOf(text, cursor);
+    if (at < 0 && i + 1 < lines.length) {
+      i += 1;
+      at = lines[i].text.indexOf(text);
+    }
+    lines[i].words.push({ text, start, end });
+    cursor = at < 0 ? 0 : at + text.length;
+  }
+  for (const line of lines) {
+    if (!line.words.length) line.words.push({ text: line.text, start: line.start, end: line.end });
+  }
+  return lines;
+}
+
+function showLyricAt(t) {
+  // The karaoke view and the lane's current line at time t (redrawn only when they change).
+  const lines = karaoke.lines;
+  if (!lines.length) return;
+  let line = -1;
+  while (line + 1 < lines.length && lines[line + 1].start <= t) line += 1;
+  const shown = Math.max(line, 0);
+  let word = -1;
+  if (line >= 0 && t < lines[line].end) {
+    while (word + 1 < lines[line].words.length && lines[line].words[word + 1].start <= t) word += 1;
+  }
+  if (line === karaoke.line && word === karaoke.word) return;
+  const now = document.getElementById("lyric-now");
+  if (line !== karaoke.line) {
+    now.replaceChildren(...lines[shown].words.flatMap((w, j) => {
+      const span = el("span", { class: "word", "data-word": j, text: w.text });
+      span.addEventListener("click", (event) => {
+        event.stopPropagation();
+        seek(w.start);
+      });
+      return j ? [" ", span] : [span];
+    }));
+    now.dataset.line = String(shown);
+    now.dataset.state = line < 0 ? "upcoming" : "current";
+    const next = lines[shown + 1];
+    const after = document.getElementById("lyric-next");
+    after.textContent = next ? next.text : "";
+    after.dataset.line = next ? String(shown + 1) : "";
+    lines.forEach((l, i) => l.block.classList.toggle("current", i === line));
+  }
+  now.querySelectorAll(".word").forEach((span, j) => {
+    span.classList.toggle("sung", line >= 0 && (j < word || (word < 0 && t >= lines[line].end)));
+    span.classList.toggle("current", j === word);
+  });
+  karaoke.line = line;
+  karaoke.word = word;
+}
+
+for (const id of ["lyric-now", "lyric-next"]) {
+  document.getElementById(id).addEventListener("click", (event) => {
+    const line = karaoke.lines[Number(event.currentTarget.dataset.line)];
+    if (line && event.currentTarget.dataset.line !== "") seek(line.start);
+  });
 }
 
 function defectTypes(defects) {
@@ -206,6 +302,7 @@ function preciseClock(seconds) {
 const DRIFT_S = 0.08;
 const player = { volume: 1, crossfade: 0, solo: null, muted: new Set(), stems: new Map() };
 window.player = player;
+player.lyrics = karaoke;
 
 function showPlayer(track) {
   const play = document.getElementById("play");
@@ -488,6 +585,7 @@ function follow() {
     play.textContent = audio.paused ? "play" : "pause";
   }
   if (!audio.paused) syncStems();
+  showLyricAt(audio.currentTime);
   requestAnimationFrame(follow);
 }
 requestAnimationFrame(follow);

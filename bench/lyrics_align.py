@@ -2,6 +2,7 @@
 
 Usage:
     python bench/lyrics_align.py SONGS_DIR [SONGS_DIR ...] [--limit N] [--model debug]
+        [--language xx] [--method agnostic|sphinx]
 
 ``SONGS_DIR``: the output of ``cantata data synth song`` (``manifest.jsonl``; each song's
 ``meta.voice.words`` holds [start_s, end_s, text] of every sung word). The lyrics text of a
@@ -15,7 +16,13 @@ one run:
 - ``spread``: the baseline: the same lyrics' syllables spread evenly over the same
   detected singing regions;
 - ``aligned, true stem``: the aligner alone on the true vocal stem with the true singing
-  regions (its ceiling: what separation and detection cost).
+  regions (its ceiling: what separation and detection cost);
+- with ``--method sphinx`` (English songs only; the others are skipped): ``sphinx``, the
+  ``aligned`` result refined by PocketSphinx's forced alignment in the same separated stem
+  (what ``cantata lyrics align --method sphinx`` does), and ``sphinx, true stem``, the
+  ``aligned, true stem`` result refined in the true stem.
+
+``--language xx``: only the songs sung in that language.
 
 Prints mean and median absolute error of line starts and word starts, the share of line
 starts within 0.5 s and 1 s, and speed (audio seconds per wall second, end to end and
@@ -35,6 +42,7 @@ from cantata import audio
 from cantata.lyrics.align import align, spread
 from cantata.lyrics.api import LyricsAligner
 from cantata.lyrics.nuclei import RATE, evidence
+from cantata.lyrics.sphinx import is_english, sphinx_aligner
 from cantata.lyrics.text import parse_lyrics
 
 LINE_GAP_S = 0.25
@@ -69,11 +77,16 @@ def main() -> None:
     parser.add_argument("--line-words", type=int, default=0, metavar="N",
                         help="a line every N words, wherever the pauses are (default: a line "
                              "per sung phrase)")
+    parser.add_argument("--language", metavar="XX", help="only the songs in this language")
+    parser.add_argument("--method", choices=("agnostic", "sphinx"), default="agnostic",
+                        help="sphinx: also PocketSphinx's forced alignment (English songs)")
     args = parser.parse_args()
     aligner = LyricsAligner.from_pretrained(args.model)
-    rows: dict[str, dict[str, list[float]]] = {
-        k: {"line": [], "word": []} for k in ("aligned", "spread", "aligned, true stem")}
-    audio_s = wall_s = align_s = 0.0
+    sphinx = sphinx_aligner() if args.method == "sphinx" else None
+    names = ["aligned", "spread", "aligned, true stem"]
+    names += ["sphinx", "sphinx, true stem"] if sphinx else []
+    rows: dict[str, dict[str, list[float]]] = {k: {"line": [], "word": []} for k in names}
+    audio_s = wall_s = align_s = sphinx_s = 0.0
     n_songs = 0
     for folder in args.songs:
         items = [json.loads(x) for x in (folder / "manifest.jsonl").read_text().splitlines()]
@@ -84,6 +97,9 @@ def main() -> None:
                 continue
             text, truth = lyrics_of(words, args.line_words)
             language = voice.get("language")
+            if (args.language and language != args.language
+                    or sphinx and not is_english(language)):
+                continue
             t0 = time.perf_counter()
             result = aligner.align(folder / item["audio"], text, language=language)
             wall_s += time.perf_counter() - t0
@@ -97,8 +113,18 @@ def main() -> None:
             true_regions = [(a, b) for a, b, label in item["regions"] if label == "vocal"]
             ceiling = align(lines, ev, true_regions)
             align_s += time.perf_counter() - t0
-            for name, timed in (("aligned", result.lines), ("spread", baseline),
-                                ("aligned, true stem", ceiling)):
+            timings = {"aligned": result.lines, "spread": baseline,
+                       "aligned, true stem": ceiling}
+            if sphinx:
+                wav = audio.load(folder / item["audio"])
+                sep = audio.resample(aligner.separator.separate(wav)["vocals"].to_mono(), RATE)
+                t0 = time.perf_counter()
+                timings["sphinx"] = sphinx.refine(sep.samples[0], result.lines,
+                                                  result.singing)[0]
+                sphinx_s += time.perf_counter() - t0
+                timings["sphinx, true stem"] = sphinx.refine(stem.samples[0], ceiling,
+                                                             true_regions)[0]
+            for name, timed in timings.items():
                 line_err, word_err = errors(timed, truth)
                 rows[name]["line"] += line_err
                 rows[name]["word"] += word_err
@@ -119,7 +145,9 @@ def main() -> None:
               f"{100 * (line <= 0.5).mean():.0f} % / {100 * (line <= 1.0).mean():.0f} % | "
               f"{word.mean():.2f} / {np.median(word):.2f} | {100 * (word <= 0.5).mean():.0f} % |")
     print(f"\nspeed: end to end {audio_s / wall_s:.1f}x real time; the aligner alone (syllable "
-          f"evidence + dynamic program) {audio_s / align_s:.0f}x real time")
+          f"evidence + dynamic program) {audio_s / align_s:.0f}x real time"
+          + (f"; PocketSphinx's forced alignment alone {audio_s / sphinx_s:.0f}x real time"
+             if sphinx else ""))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ It runs only on tracks with a ``<track stem>.txt`` (or ``.lrc``) file beside the
 tracks get a result at once, ``summary = {"lyrics_file": None}``, without separating
 anything (so the analyzer is cheap to include in a scan). What it stores per aligned track:
 ``regions`` = one per line, labelled with the line's text; ``summary`` = ``lyrics_file``,
-``language`` (None), ``method`` (``aligned`` or ``spread``), ``lines``, ``warnings`` and
+``language`` (None), ``method`` (``aligned``, ``spread`` or ``sphinx``), ``lines``, ``warnings`` and
 ``words``: ``[[start_s, end_s, text], ...]`` of every word in order.
 """
 

@@ -45,6 +45,11 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     a.add_argument("--language", metavar="XX",
                    help="the lyrics' language (ISO 639-1: en, de, es, ...), for syllable "
                         "counts by its hyphenation dictionary; default: vowel groups")
+    a.add_argument("--method", choices=("auto", "agnostic", "sphinx"), default="auto",
+                   help="agnostic: the syllable aligner (any language); sphinx: then "
+                        "PocketSphinx's English forced alignment (--language en; pip install "
+                        "'cantata[lyrics-en]'); auto (default): whichever measured better "
+                        "for the language (docs/lyrics.md)")
     a.add_argument("--words", action="store_true",
                    help="LRC: enhanced LRC, a <mm:ss.xx> time before every word")
     a.add_argument("--model", choices=("default", "debug"), default=None,
@@ -70,6 +75,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
                   "skipped")
     if not jobs:
         raise CantataError(f"{args.song}: no song with a lyrics file beside it")
+    from cantata.lyrics.api import use_sphinx
+
+    use_sphinx(args.method, args.language)  # refuse sphinx before loading the models
     with out.loading("the separator and the singing detector"):
         from cantata.lyrics.api import LyricsAligner
 
@@ -153,7 +161,7 @@ def _one(aligner: Any, job: _Job, fmt: str, args: argparse.Namespace) -> _Done:
 
     text = read_lyrics(job.lyrics)
     try:
-        alignment = aligner.align(job.song, text, language=args.language)
+        alignment = aligner.align(job.song, text, language=args.language, method=args.method)
     except LyricsError as err:
         raise CantataError(f"{job.lyrics}: no words to align (the lyrics are empty, or only "
                            "tags and section markers)") from err
@@ -175,6 +183,6 @@ def _report(done: list[_Done], fmt: str, args: argparse.Namespace, out: Output) 
             sys.stdout.write(d.text)
         else:
             n_words = sum(len(line["words"]) for line in d.result["lines"])
-            how = "" if d.method == "aligned" else f", {d.method} (see the warning)"
+            how = "" if d.method in ("aligned", "sphinx") else f", {d.method} (see the warning)"
             out.summary(f"{d.job.song}: {plural(len(d.result['lines']), 'line')}, "
                         f"{plural(n_words, 'word')}{how} -> {d.job.dest}")

@@ -44,6 +44,10 @@ DEBUG_MODELS = {"separator": "debug", "detector": "debug"}
 MAX_SYLLABLES_PER_S = 8.0
 #: a region of the voice's own activity (no singing detected) is at least this long
 MIN_ACTIVE_S = 0.3
+#: the alignment methods, and whether ``auto`` uses PocketSphinx for English (when it is
+#: installed): set by what bench/lyrics_align.py measured (docs/lyrics.md)
+METHODS = ("auto", "agnostic", "sphinx")
+AUTO_SPHINX = True
 
 
 class LyricsError(CantataError):
@@ -58,7 +62,8 @@ class LyricsAlignment:
         lines: every line of the lyrics, each with every word, in order.
         language: the language asked for (None: vowel groups counted the syllables).
         file: the song's file, or None for a waveform.
-        method: ``"aligned"`` (syllables matched to the vocals) or ``"spread"`` (evenly
+        method: ``"aligned"`` (syllables matched to the vocals), ``"sphinx"`` (then
+            English forced alignment by PocketSphinx) or ``"spread"`` (evenly
             over the singing, the best that could be done; see ``warnings``).
         singing: the singing regions used, (start_s, end_s) pairs.
         warnings: what went wrong and what was done instead.
@@ -106,14 +111,18 @@ class LyricsAligner:
         return cls(sep, det, name=f"{models['separator']}+{models['detector']}")
 
     def align(self, song: Source, lyrics: str, *, language: str | None = None,
-              sr: int | None = None) -> LyricsAlignment:
+              sr: int | None = None, method: str = "auto") -> LyricsAlignment:
         """Time every line and word of ``lyrics`` (plain text or LRC) in ``song`` (a file,
-        a :class:`Waveform`, or an array with its rate ``sr``).
+        a :class:`Waveform`, or an array with its rate ``sr``). ``method``: ``"agnostic"``
+        (the syllable aligner), ``"sphinx"`` (English forced alignment of its result, with
+        the ``pocketsphinx`` package) or ``"auto"`` (:func:`use_sphinx`).
 
         Raises:
-            LyricsError: the lyrics hold no words.
+            LyricsError: the lyrics hold no words; ``sphinx`` without the package or for
+                another language than English; an unknown method.
             AudioLoadError: the song cannot be read.
         """
+        sphinx = use_sphinx(method, language)
         src = as_source(song, sr)
         file = None if isinstance(src, Waveform) else os.fspath(src)
         lines = parse_lyrics(lyrics, language)
@@ -141,12 +150,18 @@ class LyricsAligner:
             warnings.append(f"the lyrics ({n_syllables} syllables) are much longer than the "
                             f"singing ({sung_s:.1f} s); they are spread evenly over it")
         if silent or n_syllables > MAX_SYLLABLES_PER_S * sung_s:
-            timed, method = spread(lines, regions, wav.duration_s), "spread"
+            timed, how = spread(lines, regions, wav.duration_s), "spread"
         else:
-            timed, method = align(lines, ev, regions), "aligned"
+            timed, how = align(lines, ev, regions), "aligned"
+            if sphinx:
+                from cantata.lyrics.sphinx import sphinx_aligner
+
+                timed, failed = sphinx_aligner().refine(mono, timed, regions)
+                warnings += failed
+                how = "sphinx"
         for warning in warnings:
             log.warning("%s: %s", file or "lyrics", warning)
-        return LyricsAlignment(timed, language, file, method, regions, warnings)
+        return LyricsAlignment(timed, language, file, how, regions, warnings)
 
     def _singing(self, wav: Waveform) -> list[tuple[float, float]]:
         """The singing detector's vocal regions of the song."""
@@ -164,8 +179,32 @@ def active_regions(activity: np.ndarray, hop_s: float) -> list[tuple[float, floa
             if (b - a) * hop_s >= MIN_ACTIVE_S]
 
 
+def use_sphinx(method: str, language: str | None) -> bool:
+    """Whether ``method`` (``auto``, ``agnostic``, ``sphinx``) means PocketSphinx's forced
+    alignment for ``language``: ``auto`` does when :data:`AUTO_SPHINX`, the language is
+    English and the package is installed.
+
+    Raises:
+        LyricsError: an unknown method; ``sphinx`` without the package or not for English.
+    """
+    from cantata.lyrics.sphinx import available, is_english
+
+    if method not in METHODS:
+        raise LyricsError(f"unknown alignment method {method!r} (choose from "
+                          f"{', '.join(METHODS)})")
+    if method == "sphinx" and not is_english(language):
+        raise LyricsError(f"method sphinx aligns English lyrics only (language en), not "
+                          f"{language or 'an unnamed language'}")
+    if method == "sphinx" and not available():
+        raise LyricsError("method sphinx needs the pocketsphinx package: "
+                          "pip install 'cantata[lyrics-en]'")
+    return method == "sphinx" or (method == "auto" and AUTO_SPHINX and is_english(language)
+                                  and available())
+
+
 def align_lyrics(song: Source, lyrics: str, language: str | None = None, *,
-                 sr: int | None = None, model: str | None = None) -> LyricsAlignment:
+                 sr: int | None = None, model: str | None = None,
+                 method: str = "auto") -> LyricsAlignment:
     """Time-stamped lines and words of ``lyrics`` in ``song``, with the shipped models
     (loaded once; ``model="debug"`` for the tiny random ones).
 
@@ -177,7 +216,7 @@ def align_lyrics(song: Source, lyrics: str, language: str | None = None, *,
     key = model or "default"
     if key not in _ALIGNERS:
         _ALIGNERS[key] = LyricsAligner.from_pretrained(model)
-    return _ALIGNERS[key].align(song, lyrics, language=language, sr=sr)
+    return _ALIGNERS[key].align(song, lyrics, language=language, sr=sr, method=method)
 
 
 _ALIGNERS: dict[str, LyricsAligner] = {}

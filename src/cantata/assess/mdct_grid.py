@@ -40,8 +40,8 @@ FULL_FRAMES = 2
 LIKELY_STEP = 64
 N_TYPICAL = 48
 #: the verdict (tuned on the training part of bench/assess_transcode.py, docs/assess.md)
-MIN_Z = 12.0
-MIN_EXCESS = 0.02
+MIN_Z = 16.0
+MIN_EXCESS = 0.005
 
 
 @dataclass(frozen=True)

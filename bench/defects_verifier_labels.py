@@ -3,7 +3,7 @@ verifier refitted from weak clip labels and from strong (per-candidate) labels.
 
 Usage:
     python bench/defects_verifier_labels.py RUN/best.pt --work DIR --test DIR [--test DIR ...]
-        [--config configs/defects/defect-detector.yaml]
+        [--config configs/defects/defect-detector-verifier.yaml]
 
 The recipe (``--config``) gives the data and its split by source track, exactly as
 training used them. For each of ``weak`` and ``strong``, a copy of the checkpoint in
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="folder for the copies")
     parser.add_argument("--test", type=Path, action="append", required=True)
     parser.add_argument("--config", type=Path,
-                        default=REPO / "configs" / "defects" / "defect-detector.yaml")
+                        default=REPO / "configs" / "defects" / "defect-detector-verifier.yaml")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     recipe = load_recipe(args.config, capability="defects")

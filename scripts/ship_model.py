@@ -134,7 +134,8 @@ def _decision_lines(meta: dict) -> list[str]:
              "| type | source | level | event F1 | the model alone |", "|---|---|---|---:|---:|"]
     for name, c in calibration["types"].items():
         level = {"model": f"threshold {c['threshold']}, shortest {c.get('min_event_s', 0)} s",
-                 "confirmed": f"confirm {c['confirm']}"}.get(c["source"], "—")
+                 "confirmed": f"confirm {c['confirm']}",
+                 "verified": f"verifier {c['confirm']}"}.get(c["source"], "—")
         alone = calibration.get("model_only", {}).get(name, {}).get("f1", float("nan"))
         lines.append(f"| {name} | {c['source']} | {level} | {c['f1']:.2f} "
                      f"({c['tp']}/{c['fp']}/{c['fn']}) | {alone:.2f} |")

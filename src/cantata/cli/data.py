@@ -70,9 +70,9 @@ def _add_defect_options(synth: argparse.ArgumentParser) -> None:
                        help="also use the detection benchmark's held-out soundtracks")
     group.add_argument("--p-clean", type=float, default=0.2,
                        help="share of clips left clean (default 0.2)")
-    group.add_argument("--p-encoded", type=float, default=0.4,
+    group.add_argument("--p-encoded", type=float, default=0.3,
                        help="share of clips whose clean music first goes through a "
-                            "ordinary MP3/AAC/Opus encode (default 0.4): encoded music "
+                            "transparent MP3/AAC/Opus encode (default 0.3): encoded music "
                             "is not codec damage")
     group.add_argument("--max-defects", type=int, default=3,
                        help="a defective clip gets 1..N defects (default 3)")

@@ -12,7 +12,7 @@ count, with 0..3 defects of :mod:`cantata.data.synth.defects`:
 - ``group``: the source track (split by it, never by clip); ``source``: the collection;
   ``meta["clip"]``: source file, offset, high-pass (the clean clip loses its DC and
   sub-sonic drift, which some sources have), gain (a clean clip over full scale, e.g.
-  summed stems, is scaled to a peak of 0.99), ``encoded`` (an ordinary MP3/AAC/Opus
+  summed stems, is scaled to a peak of 0.99), ``encoded`` (a transparent MP3/AAC/Opus
   encode the clean music went through, or None), track.
 
 The audio is FLAC 24-bit, or float WAV when a sample exceeds full scale (a DC offset or a
@@ -65,11 +65,9 @@ CLEAN_PEAK = 0.99
 #: Clean clips lose what lies below this (Hz): a DC offset or sub-sonic drift of the source
 #: recording (some of the soundtracks have one) would be a defect no label names.
 HIGHPASS_HZ = 10.0
-#: Ordinary lossy encodes a clean clip may pass through first (codec -> kbit/s range): how
-#: most catalog music arrives, and no defect. From the transparent down to the bitrates of
-#: streaming and game releases (Opus at 40-64 kbit/s); codec damage's low-bitrate passages
-#: (8-32 kbit/s MP3/AAC) stay below them.
-TRANSPARENT = {"mp3": (128, 320), "aac": (96, 256), "opus": (40, 192)}
+#: Transparent encodes a clean clip may pass through first (codec -> kbit/s range): how
+#: most catalog music arrives, and no defect.
+TRANSPARENT = {"mp3": (128, 320), "aac": (128, 256), "opus": (96, 192)}
 #: Tracks shorter than this (plus the margin) are not used.
 MIN_TRACK_S = 2.0
 #: Keeps these clips' random streams apart from the song and speech-mix kinds'.
@@ -88,7 +86,7 @@ class DefectSetConfig:
         include_benchmark: also use the detection benchmark's held-out soundtracks.
         inject: how many defects of which types.
         weak_labels: CSV tables of the user's own weak labels, listed in the manifest too.
-        p_encoded: share of clips whose clean music first goes through an ordinary lossy
+        p_encoded: share of clips whose clean music first goes through a transparent lossy
             encode (:data:`TRANSPARENT`), so that "codec" means damage, not "was encoded".
     """
 
@@ -98,7 +96,7 @@ class DefectSetConfig:
     include_benchmark: bool = False
     inject: InjectConfig = field(default_factory=InjectConfig)
     weak_labels: tuple[str, ...] = ()
-    p_encoded: float = 0.4
+    p_encoded: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0 <= self.p_encoded <= 1:

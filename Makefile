@@ -9,7 +9,7 @@ demo: $(VENV)/.setup-base
 	$(BIN)/cantata scan examples --db demo-out/catalog.db
 	$(BIN)/cantata catalog ls --db demo-out/catalog.db
 	$(BIN)/cantata search examples/kevin-macleod-vibe-ace-20s.ogg --start 6 --duration 6 \
-		--db demo-out/catalog.db -k 2
+		--db demo-out/catalog.db -k 3
 	$(BIN)/cantata continue examples/karissa-hobbs-lets-go-fishin-30s.ogg --seconds 12 \
 		--db demo-out/catalog.db -o demo-out/continued.wav --png demo-out/continued.png --overwrite
 

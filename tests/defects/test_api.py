@@ -30,9 +30,12 @@ def _noise(seconds: float, rate: int = RATE) -> np.ndarray:
 def test_the_shipped_model_loads_with_its_decisions():
     shipped = DefectDetector.from_pretrained()
     assert shipped.name == "defects" and shipped.types == DEFECT_TYPES
-    assert {d.source for d in shipped.decisions} <= {"model", "rules", "confirmed"}
+    assert {d.source for d in shipped.decisions} <= {"model", "rules", "confirmed", "verified"}
     assert set(shipped.rule_types) <= {"click", "dropout", "clipping", "discontinuity",
                                       "dc_offset"}
+    # clicks and jumps come from its candidate verifier, which the rules no longer find
+    assert shipped.verify and shipped.model.verifier is not None
+    assert not {"click", "discontinuity"} & set(shipped.rule_types)
     detector = DefectDetector.from_pretrained("debug")
     assert detector.name == "debug" and detector.types == DEFECT_TYPES
     assert detector.sample_rate == RATE and detector.hop_s == pytest.approx(0.01)

@@ -8,7 +8,7 @@ Usage:
 The recipe (``--config``) gives the data and its split by source track, exactly as
 training used them. For each of ``weak`` and ``strong``, a copy of the checkpoint in
 ``--work`` gets its verifier refitted on the training clips' candidates
-(:func:`cantata.train.tasks.verifier.fit_verifier`, the recipe's settings) and its
+(``DefectDetectorRecipe.fit_verifier``, the recipe's settings but the labels) and its
 decisions recalibrated on the validation clips, then every ``--test`` set (made by
 ``cantata data synth defects``; a clean set counts its false alarms) is scored by
 ``bench/defects_eval.py``. Prints a table per type the verifier tells apart: event F1
@@ -18,6 +18,7 @@ decisions recalibrated on the validation clips, then every ``--test`` set (made 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -28,25 +29,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import defects_eval  # noqa: E402
 from cantata.data.records import read_manifest  # noqa: E402
 from cantata.defects.calibration import calibrate_checkpoint  # noqa: E402
-from cantata.models.registry import load_checkpoint, save_checkpoint  # noqa: E402
+from cantata.models.registry import load_checkpoint  # noqa: E402
 from cantata.train.recipes import load_recipe  # noqa: E402
-from cantata.train.tasks.verifier import candidate_bags, fit_verifier  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def refit(checkpoint: Path, out: Path, labels: str, recipe: Any, bags: tuple[Any, Any],
+def refit(checkpoint: Path, out: Path, recipe: Any, fit_set: list[Any],
           val_set: list[Any]) -> dict[str, Any]:
-    """A copy of ``checkpoint`` at ``out`` with its verifier refitted from ``labels`` and
-    its decisions recalibrated; returns its decisions."""
+    """A copy of ``checkpoint`` at ``out`` with its verifier refitted as ``recipe`` says
+    (its ``verifier.labels`` among them) and its decisions recalibrated; returns its
+    decisions."""
     shutil.copyfile(checkpoint, out)
-    model, ckpt = load_checkpoint(out)
-    settings = recipe.verifier
-    record = fit_verifier(model.verifier, *bags, labels=labels, steps=settings.steps,
-                          batch_clips=settings.batch_clips, lr=settings.lr,
-                          seed=recipe.train.seed)
-    save_checkpoint(out, model, name=ckpt.name, config=ckpt.config,
-                    meta={**ckpt.meta, "verifier": record})
+    recipe.fit_verifier(out, fit_set, val_set)
     calibrate_checkpoint(out, val_set, catalog_clean_share=recipe.catalog_clean_share)
     return load_checkpoint(out)[1].meta["decision"]
 
@@ -63,12 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     recipe = load_recipe(args.config, capability="defects")
     fit_set, val_set = recipe.split(recipe.examples(list(recipe.data.clips)))
     types = load_checkpoint(args.checkpoint)[0].verifier.types
-    bags = candidate_bags(fit_set, types), candidate_bags(val_set, types)
     examples = [ex for folder in args.test for ex in read_manifest(folder)]
     rows = []
     for labels in ("weak", "strong"):
         copy = args.work / f"verifier-{labels}.pt"
-        decisions = refit(args.checkpoint, copy, labels, recipe, bags, val_set)
+        settings = dataclasses.replace(recipe.verifier, labels=labels)
+        decisions = refit(args.checkpoint, copy, dataclasses.replace(recipe, verifier=settings),
+                          fit_set, val_set)
         scored = defects_eval.evaluate(examples, defects_eval.detectors([], str(copy)))
         result = next(iter(scored["detectors"].values()))
         false_alarms = result["false_alarms_per_hour"]

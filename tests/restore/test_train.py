@@ -58,3 +58,31 @@ def test_a_noisy_file_without_its_clean_one_is_an_error(tmp_path):
         load_pairs(folder)
     with pytest.raises(ConfigError, match="clean/"):
         load_pairs(tmp_path)
+
+
+def test_suppression_weight_counts_music_taken_away_more():
+    import torch
+
+    from cantata.models.restorer import MaskCRNN, RestorerConfig
+    from cantata.train.tasks.restore import RestoreTask
+
+    class Fixed(MaskCRNN):
+        """A model whose mask is a constant, to set the loss's two sides apart."""
+
+        def __init__(self, value: float) -> None:
+            super().__init__(RestorerConfig(sample_rate=RATE, n_fft=256, hop_length=64,
+                                            hidden=8, gru_layers=1))
+            self.value = value
+
+        def forward(self, mag, state=None):
+            return torch.full_like(mag, self.value), state
+
+    rng = np.random.default_rng(1)
+    clean = torch.from_numpy((0.3 * rng.standard_normal((2, RATE // 2))).astype(np.float32))
+    batch = {"clean": clean, "noisy": clean.clone()}  # clean input: the ideal mask is 1
+    plain, asymmetric = RestoreTask(0.5), RestoreTask(0.5, suppression_weight=4.0)
+    under = Fixed(0.5)
+    assert float(asymmetric.loss(under, batch)) == pytest.approx(
+        4 * float(plain.loss(under, batch)), rel=1e-4)
+    with pytest.raises(ConfigError, match="suppression_weight"):
+        load_recipe("configs/restore/debug.yaml", overrides=["suppression_weight=0"])

@@ -121,3 +121,25 @@ def test_numpy_singer_names_still_make_a_loadable_checkpoint(mir1k, tmp_path):
         mir1k=mir1k, train_singers=tuple(np.array(["amy"]))))
     _, checkpoint = load_checkpoint(recipe.fit(tmp_path).best_path)  # weights_only loading
     assert checkpoint.meta["data"]["train_singers"] == ["amy"]
+
+
+def test_singing_detector_goes_on_training_on_produced_mixes_and_leads(mir1k, tmp_path):
+    from cantata.train.recipes.detect import DetectorMix
+
+    music = tmp_path / "music"
+    music.mkdir()
+    sf.write(str(music / "tune.wav"), sine(330, duration_s=6.0).samples[0], 16000)
+    first = SingingDetectorRecipe(data=SongData(mir1k=mir1k), train=TINY).fit(tmp_path / "a")
+    recipe = SingingDetectorRecipe(
+        data=SongData(mir1k=mir1k, instrumentals=(str(music),)), train=TINY,
+        mix=DetectorMix(p_production=1.0, p_leads=1.0), init=str(first.best_path))
+    model, checkpoint = load_checkpoint(recipe.fit(tmp_path / "b").best_path)
+    assert checkpoint.meta["init"] == str(first.best_path)
+    assert checkpoint.meta["transfer"]["mode"] == "none"
+    assert len(checkpoint.meta["lineage"]) == 1
+    assert checkpoint.meta["mix"] == {"p_production": 1.0, "p_leads": 1.0}
+    with pytest.raises(ConfigError, match="init: .* not \\['vocal'\\] \\(causal\\)"):
+        SingingDetectorRecipe(data=SongData(mir1k=mir1k), train=TINY, causal=True,
+                              init=str(first.best_path)).fit(tmp_path / "c")
+    with pytest.raises(ConfigError, match="mix.p_leads"):
+        SingingDetectorRecipe(mix=DetectorMix(p_leads=2.0))

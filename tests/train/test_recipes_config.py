@@ -70,7 +70,7 @@ def test_a_mapping_override_merges_into_the_group():
 
 @pytest.mark.parametrize(("override", "message"), [
     ("train.lrr=1", r"unknown key train.lrr; known keys: train.max_steps, .*train.lr,"),
-    ("dat.mir1k=x", r"unknown key dat; known keys: task, causal, data, transfer, train"),
+    ("dat.mir1k=x", r"unknown key dat; known keys: task, causal, data, transfer, mix, init, train"),
     ("train.lr=fast", r"train.lr: expected a number, got 'fast'"),
     ("train.max_steps=1.5", r"train.max_steps: expected an int, got 1.5"),
     ("data.songs=one", r"data.songs: expected a list, got 'one'"),

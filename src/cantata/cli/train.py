@@ -45,6 +45,14 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
     _alias(singing, "--task", key="task", choices=["binary", "multilabel"])
     _alias(singing, "--causal", key="causal", action="store_true",
            help="the live (causal) variant")
+    _alias(singing, "--continue-from", key="init", metavar="SINGING_CKPT",
+           help="a trained singing detector to go on training (no transfer then)")
+    _alias(singing, "--production", key="mix.p_production", type=float, metavar="P",
+           help="probability that a training mix is produced like a studio song "
+                "(default 0)")
+    _alias(singing, "--leads", key="mix.p_leads", type=float, metavar="P",
+           help="probability that an instrumental item carries a synthetic lead line "
+                "no voice sang, a hard negative (default 0)")
     _add_song_data(singing)
     _add_common(singing)
     _add_separator(models, parents)
@@ -267,6 +275,10 @@ def _add_separator(models: Any, parents: list[argparse.ArgumentParser]) -> None:
     _alias(p, "--reverb", key="mix.p_reverb", type=float, metavar="P",
            help="probability that the training vocals are played in a synthetic room "
                 "(RT60 0.3-2 s), the wet vocals being the target (default 0)")
+    _alias(p, "--production", key="mix.p_production", type=float, metavar="P",
+           help="probability that a training mix is produced like a studio song: vocal "
+                "chain, doubles, harmonies, reverb and delay sends, mastered to "
+                "-14..-7 LUFS, sometimes an MP3 (default 0)")
     _alias(p, "--test-singers", key="data.test_singers", type=_names, metavar="LIST",
            help="comma-separated MIR-1K singers held out for testing, never read "
                 "(default abjones,bobon,heycat; name fewer to train on more)")

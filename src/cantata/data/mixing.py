@@ -35,6 +35,7 @@ from cantata.data.augment import (
     to_channels,
 )
 from cantata.data.labels import ActivityConfig, stem_activity
+from cantata.data.production import Production, draw_production, master, produce_vocals
 from cantata.data.records import Example
 from cantata.data.sources.stems import duration_s, has_stem, read_stem
 from cantata.errors import ConfigError
@@ -69,6 +70,12 @@ class MixConfig:
         reverb_drr_db: (low, high) energy of the direct sound over the tail's, in dB.
         reverb_predelay_s: (low, high) gap between the direct sound and the tail, in s.
         reverb_damping_hz: (low, high) cut-off of the tail's low-pass (drawn log-uniformly).
+        p_production: probability that an item is produced like a studio song
+            (:mod:`cantata.data.production`: a vocal chain with doubles, harmonies,
+            reverb and delay sends, then the mix mastered to -14..-7 LUFS); such items
+            ignore ``gain_db`` and ``p_reverb`` (the chain has its own reverb).
+        p_codec: probability that a produced item's mixture goes through an MP3 round
+            trip (the stems stay clean).
         p_vocal_only: probability of an a cappella crop (accompaniment silent).
         p_accompaniment_only: probability of an instrumental crop (vocals silent).
         label_hop_s: frame hop of the labels in seconds.
@@ -91,6 +98,8 @@ class MixConfig:
     reverb_drr_db: tuple[float, float] = (0.0, 15.0)
     reverb_predelay_s: tuple[float, float] = (0.0, 0.04)
     reverb_damping_hz: tuple[float, float] = (1500.0, 8000.0)
+    p_production: float = 0.0
+    p_codec: float = 0.3
     p_vocal_only: float = 0.05
     p_accompaniment_only: float = 0.1
     label_hop_s: float = 0.02
@@ -102,7 +111,7 @@ class MixConfig:
         if self.n_channels not in (1, 2):
             raise ConfigError(f"n_channels must be 1 or 2, got {self.n_channels}")
         for name in ("p_mismatch", "p_swap_channels", "p_pitch_tempo", "p_reverb",
-                     "p_vocal_only", "p_accompaniment_only"):
+                     "p_production", "p_codec", "p_vocal_only", "p_accompaniment_only"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if self.p_vocal_only + self.p_accompaniment_only > 1.0:
@@ -176,6 +185,8 @@ class MixParams:
         gain_db: peak level of the mixture in dBFS.
         swap_channels: swap left and right of both stems.
         room: the room the vocals are played in, or None (dry).
+        production: the studio production of the item, or None (see
+            :mod:`cantata.data.production`).
     """
 
     vocals: StemCrop
@@ -186,6 +197,7 @@ class MixParams:
     gain_db: float
     swap_channels: bool
     room: Room | None = None
+    production: Production | None = None
 
 
 class MixPool:
@@ -259,8 +271,12 @@ def draw_params(rng: np.random.Generator, pool: MixPool, config: MixConfig) -> M
     swap = config.n_channels == 2 and bool(rng.random() < config.p_swap_channels)
     # drawn last and only when asked for, so that p_reverb = 0 leaves every item as it was
     room = _draw_room(rng, config) if config.p_reverb > 0 and mode != "accompaniment" else None
+    production = None
+    if config.p_production > 0 and rng.random() < config.p_production:
+        production, room = draw_production(rng, p_codec=config.p_codec), None
     return MixParams(vocals=vocals, accompaniment=accompaniment, mismatch=mismatch, mode=mode,
-                     snr_db=snr_db, gain_db=gain_db, swap_channels=swap, room=room)
+                     snr_db=snr_db, gain_db=gain_db, swap_channels=swap, room=room,
+                     production=production)
 
 
 def _draw_room(rng: np.random.Generator, config: MixConfig) -> Room | None:
@@ -294,8 +310,9 @@ def apply(params: MixParams, pool: MixPool, config: MixConfig) -> dict[str, np.n
 
     Returns:
         float32 arrays: ``mixture``, ``vocals``, ``accompaniment`` (channels, samples)
-        with mixture == vocals + accompaniment, and ``labels`` (3, frames) in {0, 1}, rows
-        in :data:`~cantata.data.labels.SONG_LABELS` order (vocal, accompaniment, silence).
+        with mixture == vocals + accompaniment (but after a produced item's codec), and
+        ``labels`` (3, frames) in {0, 1}, rows in
+        :data:`~cantata.data.labels.SONG_LABELS` order (vocal, accompaniment, silence).
     """
     silent = np.zeros((config.n_channels, config.n_samples), np.float32)
     vocals = silent if params.mode == "accompaniment" else _render(
@@ -312,19 +329,27 @@ def apply(params: MixParams, pool: MixPool, config: MixConfig) -> dict[str, np.n
     activity = replace(config.activity, hop_s=config.label_hop_s)
     vocal_on = stem_activity(Waveform(vocals, config.sample_rate), activity)
     backing_on = stem_activity(Waveform(backing, config.sample_rate), activity)
+    produced = params.production
+    if produced is not None and params.mode != "accompaniment":
+        vocals = produce_vocals(vocals, config.sample_rate, produced.vocals, config.n_channels)
     if vocal_on.any() and backing_on.any():
         vocals = vocals * snr_gain(vocals, backing, params.snr_db)
     if params.swap_channels:
         vocals, backing = vocals[::-1], backing[::-1]
+    labels = np.stack([vocal_on, backing_on, ~(vocal_on | backing_on)]).astype(np.float32)
+    if produced is not None:
+        mixture, vocals, backing = master(vocals, backing, config.sample_rate,
+                                          produced.mastering)
+        return {"mixture": mixture, "vocals": vocals, "accompaniment": backing,
+                "labels": labels}
     if vocal_on.any() or backing_on.any():
         gain = peak_gain(vocals + backing, params.gain_db)
     else:
         gain = 10 ** (params.gain_db / 20)
     vocals = np.ascontiguousarray(vocals * gain, dtype=np.float32)
     backing = np.ascontiguousarray(backing * gain, dtype=np.float32)
-    labels = np.stack([vocal_on, backing_on, ~(vocal_on | backing_on)])
     return {"mixture": vocals + backing, "vocals": vocals, "accompaniment": backing,
-            "labels": labels.astype(np.float32)}
+            "labels": labels}
 
 
 def _render(example: Example, name: str, crop: StemCrop, config: MixConfig) -> np.ndarray:

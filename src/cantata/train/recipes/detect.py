@@ -14,11 +14,13 @@ from cantata.data.mixing import DynamicMixDataset, MixConfig
 from cantata.data.records import read_manifest
 from cantata.data.sources import load_mir1k
 from cantata.data.split import split_by_group
+from cantata.data.synth.leads import LeadOverlay
 from cantata.detect.transfer import transfer
 from cantata.errors import ConfigError
 from cantata.features import FeatureExtractor
 from cantata.models.detector import (
     FrontConfig,
+    SingingDetector,
     SingingDetectorConfig,
     SpeechDetector,
     SpeechDetectorConfig,
@@ -26,6 +28,7 @@ from cantata.models.detector import (
 from cantata.models.registry import build
 from cantata.train.config import TrainConfig
 from cantata.train.events import ProgressCallback
+from cantata.train.lineage import lineage_of
 from cantata.train.loop import FitResult
 from cantata.train.recipes import (
     DEFAULT_TRAIN,
@@ -131,6 +134,23 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class DetectorMix:
+    """What the singing detector's training mixes sound like.
+
+    Attributes:
+        p_production: probability that a mix is produced like a studio song (vocal chain
+            with doubles, harmonies and sends, mastered to -14..-7 LUFS, sometimes an MP3:
+            :mod:`cantata.data.production`).
+        p_leads: probability that an instrumental-pool item carries a synthetic lead line
+            no voice sang (:mod:`cantata.data.synth.leads`), or is one alone: hard
+            negatives.
+    """
+
+    p_production: float = 0.0
+    p_leads: float = 0.0
+
+
+@dataclass(frozen=True)
 class SingingDetectorRecipe(Recipe):
     """The CRNN singing detector, on a small labelled song set, with transfer.
 
@@ -142,6 +162,9 @@ class SingingDetectorRecipe(Recipe):
             instrumental crops half the time and under training vocals the other half (a
             third of all items), so that lead instruments are not taken for voice.
         transfer: the layers moved from a speech detector.
+        mix: production and hard negatives in the training mixes.
+        init: a trained singing detector to go on training (weights and input
+            normalisation; its task and causality must match); no transfer then.
         train: the loop's settings.
     """
 
@@ -151,11 +174,16 @@ class SingingDetectorRecipe(Recipe):
     causal: bool = False
     data: SongData = SongData()
     transfer: Transfer = Transfer()
+    mix: DetectorMix = DetectorMix()
+    init: str | None = None
     train: TrainConfig = DEFAULT_TRAIN
 
     def __post_init__(self) -> None:
         if self.task not in TASK_LABELS:
             raise ConfigError(f"task must be binary or multilabel, got {self.task!r}")
+        for key in ("p_production", "p_leads"):
+            if not 0.0 <= getattr(self.mix, key) <= 1.0:
+                raise ConfigError(f"mix.{key} must be in [0, 1], got {getattr(self.mix, key)}")
         if self.transfer.mode != "none" and self.transfer.init is None:
             raise ConfigError(f"transfer.mode {self.transfer.mode!r} needs transfer.init, a "
                               "speech-detector checkpoint")
@@ -164,33 +192,54 @@ class SingingDetectorRecipe(Recipe):
             command: str | None = None) -> FitResult:
         """See :meth:`Recipe.fit`."""
         labels, init = TASK_LABELS[self.task], self.transfer.init
-        source = None if init is None else init_model(
-            init, SpeechDetector, key="transfer.init", kind="speech-detector one")
-        front = source.config.front if source is not None else FrontConfig()
-        model_config = SingingDetectorConfig(front=replace(front, causal=self.causal),
-                                             labels=labels)
-        train_data, val_data, data_meta = _singing_data(self.data, labels, self.train, out_dir)
-        model = build("singing-detector", model_config)
-        moved = 0 if source is None else transfer(source, model, n_layers=self.transfer.layers,
-                                                  mode=self.transfer.mode)
-        if moved == 0:
-            fit_input_stats(model.front, train_data, detector_input())
+        train_data, val_data, data_meta = _singing_data(self.data, self.mix, labels,
+                                                        self.train, out_dir)
+        if self.init is not None:
+            model = _continued(self.init, labels, self.causal)
+            model_config, moved = model.config, 0
+            transferred = {"init": None, "layers": 0, "mode": "none"}
+        else:
+            source = None if init is None else init_model(
+                init, SpeechDetector, key="transfer.init", kind="speech-detector one")
+            front = source.config.front if source is not None else FrontConfig()
+            model_config = SingingDetectorConfig(front=replace(front, causal=self.causal),
+                                                 labels=labels)
+            model = build("singing-detector", model_config)
+            moved = 0 if source is None else transfer(
+                source, model, n_layers=self.transfer.layers, mode=self.transfer.mode)
+            if moved == 0:
+                fit_input_stats(model.front, train_data, detector_input())
+            transferred = {"init": init, "layers": moved, "mode": self.transfer.mode}
         meta = _meta(labels, data=data_meta, task=self.task, causal=self.causal,
-                     transfer={"init": init, "layers": moved, "mode": self.transfer.mode})
+                     transfer=transferred, init=self.init, lineage=lineage_of(self.init),
+                     mix={"p_production": self.mix.p_production,
+                          "p_leads": self.mix.p_leads})
         return run(self, model, DetectionTask(DETECTOR_FEATURES, labels), train_data, val_data,
                    out_dir=out_dir, model_config=model_config, meta=meta, command=command,
                    on_progress=on_progress)
 
 
-def _singing_data(data: SongData, labels: tuple[str, ...], train: TrainConfig,
-                  out_dir: str | os.PathLike[str]) -> tuple[Any, Any, dict[str, Any]]:
+def _continued(path: str, labels: tuple[str, ...], causal: bool) -> SingingDetector:
+    """The singing detector ``init`` names, checked to fit the recipe."""
+    model = init_model(path, SingingDetector, key="init", kind="singing detector")
+    if tuple(model.config.labels) != labels or model.config.front.causal != causal:
+        raise ConfigError(f"init: {path} detects {list(model.config.labels)} "
+                          f"({'causal' if model.config.front.causal else 'offline'}), not "
+                          f"{list(labels)} ({'causal' if causal else 'offline'})")
+    return model
+
+
+def _singing_data(data: SongData, mix: DetectorMix, labels: tuple[str, ...],
+                  train: TrainConfig, out_dir: str | os.PathLike[str]
+                  ) -> tuple[Any, Any, dict[str, Any]]:
     """(train dataset, validation dataset, description) from MIR-1K and/or labelled songs,
-    with vocal-free instrumentals."""
+    with vocal-free instrumentals (and synthetic leads over them)."""
     length = train.max_steps * train.batch_size
     parts, val_examples, meta, vocal_pool = [], [], {}, []
+    mixes = replace(DETECTOR_MIX, p_production=mix.p_production)
     if data.mir1k is not None:
         split = split_singers(load_mir1k(data.mir1k), train_singers=data.train_singers)
-        parts.append(MixedSongs(DynamicMixDataset(split.train, DETECTOR_MIX, length=length,
+        parts.append(MixedSongs(DynamicMixDataset(split.train, mixes, length=length,
                                                   seed=train.seed),
                                 labels=labels, features=DETECTOR_FEATURES))
         vocal_pool, val_examples = split.train, split.val
@@ -208,10 +257,15 @@ def _singing_data(data: SongData, labels: tuple[str, ...], train: TrainConfig,
         raise ConfigError("no training data: set data.mir1k and/or data.songs (or data.synth)")
     if data.instrumentals:
         backing = training_instrumentals(data.instrumentals)
-        mix = replace(DETECTOR_MIX, p_vocal_only=0.0, p_accompaniment_only=0.5)
-        parts.append(MixedSongs(DynamicMixDataset(vocal_pool, mix, length=length,
-                                                  seed=train.seed + 1, accompaniments=backing),
-                                labels=labels, features=DETECTOR_FEATURES))
+        backing_mixes = replace(mixes, p_vocal_only=0.0, p_accompaniment_only=0.5)
+        part: Any = MixedSongs(DynamicMixDataset(vocal_pool, backing_mixes, length=length,
+                                                 seed=train.seed + 1, accompaniments=backing),
+                               labels=labels, features=DETECTOR_FEATURES)
+        if mix.p_leads > 0:
+            part = LeadOverlay(part, labels=labels, sample_rate=DETECTOR_FEATURES.sample_rate,
+                               hop_samples=DETECTOR_FEATURES.hop_length, p=mix.p_leads,
+                               seed=train.seed + 2)
+        parts.append(part)
         meta.update(instrumentals=list(data.instrumentals), train_instrumentals=len(backing))
     val = ClipWindows(val_examples, labels=labels, window_s=EVAL_WINDOW_S,
                       features=DETECTOR_FEATURES)

@@ -96,6 +96,9 @@ class RestorerRecipe(Recipe):
         init: a restorer checkpoint of the same architecture to start from (its weights and
             input normalisation), e.g. to train on at a lower learning rate.
         compress: exponent of the magnitudes the loss compares.
+        suppression_weight: how much more the loss counts a bin masked below its target
+            (music removed) than above it (noise left): above 1 the model learns to leave
+            music alone at the cost of more residual noise.
         train: the loop's settings.
     """
 
@@ -105,11 +108,15 @@ class RestorerRecipe(Recipe):
     model: RestorerConfig = RestorerConfig()
     init: str | None = None
     compress: float = 0.3
+    suppression_weight: float = 1.0
     train: TrainConfig = DEFAULT_TRAIN
 
     def __post_init__(self) -> None:
         if not 0 < self.compress <= 1:
             raise ConfigError(f"compress must be within (0, 1], got {self.compress}")
+        if self.suppression_weight <= 0:
+            raise ConfigError("suppression_weight must be positive, got "
+                              f"{self.suppression_weight}")
         if self.data.segment_s * self.model.sample_rate < self.model.n_fft:
             raise ConfigError("data.segment_s is shorter than one STFT window")
 
@@ -141,12 +148,14 @@ class RestorerRecipe(Recipe):
                                   f"({source.config})")
             model.load_state_dict(source.state_dict())
         meta = {"sample_rate": rate, "mask": self.model.mask, "compress": self.compress,
+                "suppression_weight": self.suppression_weight,
                 "latency_s": self.model.latency_s, "init": self.init,
                 "lineage": lineage_of(self.init),
                 "data": {"pairs": folders, "train_pairs": len(fit_set), "val_pairs": len(val_set),
                          "train_tracks": len({ex.group for ex in fit_set}),
                          "val_tracks": len({ex.group for ex in val_set})}}
-        result = run(self, model, RestoreTask(self.compress), train_data, val_data,
+        result = run(self, model, RestoreTask(self.compress, self.suppression_weight),
+                     train_data, val_data,
                      out_dir=out_dir, model_config=self.model, meta=meta, command=command,
                      on_progress=on_progress)
         calibrate_strength(result.best_path, [(item["noisy"].numpy(), item["clean"].numpy())

@@ -80,11 +80,15 @@ class SeparatorMix:
         p_reverb: probability that a vocal crop is played in a synthetic room (RT60
             0.3-2 s, the tail 0-15 dB under the direct sound), the wet vocals being the
             target.
+        p_production: probability that an item is produced like a studio song (vocal
+            chain with doubles, harmonies and sends, mastered to -14..-7 LUFS, sometimes
+            an MP3: :mod:`cantata.data.production`).
     """
 
     channels: int = 1
     p_pitch_tempo: float = 0.1
     p_reverb: float = 0.0
+    p_production: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,8 @@ class SeparatorRecipe(Recipe):
             raise ConfigError(f"model.{err}") from err
         if self.mix.channels not in (1, 2):
             raise ConfigError(f"mix.channels must be 1 or 2, got {self.mix.channels}")
-        for key, what in (("p_pitch_tempo", "pitch/tempo"), ("p_reverb", "reverb")):
+        for key, what in (("p_pitch_tempo", "pitch/tempo"), ("p_reverb", "reverb"),
+                          ("p_production", "production")):
             if not 0.0 <= getattr(self.mix, key) <= 1.0:
                 raise ConfigError(f"mix.{key}: the {what} probability must be in [0, 1], got "
                                   f"{getattr(self.mix, key)}")
@@ -292,12 +297,14 @@ def _separation_data(recipe: SeparatorRecipe, config: SeparatorConfig,
     rate = config.features.sample_rate
     mixes = MixConfig(segment_s=SEPARATOR_SEGMENT_S, sample_rate=rate, n_channels=mix.channels,
                       snr_db=SEPARATOR_SNR_DB, p_pitch_tempo=mix.p_pitch_tempo,
-                      p_reverb=mix.p_reverb, label_hop_s=config.features.hop_length / rate)
+                      p_reverb=mix.p_reverb, p_production=mix.p_production,
+                      label_hop_s=config.features.hop_length / rate)
     train_data = DynamicMixDataset(vocals, mixes, length=train.max_steps * train.batch_size,
                                    seed=train.seed, accompaniments=backing)
     val_data = FixedMixes(val_examples, sample_rate=rate, n_channels=mix.channels,
                           window_s=EVAL_WINDOW_S)
     meta.update(val_examples=len(val_examples), val_windows=len(val_data),
                 segment_s=SEPARATOR_SEGMENT_S, snr_db=list(SEPARATOR_SNR_DB),
-                p_pitch_tempo=mix.p_pitch_tempo, p_reverb=mix.p_reverb)
+                p_pitch_tempo=mix.p_pitch_tempo, p_reverb=mix.p_reverb,
+                p_production=mix.p_production)
     return train_data, val_data, meta

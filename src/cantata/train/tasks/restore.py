@@ -4,7 +4,10 @@ Batches are ``{"clean", "noisy"}``, float32 (batch, time) at the model rate (ite
 :class:`NoisyPairs` or :class:`FixedPairs`). The loss compares the masked noisy
 magnitude with the target magnitude (the ideal mask of ``config.mask`` times the noisy
 magnitude), both raised to ``compress`` (0.3: quiet bins count too), relative to the
-item's compressed noisy energy, so every level weighs the same.
+item's compressed noisy energy, so every level weighs the same. With a
+``suppression_weight`` above 1, a bin masked below its target (music taken away) counts
+that many times more than one above it (noise left in): the asymmetric loss of speech
+enhancement for recognisers, here so that clean music passes untouched.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ class RestoreTask:
     metric = "val_score"
     higher_is_better = True
 
-    def __init__(self, compress: float = 0.3) -> None:
-        self.compress = compress
+    def __init__(self, compress: float = 0.3, suppression_weight: float = 1.0) -> None:
+        self.compress, self.suppression_weight = compress, suppression_weight
 
     def loss(self, model: MaskCRNN, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         c = model.config
@@ -52,7 +55,11 @@ class RestoreTask:
         mask, _ = model(noisy.abs())
         target = ideal_mask(noisy, clean, c.mask)
         mag = noisy.abs().pow(self.compress)
-        error = ((mask.pow(self.compress) - target.pow(self.compress)) * mag).pow(2)
+        difference = mask.pow(self.compress) - target.pow(self.compress)
+        if self.suppression_weight != 1.0:
+            difference = torch.where(difference < 0, difference * self.suppression_weight ** 0.5,
+                                     difference)
+        error = (difference * mag).pow(2)
         return (error.sum((1, 2)) / (mag.pow(2).sum((1, 2)) + 1e-8)).mean()
 
     def training_step(self, model: nn.Module, batch: dict[str, torch.Tensor]

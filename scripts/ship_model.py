@@ -228,6 +228,10 @@ def _validation_line(metrics: dict, *, kind: str, n_pairs: int | None = None) ->
     if kind == "separate":
         return ("Validation (the checkpoint-selection set: 0 dB mixes of the validation "
                 f"singers in 8 s windows, medians, dB): {values}.")
+    if kind == "restore":
+        return ("Validation (the checkpoint-selection pairs, at strength 1: val_sisdri = mean "
+                "SI-SDR improvement of the noisy pairs, val_clean_sisdr = median SI-SDR of the "
+                f"clean pairs passed through, dB): {values}.")
     return ("Validation (the checkpoint-selection set; frames at 20 ms, at the decision "
             f"threshold calibrated on it, which inference applies): {values}.")
 

@@ -272,12 +272,16 @@ CAPABILITIES: dict[str, Capability] = {
             name="restore",
             summary="denoise and declick (causal CRNN mask, AR click interpolation)",
             networks={"restorer": "cantata.models.restorer"},
-            shipped=(),
+            shipped=(ShippedModel("restorer", "restorer",
+                                  "denoise music: causal CRNN mask on the 48 kHz STFT, 32 ms "
+                                  "latency, any rate and channels",
+                                  "configs/restore/restorer.yaml"),),
             debug={"debug": "cantata.models.restorer:debug_restorer"},
             api="cantata.restore.api:AudioRestorer",
             analyzer="cantata.analyzers.restore",
             recipes={"restorer": "cantata.train.recipes.restore:RestorerRecipe"},
             routes="cantata.serve.routes.restore:add_routes",
+            export="cantata.export.examples:restorer",
             cli="cantata.cli.restore",
         ),
         Capability(

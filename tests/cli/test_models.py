@@ -45,7 +45,7 @@ def test_debug_embedder_checkpoint_exports_with_parity(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["singing", "embedder", "continuer"])
+@pytest.mark.parametrize("name", ["singing", "embedder", "continuer", "restorer"])
 def test_shipped_models_export_with_parity(name, tmp_path, capsys):
     out = tmp_path / f"{name}.onnx"
     assert main(["export", "onnx", name, str(out), "--json"]) == 0

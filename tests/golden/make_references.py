@@ -178,6 +178,19 @@ def tagger() -> dict[str, np.ndarray]:
             "thresholds": scores.thresholds}
 
 
+def restorer() -> dict[str, np.ndarray]:
+    """The shipped restorer (denoising only, its calibrated strength) on the song with
+    white noise 20 dB under it: every ``STEM_STRIDE``-th sample of the output."""
+    from cantata.restore import AudioRestorer
+
+    y = song().samples
+    noise = np.random.default_rng(7).standard_normal(y.shape).astype(np.float32)
+    noisy = y + noise * np.sqrt(np.mean(y ** 2)) * 0.1
+    out = AudioRestorer.from_pretrained("restorer", declick=False).restore(
+        Waveform(noisy, RATE))
+    return {"samples": out.samples[..., ::STEM_STRIDE]}
+
+
 #: case name -> its outputs; one case per shipped checkpoint
 CASES: dict[str, Callable[[], dict[str, np.ndarray]]] = {
     "speech-detector": detector("speech"),
@@ -189,6 +202,7 @@ CASES: dict[str, Callable[[], dict[str, np.ndarray]]] = {
     "continuer": continuer,
     "defect-detector": defect_detector,
     "tagger": tagger,
+    "restorer": restorer,
 }
 
 

@@ -26,6 +26,7 @@ TOLERANCES = {
     ("defect-detector", "events"): (0.0, 0.02),  # seconds; a frame is 11.6 ms
     ("tagger", "chunk_scores"): (0.0, 1e-4),
     ("tagger", "scores"): (0.0, 1e-4),
+    ("restorer", "samples"): (0.0, 1e-4),  # the song peaks at 0.7
 }
 
 

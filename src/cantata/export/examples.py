@@ -154,3 +154,33 @@ def tagger(model: str) -> ExportPlan:
          "output": "logits (apply a sigmoid per tag; pool the chunks' probabilities over "
                    "the song with `pooling`; a tag is present when its song score reaches "
                    "its threshold, calibrated on validation)"})
+
+
+class _OfflineMask(nn.Module):
+    """A restorer's mask over a whole sequence from the initial state (one tensor in and
+    out; the streaming state stays in PyTorch)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, magnitude: Tensor) -> Tensor:
+        return self.net(magnitude)[0]
+
+
+def restorer(model: str) -> ExportPlan:
+    """STFT magnitudes (batch, freq, frames) -> the denoising mask (batch, freq, frames)."""
+    found = load(capability("restore").api).from_pretrained(model, declick=False)
+    config, g = found.model.config, _generator()
+    return ExportPlan(
+        _OfflineMask(found.model), (torch.rand(1, config.n_freq, 250, generator=g),
+                                    torch.rand(2, config.n_freq, 777, generator=g)),
+        "magnitude", "mask",
+        {"magnitude": {0: "batch", 2: "frames"}, "mask": {0: "batch", 2: "frames"}},
+        {"model": str(model), "sample_rate": config.sample_rate, "n_fft": config.n_fft,
+         "hop_length": config.hop_length, "window": "periodic hann, center=False",
+         "strength": found.strength, "floor_db": found.floor_db,
+         "input": "|STFT| of one channel at sample_rate, (batch, freq, frames), frames "
+                  "from the start of the stream",
+         "output": "the mask in [0, 1], (batch, freq, frames); the gain applied is "
+                   "max(mask ** strength, 10 ** (floor_db / 20))"})

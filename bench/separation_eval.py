@@ -118,7 +118,7 @@ def held_out_singers(models: list[str]) -> tuple[str, ...]:
 
     trained = set()
     for model in models:
-        path = model_path(model.split("+")[0])
+        path = model_path(model.split("+")[0], "separate")
         if path.is_file():
             data = read_checkpoint_payload(path)["meta"].get("data") or {}
             trained.update(data.get("train_singers") or [])

@@ -86,3 +86,51 @@ def test_player_spectrogram_solo_mute_and_keys(tmp_path, browser):  # noqa: F811
             0.75, "0.25"]
         link = browser.find_element("css selector", ".stem[data-stem=vocals] .download")
         assert link.get_attribute("href").endswith("/v1/tracks/1/stems/vocals")
+
+
+def restored_catalog(root):
+    """The player's track with a restored copy from the restore analyzer."""
+    import soundfile as sf
+    from test_player_routes import RATE, tones
+
+    from cantata.catalog import Catalog, Result, TrackFacts
+
+    song = root / "song.wav"
+    sf.write(str(song), tones(12.0, 440, 3000), RATE)
+    restored = root / "restored.flac"
+    sf.write(str(restored), 0.9 * tones(12.0, 440, 3000), RATE)
+    separate = Result("separate", "1", "debug", "debug", {},
+                      stems={"vocals": str(song), "accompaniment": str(song)})
+    restore = Result("restore", "1", "debug", "debug", {"clicks": 0, "strength": 1.0},
+                     stems={"restored": str(restored)})
+    with Catalog(root / "catalog.db") as catalog:
+        catalog.write_track(TrackFacts(str(song), "2" * 32, song.stat().st_size,
+                                       song.stat().st_mtime_ns, duration_s=12.0,
+                                       sample_rate=RATE, channels=1), [separate, restore])
+    return root / "catalog.db"
+
+
+def test_ab_switch_between_the_original_and_the_restored_copy(tmp_path, browser):  # noqa: F811
+    with running(player_config(restored_catalog(tmp_path))) as site:
+        browser.get(f"{site}/?token=t0ken")
+        browser.get(f"{site}/tracks/1")
+        wait_for(browser, "document.querySelectorAll('.stem canvas[data-drawn]').length === 3")
+        ab = browser.find_element("id", "ab")
+        assert ab.is_displayed() and ab.get_attribute("aria-pressed") == "false"
+        ab.click()
+        assert ab.get_attribute("aria-pressed") == "true"
+        assert browser.execute_script(f"return [{AUDIO}.volume, {GAINS}]") == [
+            0, {"vocals": "0.00", "accompaniment": "0.00", "restored": "1.00"}]
+        browser.find_element("tag name", "body").click()
+        press(browser, "r")
+        assert ab.get_attribute("aria-pressed") == "false"
+        assert browser.execute_script(f"return [{AUDIO}.volume, {GAINS}]") == [
+            1, {"vocals": "0.00", "accompaniment": "0.00", "restored": "0.00"}]
+
+
+def test_no_ab_switch_without_a_restored_copy(tmp_path, browser):  # noqa: F811
+    with running(player_config(player_catalog(tmp_path))) as site:
+        browser.get(f"{site}/?token=t0ken")
+        browser.get(f"{site}/tracks/1")
+        wait_for(browser, "document.querySelectorAll('.stem canvas[data-drawn]').length === 2")
+        assert not browser.find_element("id", "ab").is_displayed()

@@ -411,9 +411,18 @@ def _track(catalogs: _Catalogs, track_id: int) -> Any:
     return found
 
 
+#: the analyzers whose files the track page plays beside the mix, in this order
+PLAYED_STEMS = ("separate", "restore")
+
+
 def _stems(track: Any) -> dict[str, str]:
-    result = track.results.get("separate")
-    return dict(result.stems) if result is not None else {}
+    """The track's playable files by name: the separated stems, then a restored copy."""
+    out: dict[str, str] = {}
+    for analyzer in PLAYED_STEMS:
+        result = track.results.get(analyzer)
+        if result is not None:
+            out.update({k: v for k, v in result.stems.items() if k not in out})
+    return out
 
 
 def _unavailable(track: Any) -> str | None:

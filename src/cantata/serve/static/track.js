@@ -344,6 +344,27 @@ function showStems(track) {
   document.getElementById("stems").replaceChildren(...rows);
   document.getElementById("stems").hidden = rows.length === 0;
   document.getElementById("crossfade-box").hidden = rows.length === 0;
+  const ab = document.getElementById("ab");
+  ab.hidden = !(RESTORED in track.stem_urls);
+  ab.addEventListener("click", toggleRestored);
+  applyGains();
+}
+
+// A/B of a restored copy (the restore analyzer's "restored" stem): pressed, it alone is
+// heard (soloed, the slider on the stems); released, the original mix.
+const RESTORED = "restored";
+
+function restoredHeard() {
+  return player.solo === RESTORED && player.crossfade === 1;
+}
+
+function toggleRestored() {
+  const stem = player.stems.get(RESTORED);
+  if (!stem || stem.missing) return;
+  const on = !restoredHeard();
+  player.solo = on ? RESTORED : null;
+  player.crossfade = on ? 1 : 0;
+  document.getElementById("crossfade").value = String(player.crossfade);
   applyGains();
 }
 
@@ -425,6 +446,7 @@ function applyGains() {
     stem.solo.setAttribute("aria-pressed", String(player.solo === name));
     stem.mute.setAttribute("aria-pressed", String(player.muted.has(name)));
   }
+  document.getElementById("ab").setAttribute("aria-pressed", String(restoredHeard()));
   syncStems(true);
 }
 
@@ -561,7 +583,7 @@ document.addEventListener("keydown", (event) => {
   const jump = event.shiftKey ? 30 : 5;
   const actions = { " ": togglePlay, ArrowLeft: () => seek(audio.currentTime - jump),
     ArrowRight: () => seek(audio.currentTime + jump), Home: () => seek(0),
-    End: () => seek(duration || audio.duration) };
+    End: () => seek(duration || audio.duration), r: toggleRestored, R: toggleRestored };
   const action = actions[event.key];
   if (!action || document.getElementById("play").disabled) return;
   event.preventDefault();  // no scrolling, no pressing the focused button

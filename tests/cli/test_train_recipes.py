@@ -82,7 +82,7 @@ def test_a_recipe_file_then_flags_then_set():
     recipe = _recipe("separator", "--config", path, "--steps", "5", "--seed", "1",
                      "--set", "train.seed=2", "--set", "data.songs=[x]")
     assert recipe.train.max_steps == 5 and recipe.train.seed == 2
-    assert recipe.data.songs == ("x",) and recipe.model.bottleneck_blocks == 4
+    assert recipe.data.songs == ("x",) and recipe.mix.p_production == 0.5
     assert _recipe("separate", "--config", path, "--set", "train.max_steps=5") == \
         load_recipe(path, ["train.max_steps=5"])
 

@@ -57,7 +57,7 @@ def test_overrides_reach_nested_keys_lists_and_optional_groups():
     assert recipe.model.architecture.strides == ((4, 1), (2, 2))
     assert recipe.train.seed == 8  # later ones win
     assert recipe.model.init is None
-    assert recipe.train.max_steps == 1800  # the rest from the file
+    assert recipe.train.max_steps == 1200  # the rest from the file
     assert recipe.data.train_singers[0] == "amy"
 
 

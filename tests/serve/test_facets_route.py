@@ -30,7 +30,8 @@ def listed(client, query):
 
 
 def test_tracks_filtered_by_each_facet(client):
-    assert listed(client, "grade=C") == (2, ["anthem", "drone"])
+    # etude: assess grade B, but defective: C, as its quality report says
+    assert listed(client, "grade=C") == (3, ["anthem", "drone", "etude"])
     assert listed(client, "defect_type=click&tag=vocal") == (1, ["anthem"])
     assert listed(client, "quality=transcoded") == (1, ["etude"])
     assert listed(client, "lufs_min=-20&lufs_max=-9") == (2, ["ballad", "etude"])
@@ -61,7 +62,7 @@ def test_the_facets_json(client):
     graded = client.get("/v1/facets?tag=vocal&grade=A").json()
     assert graded["total"] == 1
     assert [g["tracks"] for g in graded["facets"]["grade"]][:3] == [1, 0, 1]
-    assert client.get("/v1/tags?grade=C").json()["tags"][0] == {"tag": "rock", "tracks": 1}
+    assert {"tag": "rock", "tracks": 1} in client.get("/v1/tags?grade=C").json()["tags"]
     assert client.get("/v1/facets", headers={"Authorization": "Bearer no"}).status_code == 401
 
 

@@ -18,6 +18,7 @@ PLR_LOW_DB = 8.0
 TRUE_PEAK_OVER_DBTP = 0.0
 MONO_LOSS_DB = -6.0
 HEAD_SILENCE_S, TAIL_SILENCE_S = 2.0, 5.0
+DEFECTS_GRADE = "C"  # what the defect detector's verdict costs a recording
 MIN_LOUDNESS_S = 0.4  # one gating block: shorter recordings have no integrated loudness
 
 
@@ -87,7 +88,7 @@ def findings(facts: dict[str, Any]) -> list[Finding]:
     defects = facts.get("defects")
     if defects and defects.get("defective"):
         found = ", ".join(f"{n} {t}" for t, n in defects.get("types", {}).items() if n)
-        add(Finding("C", f"the defect detector found {found or 'defects'}"))
+        add(Finding(DEFECTS_GRADE, f"the defect detector found {found or 'defects'}"))
     return sorted(out, key=lambda f: -GRADES.index(f.grade))
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
+from cantata.assess.grade import DEFECTS_GRADE
 from cantata.catalog.records import FileStat, Result, ScanRun, Track, TrackFacts
 from cantata.catalog.schema import CatalogSchemaError, check_catalog, check_readable, migrate
 from cantata.errors import CantataError
@@ -730,7 +731,8 @@ class TrackFilter:
         quality: only tracks whose ``assess`` result has each of these findings
             (names of :data:`QUALITY_FILTERS`).
         tags: only tracks whose ``tag`` result found each of these tags present.
-        grades: only tracks whose stored ``assess`` grade is one of these.
+        grades: only tracks whose grade (the ``assess`` grade with the ``defects``
+            verdict joined, :data:`GRADE_SQL`) is one of these.
         lufs: ``(min, max)`` integrated loudness, LUFS (min included, max not; None: open).
         vocal: ``(min, max)`` share of the duration the ``detect`` result says is singing, 0..1.
         duration: ``(min, max)`` seconds.
@@ -796,7 +798,7 @@ class TrackFilter:
                     params.append(self.status)
         elif facet == "grade":
             if self.grades:
-                clauses.append(f"grade IN ({','.join('?' * len(self.grades))})")
+                clauses.append(f"{GRADE_SQL} IN ({','.join('?' * len(self.grades))})")
                 params += list(self.grades)
         else:
             low, high = {"loudness": self.lufs, "vocal_share": self.vocal,
@@ -820,6 +822,13 @@ RANGES = {"loudness": (-30.0, -23.0, -16.0, -12.0, -8.0),
           "vocal_share": (0.1, 0.25, 0.5, 0.75),
           "duration": (60.0, 180.0, 300.0, 600.0)}
 
+#: SQL of a track's grade as its quality report gives it: the ``assess`` grade, no better
+#: than :data:`~cantata.assess.grade.DEFECTS_GRADE` when the ``defects`` analyzer found
+#: defects (:func:`cantata.catalog.quality.regrade` joins the two the same way); NULL
+#: without an ``assess`` result
+GRADE_SQL = (f"CASE WHEN grade IS NOT NULL AND defective = 1 "
+             f"THEN max(grade, '{DEFECTS_GRADE}') ELSE grade END")
+
 #: the facets :meth:`Catalog.facets` counts: ``status`` (ok, failed, missing), ``grade``,
 #: the ranges of :data:`RANGES`, and the labels ``tags``, ``defect_types``, ``quality``
 FACETS = ("status", "grade", "loudness", "vocal_share", "duration", "tags", "defect_types",
@@ -828,7 +837,7 @@ FACETS = ("status", "grade", "loudness", "vocal_share", "duration", "tags", "def
 #: sort keys kept from results (migration 5): the ``assess`` grade (tracks without one after
 #: F), the seconds of singing, the number of stems, the number of tags present (no result:
 #: first, as the lowest)
-_DERIVED_ORDER = {"quality": "COALESCE(grade, 'G')", "vocal_s": "vocal_s",
+_DERIVED_ORDER = {"quality": f"COALESCE({GRADE_SQL}, 'G')", "vocal_s": "vocal_s",
                   "stems": "stem_count", "tags": "tag_count"}
 
 
@@ -841,7 +850,7 @@ def _bucket(expr: str, edges: Sequence[float]) -> str:
 #: SQL of each single-valued facet's value of a track, as 1 + its index (0: none)
 _FACET_KEYS = {
     "status": "CASE WHEN missing = 1 THEN 3 WHEN status = 'ok' THEN 1 ELSE 2 END",
-    "grade": "COALESCE(instr('ABCDEF', grade), 0)",
+    "grade": f"COALESCE(instr('ABCDEF', {GRADE_SQL}), 0)",
     **{name: _bucket(_RANGED[name], edges) for name, edges in RANGES.items()}}
 
 

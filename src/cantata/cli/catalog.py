@@ -32,7 +32,8 @@ def add_parser(sub: Any, *, parents: list[argparse.ArgumentParser]) -> None:
                     help="only tracks whose file is gone (left out otherwise)")
     ls.add_argument("--sort", default="path",
                     choices=SORT_KEYS,
-                    help="quality: the assess grade, A first (--desc: worst first); vocal_s: "
+                    help="quality: the grade of cantata catalog show (assess, defects "
+                         "joined), A first (--desc: worst first); vocal_s: "
                          "seconds of singing; stems: how many; tags: how many present")
     ls.add_argument("--desc", action="store_true", help="sort descending")
     ls.add_argument("--limit", type=int, metavar="N", help="at most N tracks")
@@ -189,9 +190,12 @@ def _defects(track: Any) -> str:
 
 
 def _grade(track: Any) -> str:
-    """The ``quality`` column: the ``assess`` grade."""
-    result = track.results.get("assess")
-    return str(result.summary.get("grade", "")) if result is not None else ""
+    """The ``quality`` column: the ``assess`` grade with the ``defects`` verdict joined, as
+    ``cantata catalog show`` and the web page give it."""
+    from cantata.catalog.quality import with_defects
+
+    report = with_defects(track)
+    return str(report.get("grade", "")) if report is not None else ""
 
 
 def run_show(args: argparse.Namespace, out: Output) -> int:

@@ -45,6 +45,10 @@ def test_two_steps_on_folders_give_a_loadable_restorer(tmp_path):
                          f"init={result.best_path}"]).fit(tmp_path / "run2")
     _, second = load_checkpoint(again.best_path)
     assert len(second.meta["lineage"]) == 1 and second.meta["init"] == str(result.best_path)
+    retargeted = load_recipe("configs/restore/debug.yaml",
+                             ["data.synth=null", f"data.pairs=[{folder}]", "data.validation=0.25",
+                              "model.mask=psm", f"init={result.best_path}"]).fit(tmp_path / "psm")
+    assert load_checkpoint(retargeted.best_path)[1].meta["mask"] == "psm"  # a new target
     with pytest.raises(ConfigError, match="another architecture"):
         load_recipe("configs/restore/debug.yaml",
                     ["data.synth=null", f"data.pairs=[{folder}]", "model.hidden=4",

@@ -12,7 +12,7 @@ examples with ``clean`` and ``noisy`` stems), or your own recordings as ``DIR/cl
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -94,7 +94,8 @@ class RestorerRecipe(Recipe):
         data: the pairs.
         model: the network (its ``mask`` is the target: ``irm`` or ``psm``).
         init: a restorer checkpoint of the same architecture to start from (its weights and
-            input normalisation), e.g. to train on at a lower learning rate.
+            input normalisation), e.g. to train on at a lower learning rate or towards
+            another mask target (``model.mask``).
         compress: exponent of the magnitudes the loss compares.
         suppression_weight: how much more the loss counts a bin masked below its target
             (music removed) than above it (noise left): above 1 the model learns to leave
@@ -143,7 +144,7 @@ class RestorerRecipe(Recipe):
             fit_input_stats(model, train_data, lambda item: _log_power(model, item["noisy"]))
         else:
             source = init_model(self.init, MaskCRNN, key="init", kind="restorer")
-            if source.config != self.model:
+            if replace(source.config, mask=self.model.mask) != self.model:  # a new target is fine
                 raise ConfigError(f"init: {self.init} is a restorer of another architecture "
                                   f"({source.config})")
             model.load_state_dict(source.state_dict())

@@ -86,10 +86,16 @@ def test_lyrics_lane_and_karaoke_follow_the_player(tmp_path, browser):  # noqa: 
         wait_for(browser, "window.player.lyrics.line === 1")
         browser.find_element("id", "lyric-next").click()
         wait_for(browser, f"Math.abs({AUDIO}.currentTime - 5.5) < 0.05")
-        browser.find_element("css selector", "#lyric-now .word").click()
+        # the karaoke redraws its line after a seek: click the word it shows now (in the
+        # page, so that no element found before a redraw is clicked after it)
+        wait_for(browser, "window.player.lyrics.line === 2 && "
+                          "document.querySelector('#lyric-now .word')")
+        browser.execute_script("document.querySelector('#lyric-now .word').click()")
         wait_for(browser, f"Math.abs({AUDIO}.currentTime - 5.5) < 0.05")
         at(browser, 2.2)
-        browser.find_element("css selector", "#lyric-now .word[data-word='1']").click()
+        wait_for(browser, "document.querySelector(\"#lyric-now .word[data-word='1']\")")
+        browser.execute_script(
+            "document.querySelector(\"#lyric-now .word[data-word='1']\").click()")
         wait_for(browser, f"Math.abs({AUDIO}.currentTime - 1.5) < 0.05")
 
     assert lanes == ["detect", "lyrics"]

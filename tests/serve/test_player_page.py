@@ -121,7 +121,7 @@ def test_ab_switch_between_the_original_and_the_restored_copy(tmp_path, browser)
         assert ab.get_attribute("aria-pressed") == "true"
         assert browser.execute_script(f"return [{AUDIO}.volume, {GAINS}]") == [
             0, {"vocals": "0.00", "accompaniment": "0.00", "restored": "1.00"}]
-        browser.find_element("tag name", "body").click()
+        browser.execute_script("document.activeElement.blur()")
         press(browser, "r")
         assert ab.get_attribute("aria-pressed") == "false"
         assert browser.execute_script(f"return [{AUDIO}.volume, {GAINS}]") == [

@@ -29,6 +29,7 @@ import soundfile as sf
 
 from cantata import audio
 from cantata.audio.loudness import integrated_loudness
+from cantata.data.augment import power as _power
 from cantata.data.labels import stem_activity
 from cantata.data.sources import load_instrumentals, load_mir1k, read_stems, split_benchmark
 from cantata.train.recipes import TEST_SINGERS
@@ -274,8 +275,4 @@ def _align(y: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
-
-
-def _power(x: np.ndarray) -> float:
-    return float(np.mean(np.square(x, dtype=np.float64))) if x.size else 0.0
+    return float(np.sqrt(_power(x)))

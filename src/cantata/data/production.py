@@ -28,7 +28,7 @@ import pedalboard
 from scipy import ndimage, signal
 
 from cantata.audio.loudness import integrated_loudness
-from cantata.data.augment import pitch_tempo, reverberate, room_response
+from cantata.data.augment import pitch_tempo, power, reverberate, room_response
 from cantata.types import Waveform
 
 #: Semitone offsets of a harmony line (thirds, fourths, fifths, sixths, an octave down).
@@ -281,7 +281,7 @@ def _detune(x: np.ndarray, cents: float) -> np.ndarray:
 
 
 def _rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
+    return math.sqrt(power(x))
 
 
 def _rms_db(x: np.ndarray) -> float:

@@ -81,7 +81,8 @@ def test_events_of_each_source_and_the_song_score():
     cal = calibrated(probs, decisions)
     assert cal[0, 10] == pytest.approx(0.8)  # a rule type keeps its probabilities
     assert song_score(rule_events[:1], cal, TYPES, decisions) == pytest.approx(0.95)
-    assert song_score([], cal, TYPES, decisions) == pytest.approx(0.0)
+    assert song_score([], cal, TYPES, decisions) == pytest.approx(0.4)  # what the model heard
+    assert song_score([], np.zeros_like(cal), TYPES, decisions) == pytest.approx(0.0)
 
 
 def test_false_events_on_clean_clips_weigh_as_a_catalogs_clean_share_says():

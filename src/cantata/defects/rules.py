@@ -14,6 +14,8 @@ defaults; ``docs/defects.md`` ("Rules") explains each rule.
   local robust noise floor (median absolute deviation).
 - :func:`discontinuity`: a jump in the first difference far beyond the local slope envelope,
   not undone within 2 ms (which would be a click).
+- :func:`noise_burst`: broadband noise with square edges over the music, or mains hum (a
+  line at a multiple of 50/60 Hz that holds its phase and level).
 
 :func:`detect` runs them all (or some) on one input; :func:`detect_blocks` on a recording
 given block by block (bounded memory).
@@ -29,6 +31,7 @@ import numpy as np
 from cantata.audio.clicks import block_view as _block_view
 from cantata.audio.clicks import click_peaks
 from cantata.audio.clicks import silence_edges as _silence_edges
+from cantata.defects import noise
 from cantata.errors import ConfigError
 from cantata.types import Waveform
 
@@ -420,12 +423,42 @@ def _undone(d: np.ndarray, n: int, undo: int) -> bool:
     return bool(np.any(-np.sign(d[n]) * near >= 0.5 * abs(d[n])))
 
 
+# ---------------------------------------------------------------------------- noise_burst
+
+def noise_burst(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
+                step_db: float = 12.0, min_s: float = 0.012, max_s: float = 1.2,
+                line_db: float = 6.0, hum_min_s: float = 0.8) -> list[DefectEvent]:
+    """Noise added to the music: broadband bursts with square edges, and mains hum
+    (:mod:`cantata.defects.noise` describes both), on the channels' mean (noise on one
+    channel is in the mean too).
+
+    Args:
+        src, sample_rate: the audio.
+        step_db: a burst lifts three bands above 1 kHz by this much over the loudest frame
+            of the 30 ms before it, and drops back as far.
+        min_s, max_s: a burst's shortest and longest span.
+        line_db: a hum line stands this much over its neighbours 4 and 7 Hz away.
+        hum_min_s: hum lasts at least this long.
+
+    Returns:
+        ``noise_burst`` events; confidence from the lift: a burst's over the music
+        (``lift / 30`` dB), a hum line's over its neighbourhood (``lift / 20`` dB).
+    """
+    samples, sr = as_channels(src, sample_rate)
+    mono = samples.mean(axis=0)
+    b_start, b_end, b_lift = noise.broadband_bursts(mono, sr, step_db=step_db, min_s=min_s,
+                                                    max_s=max_s)
+    h_start, h_end, h_lift = noise.mains_hum(mono, sr, line_db=line_db, min_s=hum_min_s)
+    return merge_events(_events("noise_burst", b_start, b_end, b_lift / 30, sr)
+                        + _events("noise_burst", h_start, h_end, h_lift / 20, sr))
+
+
 # ---------------------------------------------------------------------------- all rules
 
 #: each rule by the defect type it finds
 RULES: dict[str, Callable[..., list[DefectEvent]]] = {
     "click": click, "dropout": dropout, "clipping": clipping,
-    "discontinuity": discontinuity, "dc_offset": dc_offset,
+    "noise_burst": noise_burst, "discontinuity": discontinuity, "dc_offset": dc_offset,
 }
 
 
@@ -435,7 +468,7 @@ def detect(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
     what one defect made several rules find; events sorted by start.
 
     Raises:
-        ConfigError: a type no rule finds (``codec`` and ``noise_burst`` have none).
+        ConfigError: a type no rule finds (``codec`` has none).
     """
     wave = Waveform(*as_channels(src, sample_rate))
     unknown = sorted(set(types or ()) - set(RULES))

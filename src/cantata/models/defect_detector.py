@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -284,13 +285,22 @@ def lpc_features(wave: torch.Tensor, *, hop: int, window: int, order: int,
     residual = seg[..., start: start + hop].clone()
     for k in range(1, order + 1):
         residual -= a[..., k - 1: k] * seg[..., start - k: start - k + hop]
-    mad = residual.abs().median(dim=-1).values  # (batch, frames)
+    mad = _median(residual.abs())  # (batch, frames)
     padded = F.pad(mad[:, None], (context, context), mode="replicate")[:, 0]
-    scale = 1.4826 * padded.unfold(-1, 2 * context + 1, 1).median(dim=-1).values + 1e-6
+    scale = 1.4826 * _median(padded.unfold(-1, 2 * context + 1, 1)) + 1e-6
     peaks = residual.abs().reshape(-1, frames, sub_blocks, hop // sub_blocks).amax(dim=-1)
     ratio = torch.log(torch.cat([peaks.amax(dim=-1, keepdim=True), peaks], dim=-1)
                       / scale[..., None] + 1e-3)
     return ratio.transpose(1, 2)
+
+
+def _median(x: torch.Tensor) -> torch.Tensor:
+    """``x.median(dim=-1).values`` (the lower median); on the CPU without gradients by
+    numpy's partition, which finds it several times faster than torch's sort."""
+    if x.device.type != "cpu" or x.requires_grad or torch.jit.is_tracing():
+        return x.median(dim=-1).values
+    middle = (x.shape[-1] - 1) // 2
+    return torch.from_numpy(np.partition(x.numpy(), middle, axis=-1)[..., middle])
 
 
 def _db(power: torch.Tensor) -> torch.Tensor:

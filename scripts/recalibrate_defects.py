@@ -7,8 +7,9 @@ Usage:
 When the rules change (a new rule, a better one), every type's decision (the model, the
 rules, the rules the model confirms, or the candidate verifier) is chosen again on the
 validation clips of the recipe (``--config``: its data and its split by source track, as
-the checkpoint was trained with them), with :func:`cantata.defects.calibration.
-calibrate_checkpoint`. The weights are copied unchanged. ``NEW.pt`` must not exist.
+the checkpoint was trained with them, and its ``data.clean`` clips), with
+:func:`cantata.defects.calibration.calibrate_checkpoint`. The weights are copied unchanged.
+``NEW.pt`` must not exist.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe = load_recipe(args.config, capability="defects")
     _, val_set = recipe.split(recipe.examples(list(recipe.data.clips)))
     shutil.copyfile(args.checkpoint, args.out)
-    calibration = calibrate_checkpoint(args.out, val_set,
+    calibration = calibrate_checkpoint(args.out, recipe.calibration_clips(val_set),
                                        catalog_clean_share=recipe.catalog_clean_share)
     if calibration is None:
         args.out.unlink()

@@ -170,7 +170,12 @@ def test_roc_auc():
 
 def test_recipe_splits_by_track_and_trains(tmp_path):
     folder = _clip_set(tmp_path / "clips")
-    recipe = DefectDetectorRecipe(data=DefectData(clips=(str(folder),), clip_s=1.0),
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    write_manifest(clean / "manifest.jsonl",
+                   [_clip(clean, f"c{i}", group=f"catalog{i}") for i in range(3)])
+    recipe = DefectDetectorRecipe(data=DefectData(clips=(str(folder),), clip_s=1.0,
+                                                  clean=(str(clean),)),
                                   model=debug_defect_detector().config, train=TINY,
                                   verifier=VerifierTraining(steps=20, batch_clips=4))
     fit_set, val_set = recipe.split(recipe.examples([str(folder)]))
@@ -186,6 +191,9 @@ def test_recipe_splits_by_track_and_trains(tmp_path):
     # the decisions calibrated on the validation events replace it
     assert [d.to_dict() for d in detector.decisions] == [checkpoint.meta["decision"][t]
                                                          for t in DEFECT_TYPES]
+    # ... calibrated on the validation clips and the clean ones, which never trained
+    assert checkpoint.meta["calibration"]["clips"] == len(val_set) + 3
+    assert not {ex.group for ex in fit_set} & {"catalog0", "catalog1", "catalog2"}
     # the click verifier was trained on the clips' candidates, after the CRNN
     verifier = checkpoint.meta["verifier"]
     assert verifier["labels"] == "weak" and verifier["steps"] == 20
@@ -193,6 +201,13 @@ def test_recipe_splits_by_track_and_trains(tmp_path):
     clicks = verifier["train"]["click"]["clips"]
     assert clicks == sum("click" in weak_types(ex) for ex in fit_set)
     assert verifier["train"]["candidates"] >= clicks > 0
+
+
+def test_clean_calibration_clips_must_be_clean(tmp_path):
+    folder = _clip_set(tmp_path / "clips")
+    recipe = DefectDetectorRecipe(data=DefectData(clips=(str(folder),), clean=(str(folder),)))
+    with pytest.raises(ConfigError, match="data.clean: 12 clips have defects"):
+        recipe.calibration_clips([])
 
 
 def test_strong_recipe_refuses_weakly_labelled_clips(tmp_path):

@@ -79,12 +79,16 @@ class DefectData:
             the pooling); a longer clip is an error.
         validation: the fraction of the material, in whole source tracks, that validates
             (picks the checkpoint and calibrates the thresholds).
+        clean: folders of clean clips (music like the catalog's, without defects: ``cantata
+            data synth defects --p-clean 1``) that only calibrate the decisions: every
+            event on them is a false alarm. Never trained on.
     """
 
     clips: tuple[str, ...] = ()
     synth: DefectSynth | None = None
     clip_s: float = 10.0
     validation: float = 0.2
+    clean: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,23 @@ class DefectDetectorRecipe(Recipe):
                      on_progress=on_progress)
         if model.verifier is not None:
             self.fit_verifier(result.best_path, fit_set, val_set)
-        calibrate_checkpoint(result.best_path, val_set,
+        calibrate_checkpoint(result.best_path, self.calibration_clips(val_set),
                              catalog_clean_share=self.catalog_clean_share)
         return result
+
+    def calibration_clips(self, val_set: list[Example]) -> list[Example]:
+        """The clips the decisions are calibrated on: the validation clips, then the clean
+        clips of ``data.clean``.
+
+        Raises:
+            ConfigError: a clip of ``data.clean`` that has a defect.
+        """
+        clean = self.examples(list(self.data.clean)) if self.data.clean else []
+        damaged = [ex.id for ex in clean if ex.meta.get("defects") or ex.meta.get("defect_types")]
+        if damaged:
+            raise ConfigError(f"data.clean: {len(damaged)} clips have defects (e.g. "
+                              f"{damaged[0]!r}); make clean ones with --p-clean 1")
+        return [*val_set, *clean]
 
     def fit_verifier(self, path: str | os.PathLike[str], fit_set: list[Example],
                      val_set: list[Example]) -> dict[str, Any]:

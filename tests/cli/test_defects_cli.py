@@ -14,8 +14,9 @@ from cantata.data.labels import DEFECT_TYPES
 from cantata.testing import noise
 from cantata.types import Segment
 
-#: what the debug model finds in write()'s noise (random weights, but fixed ones)
-DEBUG_TYPES = {"click", "clipping", "noise_burst", "discontinuity", "dc_offset"}
+#: what the debug model finds in write()'s noise (random weights, but fixed ones); its
+#: clicks and jumps lie inside its clipping events, so they are resolved away as corners
+DEBUG_TYPES = {"clipping", "noise_burst", "dc_offset"}
 
 
 def write(folder, name="song.wav", seconds=2.0, seed=1):
@@ -51,10 +52,10 @@ def test_json_per_input_in_the_issues_shape(tmp_path, capsys):
 def test_types_keeps_only_the_types_asked_for(tmp_path, capsys):
     path = write(tmp_path)
     code, out, _ = cli(capsys, "defects", path, "--model", "debug", "--json",
-                       "--types", "click", "clipping")
+                       "--types", "dc_offset", "clipping")
     (result,) = json.loads(out)
-    assert code == 0 and {e["type"] for e in result["events"]} == {"click", "clipping"}
-    assert result["verdict"]["types"] == {"click": 1, "clipping": 1}
+    assert code == 0 and {e["type"] for e in result["events"]} == {"dc_offset", "clipping"}
+    assert result["verdict"]["types"] == {"dc_offset": 1, "clipping": 1}
     code, _, err = cli(capsys, "defects", path, "--model", "debug", "--types", "crackle")
     assert code == 2 and "unknown defect type 'crackle'" in err and "click" in err
     code, _, err = cli(capsys, "defects", "--model", "debug", "--types", "click", path)

@@ -76,10 +76,17 @@ def test_input_is_resampled_and_mixed_to_mono():
 
 
 def test_types_select_rows_of_the_report():
-    detector = DefectDetector.from_pretrained("debug", fusion=FusionConfig(on=0.0, off=0.0))
+    # every frame an event; clipping and jumps from their rules, which find none (a click
+    # inside a clipping event, or at a jump, is resolved away whether asked for or not)
+    detector = DefectDetector(debug_defect_detector(), name="debug",
+                              decisions={"clipping": Decision("rules"),
+                                         "discontinuity": Decision("rules")},
+                              fusion=FusionConfig(on=0.0, off=0.0))
     report = detector.detect(_noise(1.0), sr=RATE, types=["dropout", "click"])
     assert list(report.verdict.types) == ["dropout", "click"]
     assert {e.type for e in report.events} == {"dropout", "click"}
+    model_clipping = DefectDetector(debug_defect_detector(), fusion=FusionConfig(on=0.0, off=0.0))
+    assert not model_clipping.detect(_noise(1.0), sr=RATE, types=["click"]).events
     with pytest.raises(ConfigError, match="unknown defect type.*hiss"):
         detector.detect(_noise(1.0), sr=RATE, types=["hiss"])
 

@@ -177,9 +177,11 @@ def test_resolve_keeps_one_event_per_defect():
     events = [E("dropout", 2.0, 2.1), E("click", 1.99, 2.0), E("discontinuity", 2.1, 2.1),
               E("click", 3.0, 3.0), E("discontinuity", 3.0, 3.0),  # a jump: not a click
               E("click", 4.0, 4.8), E("discontinuity", 4.3, 4.3),  # a crackle's pulse
-              E("click", 5.0, 5.0)]
+              E("click", 5.0, 5.0),
+              E("clipping", 6.0, 7.0), E("click", 6.5, 6.5), E("discontinuity", 6.99, 7.01)]
     assert rules.resolve(events) == [E("dropout", 2.0, 2.1), E("discontinuity", 3.0, 3.0),
-                                     E("click", 4.0, 4.8), E("click", 5.0, 5.0)]
+                                     E("click", 4.0, 4.8), E("click", 5.0, 5.0),
+                                     E("clipping", 6.0, 7.0)]  # a clipped peak's corners go
 
 
 def test_dc_offset_section_is_one_event():

@@ -75,7 +75,8 @@ def test_a_detector_verifies_clicks_block_by_block():
     model = debug_defect_detector()
     x = _music(seconds=3.0)
     x[:, round(2.5 * RATE)] += 0.5
-    detector = DefectDetector(model, decisions={"click": Decision("verified", confirm=0.0)})
+    detector = DefectDetector(model, decisions={"click": Decision("verified", confirm=0.0),
+                                                "clipping": Decision("rules")})
     assert detector.verify and "click" not in detector.rule_types
     frames = detector.frame_probs(Waveform(x, RATE))
     assert any(abs(p.start_s - 2.5) < 0.001 for p in frames.peaks)

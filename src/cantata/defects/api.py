@@ -34,7 +34,7 @@ from cantata.capabilities import capability, load, model_path
 from cantata.data.labels import DEFECT_TYPES
 from cantata.defects.decision import Decision, calibrated, events_of, song_score
 from cantata.defects.postprocess import FusionConfig, Verdict, verdict
-from cantata.defects.rules import BlockRules, DefectEvent
+from cantata.defects.rules import BlockRules, DefectEvent, resolve
 from cantata.defects.verifier import scored_peaks
 from cantata.engine import Progress, StitchPlan, stitch
 from cantata.errors import ConfigError, ModelLoadError
@@ -184,12 +184,13 @@ class DefectDetector:
         """Events and verdict of what the model and the rules found, for ``types``
         (default: all)."""
         rows = self._rows(types)
-        events = sorted((e for i in rows for e in events_of(
+        names = tuple(self.types[i] for i in rows)
+        found = resolve(e for i in range(len(self.types)) for e in events_of(
             self.decisions[i], self.types[i], frames.probs[i], frames.rule_events,
             hop_s=frames.hop_s, duration_s=frames.duration_s, fusion=self.fusion,
-            peaks=frames.peaks)),
-            key=lambda e: (e.start_s, self.types.index(e.type)))
-        names = tuple(self.types[i] for i in rows)
+            peaks=frames.peaks))  # one defect, one event, whichever type's source found it
+        events = sorted((e for e in found if e.type in names),
+                        key=lambda e: (e.start_s, self.types.index(e.type)))
         score = song_score(events, frames.probs[rows], names, [self.decisions[i] for i in rows])
         return DefectReport(events, verdict(events, types=names, score=score),
                             frames.duration_s, self.name)

@@ -539,6 +539,8 @@ def resolve(events: Iterable[DefectEvent], *, edge_s: float = 0.02, short_s: flo
 
     - A ``click`` or ``discontinuity`` event shorter than ``short_s`` within ``edge_s`` of
       an edge of a ``dropout`` or a ``dc_offset`` is that edge (a step), and goes.
+    - A ``click`` or ``discontinuity`` inside a ``clipping`` event (``edge_s`` either side)
+      is a clipped peak's corner, and goes.
     - A ``click`` starting within ``same_s`` of a ``discontinuity`` is the jump, and goes;
       a ``discontinuity`` inside a ``click`` event starting elsewhere (a crackle's pulse
       that does not come back) goes.
@@ -546,9 +548,12 @@ def resolve(events: Iterable[DefectEvent], *, edge_s: float = 0.02, short_s: flo
     events = list(events)
     edges = np.array([t for e in events if e.type in ("dropout", "dc_offset")
                       for t in (e.start_s, e.end_s)])
-    kept = [e for e in events if not (
-        e.type in ("click", "discontinuity") and e.end_s - e.start_s < short_s
-        and np.any((edges >= e.start_s - edge_s) & (edges <= e.end_s + edge_s)))]
+    clipped = [e for e in events if e.type == "clipping"]
+    kept = [e for e in events if not (e.type in ("click", "discontinuity") and (
+        (e.end_s - e.start_s < short_s
+         and np.any((edges >= e.start_s - edge_s) & (edges <= e.end_s + edge_s)))
+        or any(c.start_s - edge_s <= e.start_s and e.end_s <= c.end_s + edge_s
+               for c in clipped)))]
     jumps = [e for e in kept if e.type == "discontinuity"]
     clicks = [e for e in kept if e.type == "click"]
 

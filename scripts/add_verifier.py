@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe = load_recipe(args.config, capability="defects")
     fit_set, val_set = recipe.split(recipe.examples(list(recipe.data.clips)))
     record = recipe.fit_verifier(args.out, fit_set, val_set)
-    calibration = calibrate_checkpoint(args.out, val_set,
+    calibration = calibrate_checkpoint(args.out, recipe.calibration_clips(val_set),
                                        catalog_clean_share=recipe.catalog_clean_share)
     print(f"{args.out}: verifier {record.get('val_metrics')}")
     for name, chosen in (calibration or {}).get("types", {}).items():

@@ -15,6 +15,7 @@ find; pure numpy (and soxr), on one mono signal, spans in samples of its rate.
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 import soxr
 
 #: the rate hum is looked for at (its lines and their multiples, up to 300 Hz)
@@ -45,7 +46,7 @@ def band_levels(x: np.ndarray, sr: int, *, frame_s: float, lo_hz: float, n_bands
     bands = bands.astype(np.float32) / (window.sum() / 2) ** 2
     out = np.empty((n, n_bands), np.float32)
     for i in range(0, n, chunk):  # a chunk's spectra stay in the cache
-        spectra = np.fft.rfft(frames[i:i + chunk] * window, axis=1)
+        spectra = scipy.fft.rfft(frames[i:i + chunk] * window, axis=1)  # 3x numpy's here
         out[i:i + chunk] = (spectra.real ** 2 + spectra.imag ** 2) @ bands
     return 10 * np.log10(out.T + 1e-12), hop
 
@@ -138,22 +139,32 @@ def mains_hum(x: np.ndarray, sr: int, *, mains: tuple[float, ...] = (50.0, 60.0)
         neighbourhood (dB).
     """
     y = soxr.resample(np.asarray(x, np.float32), sr, HUM_RATE)
-    n, hop, width = len(y), max(1, round(hop_s * HUM_RATE)), round(window_s * HUM_RATE)
-    centres, t = np.arange(0, n, hop), np.arange(n) / HUM_RATE
+    hop = max(1, round(hop_s * HUM_RATE))
+    half = max(1, round(window_s * HUM_RATE / 2 / hop)) * hop  # whole hops: see amplitude()
+    n, blocks = len(y), -(-len(y) // hop)
     if n < round(max(window_s, coherence_s, min_s) * HUM_RATE) + hop:  # too short to tell
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-
-    first, last = np.clip(centres - width // 2, 0, n), np.clip(centres + width - width // 2, 0, n)
+    y = np.pad(y, (0, blocks * hop - n))  # zeros: they add nothing to a mean
+    t = np.arange(len(y)) / HUM_RATE
+    first = np.clip(np.arange(blocks) - half // hop, 0, blocks)  # in hops
+    last = np.clip(np.arange(blocks) + half // hop, 0, blocks)
+    count = np.minimum(last * hop, n) - first * hop
     shifts = {d: np.exp(-2j * np.pi * d * t).astype(np.complex64) for d in HUM_NEIGHBOURS_HZ}
 
     def amplitude(z: np.ndarray) -> np.ndarray:
-        """The mean of ``z`` (a demodulated signal) around each centre (boxcar of ``width``)."""
-        cs = np.concatenate(([0], np.cumsum(z, dtype=np.complex128)))
-        return (cs[last] - cs[first]) / np.maximum(last - first, 1)
+        """The mean of ``z`` (a demodulated signal) around each centre (every hop, a boxcar of
+        ``2 * half`` samples); the window's edges fall on whole hops, so sums per hop add up
+        to it (a tenth of the work of summing every sample)."""
+        cs = np.concatenate(([0], np.cumsum(z.reshape(blocks, hop).sum(axis=1,
+                                                                        dtype=np.complex128))))
+        return (cs[last] - cs[first]) / np.maximum(count, 1)
 
     def mean(z: np.ndarray, seconds: float) -> np.ndarray:
+        """``np.convolve(z, np.ones(k) / k, "same")`` by cumulative sums (k: ``seconds``)."""
         k = max(1, round(seconds / hop_s))
-        return np.convolve(z, np.ones(k) / k, "same")
+        cs = np.concatenate(([0], np.cumsum(z)))
+        i = np.arange(len(z)) + (k - 1) // 2
+        return (cs[np.clip(i + 1, 0, len(z))] - cs[np.clip(i + 1 - k, 0, len(z))]) / k
 
     found: list[tuple[int, int, float]] = []
     for f0 in mains:
@@ -177,7 +188,7 @@ def mains_hum(x: np.ndarray, sr: int, *, mains: tuple[float, ...] = (50.0, 60.0)
             phase = np.angle(amp[k, a:b].mean())
             proj = mean(np.real(amp[k] * np.exp(-1j * phase)), smooth_s)
             level = float(np.median(proj[a:b]))
-            edge = width // hop // 2
+            edge = half // hop
             inside = proj[a + edge:max(a + edge + 1, b - edge)]
             if level <= 0 or np.std(inside) > max_cv * abs(np.mean(inside)):
                 continue

@@ -87,22 +87,14 @@ def windows() -> dict[str, tuple[np.ndarray, ...]]:
 
 def mdct(frames: np.ndarray, window: np.ndarray, bins: slice = slice(0, HOP)) -> np.ndarray:
     """The MDCT of ``frames`` (n, 2 * HOP) under ``window``: (n, HOP) coefficients (those
-    of ``bins``), unnormalised (a 2 * HOP-point complex FFT with twiddles, in single
-    precision: an exact zero stays within 1e-5 of zero, far under :data:`ZERO`)."""
-    pre, post = _twiddles(window.tobytes())
-    spectrum = scipy.fft.fft(frames * pre, axis=1)[:, :HOP][:, bins]
-    return np.real(spectrum * post[bins])
-
-
-@cache
-def _twiddles(window: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """The window times the pre-twiddle (2 * HOP,), and the post-twiddle (HOP,),
-    complex64."""
-    n, k = np.arange(2 * HOP), np.arange(HOP)
-    w = np.frombuffer(window, np.float64)
-    pre = (w * np.exp(-1j * np.pi * n / (2 * HOP))).astype(np.complex64)
-    post = np.exp(-1j * np.pi * (HOP / 2 + 0.5) * (k + 0.5) / HOP).astype(np.complex64)
-    return pre, post
+    of ``bins``), unnormalised (``X[k] = sum_n w[n] x[n] cos(pi / HOP (n + 1/2 + HOP/2)
+    (k + 1/2))``), in single precision (an exact zero stays within 1e-5 of zero, far under
+    :data:`ZERO`): the windowed frame folded to HOP samples, then a DCT-IV (a third of the
+    work of the 2 * HOP-point complex FFT it replaced, the same coefficients to 1e-6)."""
+    x = frames * window.astype(np.float32)
+    a, b, c, d = (x[:, i * HOP // 2:(i + 1) * HOP // 2] for i in range(4))
+    folded = np.concatenate([-c[:, ::-1] - d, a - b[:, ::-1]], axis=1)
+    return 0.5 * scipy.fft.dct(folded, type=4, axis=1)[:, bins]
 
 
 def zero_shares(x: np.ndarray, start: int, window: np.ndarray, sample_rate: int,

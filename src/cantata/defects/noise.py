@@ -104,7 +104,7 @@ def broadband_bursts(x: np.ndarray, sr: int, *, frame_s: float = 0.004, lo_hz: f
             half = middle.shape[1] // 2
             if np.median(middle[:, :half].mean(axis=1) - middle[:, half:].mean(axis=1)) > decay_db:
                 continue
-        start, end = i * hop + hop // 2, j * hop + hop // 2  # the frames' middle halves
+        start, end = i * hop + hop // 2, j * hop + hop // 2  # frames overlap by half a hop
         around = np.concatenate((x[max(0, start - c * hop):start], x[end + hop:end + c * hop]))
         if not len(around) or np.mean(np.abs(around) < quiet) > 0.2:
             continue
@@ -124,8 +124,8 @@ def mains_hum(x: np.ndarray, sr: int, *, mains: tuple[float, ...] = (50.0, 60.0)
 
     At ``HUM_RATE``, each multiple ``k * f0`` (``k`` up to ``harmonics``) is demodulated
     and averaged over ``window_s`` (a complex amplitude every ``hop_s``). A multiple hums
-    where its power stands ``line_db`` over the mean of its neighbours'
-    (:data:`HUM_NEIGHBOURS_HZ`) and its phase holds (the mean amplitude over
+    where its power stands ``line_db`` over the mean power of its neighbours
+    (:data:`HUM_NEIGHBOURS_HZ` away) and its phase holds (the mean amplitude over
     ``coherence_s`` is at least ``coherence`` x the mean magnitude). A stretch hums where
     the fundamental does, or ``min_harmonics`` multiples at once, for ``min_s`` or longer;
     its strongest line, projected on its mean phase, must vary by at most ``max_cv`` of its

@@ -104,7 +104,9 @@ def broadband_bursts(x: np.ndarray, sr: int, *, frame_s: float = 0.004, lo_hz: f
             half = middle.shape[1] // 2
             if np.median(middle[:, :half].mean(axis=1) - middle[:, half:].mean(axis=1)) > decay_db:
                 continue
-        start, end = i * hop + hop // 2, j * hop + hop // 2  # frames overlap by half a hop
+        # frame i spans [i hop, (i + 2) hop): a step it is the first to show lies about half
+        # a hop in (the frame before saw too little of it)
+        start, end = i * hop + hop // 2, j * hop + hop // 2
         around = np.concatenate((x[max(0, start - c * hop):start], x[end + hop:end + c * hop]))
         if not len(around) or np.mean(np.abs(around) < quiet) > 0.2:
             continue

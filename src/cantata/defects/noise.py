@@ -18,6 +18,8 @@ import numpy as np
 import scipy.fft
 import soxr
 
+from cantata.regions import runs
+
 #: the rate hum is looked for at (its lines and their multiples, up to 300 Hz)
 HUM_RATE = 1000
 #: offsets (Hz) of the neighbourhood a hum line is compared with
@@ -169,6 +171,7 @@ def mains_hum(x: np.ndarray, sr: int, *, mains: tuple[float, ...] = (50.0, 60.0)
         return (cs[np.clip(i + 1, 0, len(z))] - cs[np.clip(i + 1 - k, 0, len(z))]) / k
 
     found: list[tuple[int, int, float]] = []
+    shortest = max(1, round(min_s / hop_s))  # hops
     for f0 in mains:
         lines = [k * f0 for k in range(1, harmonics + 1)
                  if k * f0 + max(HUM_NEIGHBOURS_HZ) < 0.45 * HUM_RATE]
@@ -185,7 +188,9 @@ def mains_hum(x: np.ndarray, sr: int, *, mains: tuple[float, ...] = (50.0, 60.0)
                          for a in amp])
         line = (lift > line_db) & (held > coherence)
         hums = line[0] | (line.sum(axis=0) >= min_harmonics)
-        for a, b in zip(*_runs(hums, max(1, round(min_s / hop_s))), strict=True):
+        for a, b in runs(hums):
+            if b - a < shortest:
+                continue
             k = int(np.argmax(np.where(line[:, a:b], lift[:, a:b], -np.inf).max(axis=1)))
             phase = np.angle(amp[k, a:b].mean())
             proj = mean(np.real(amp[k] * np.exp(-1j * phase)), smooth_s)
@@ -210,10 +215,3 @@ def mains_hum(x: np.ndarray, sr: int, *, mains: tuple[float, ...] = (50.0, 60.0)
     starts, ends, lift_db = map(np.asarray, zip(*found, strict=True))
     return starts, np.minimum(ends, len(x)), lift_db
 
-
-def _runs(mask: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and ends (exclusive) of the runs of True in ``mask`` at least ``min_len`` long."""
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    keep = ends - starts >= min_len
-    return starts[keep], ends[keep]

@@ -157,8 +157,7 @@ def verdicts(items: list[Item], spectra: dict[str, tuple]) -> dict[str, bw.Bandw
     for i in items:
         freqs, level, rate, floor, grid = spectra[i.path]
         found = bw.judge(freqs, level, rate, floor)
-        out[i.path] = (bw.with_grid(found, grid) if USE_GRID and not found.upsampled
-                       else found)
+        out[i.path] = bw.with_grid(found, grid) if USE_GRID else found
     return out
 
 

@@ -78,3 +78,24 @@ def test_a_high_bitrate_transcode_without_a_shelf_is_found_by_its_grid(tmp_path,
     found = assessor.assess(flac).to_dict("a.flac")["lossy"]
     assert found["transcoded"] and found["evidence"] == "mdct_grid"
     assert found["codec"] == codec and found["bitrate_class"] == "192k+"
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
+def test_a_codec_low_pass_where_a_resampler_cuts_is_a_transcode_not_upsampling(tmp_path):
+    """AAC at 128k cuts mono 48 kHz audio near 22 kHz, a 44.1 kHz resampler's edge: the
+    grid says which it was."""
+    rate = 48000
+    t = np.arange(3 * rate) / rate
+    rng = np.random.default_rng(0)
+    x = sum(0.1 / h ** 1.5 * np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3))
+            for f0 in (220, 330) for h in range(1, 107) if f0 * h < 23500)
+    x = 0.5 * (x + 0.002 * rng.standard_normal(len(t))) / np.abs(x).max()
+    wav, coded, flac = tmp_path / "a.wav", tmp_path / "a.m4a", tmp_path / "a.flac"
+    sf.write(wav, x, rate, subtype="PCM_16")
+    run = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i"]
+    subprocess.run([*run, str(wav), "-c:a", "aac", "-b:a", "128k", str(coded)], check=True)
+    subprocess.run([*run, str(coded), "-sample_fmt", "s16", str(flac)], check=True)
+    report = Assessor().assess(flac).to_dict("a.flac")
+    assert 20500 < report["bandwidth_hz"] < 22100  # where a 44.1 kHz resampler would cut
+    assert report["lossy"]["transcoded"] and report["lossy"]["codec"] == "aac"
+    assert report["lossy"]["evidence"] == "shelf+mdct_grid" and not report["upsampled"]

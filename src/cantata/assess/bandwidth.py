@@ -178,16 +178,13 @@ def find_shelf(freqs: np.ndarray, level: np.ndarray, floor_db: float | None = No
 
 def analyse(samples: np.ndarray, sample_rate: int, *, grid: bool = True) -> Bandwidth:
     """The bandwidth facts of ``samples`` (channels, time) at ``sample_rate``; with
-    ``grid``, a recording the spectrum does not find upsampled is searched for a codec's
-    frame grid too (:func:`with_grid`)."""
+    ``grid``, the recording is searched for a codec's frame grid too (:func:`with_grid`)."""
     samples = np.atleast_2d(samples)
     mono = samples.mean(axis=0) if samples.shape[0] > 1 else samples[0]
     freqs, level = spectrum(np.asarray(mono, np.float32), sample_rate)
     floor = rounding_floor_db(integer_bits(samples), samples.shape[0])
     found = judge(freqs, level, sample_rate, floor)
-    if grid and not found.upsampled:
-        return with_grid(found, find_grid(samples, sample_rate))
-    return found
+    return with_grid(found, find_grid(samples, sample_rate)) if grid else found
 
 
 #: the bitrate class of a transcode found by its grid alone: lower bitrates leave a shelf
@@ -198,21 +195,29 @@ def with_grid(found: Bandwidth, grid: Grid | None) -> Bandwidth:
     """``found`` with the frame grid test's result. A grid that stands out makes the file
     a transcode by ``grid.codec`` (confidence from its ``z``: 0.5 at the threshold); with
     a shelf too, the grid names the codec (the codecs' shelves overlap, their windows do
-    not) and the shelf the bitrate class (the nearest of that codec's shelves)."""
+    not) and the shelf the bitrate class (the nearest of that codec's shelves). A shelf
+    taken for a resampler's is then the encoder's low-pass: at 96-128 kbit/s AAC and
+    Vorbis cut a 48 kHz recording at 20.5-22 kHz, where a resampler from 44.1 kHz cuts."""
     if grid is None:
         return found
     if not grid.found:
         return replace(found, grid=grid)
-    if found.transcoded and found.shelf_hz is not None:
+    if (found.transcoded or found.upsampled) and found.shelf_hz is not None:
         shelves = {key: hz for key, hz in SHELVES.items() if key[0] == grid.codec}
         bitrate = (min(shelves, key=lambda key: abs(shelves[key] - found.shelf_hz))[1]
                    if shelves else found.bitrate_class)
-        return replace(found, codec=grid.codec, bitrate_class=bitrate,
+        confidence = found.confidence if found.transcoded else _grid_confidence(grid)
+        return replace(found, transcoded=True, codec=grid.codec, bitrate_class=bitrate,
+                       confidence=confidence, upsampled_from=None,
                        evidence="shelf+mdct_grid", grid=grid)
-    confidence = float(1 / (1 + np.exp(-(grid.z - MIN_GRID_Z) / 4.0)))
     return replace(found, transcoded=True, codec=grid.codec,
-                   bitrate_class=GRID_BITRATE_CLASS, confidence=round(confidence, 3),
+                   bitrate_class=GRID_BITRATE_CLASS, confidence=_grid_confidence(grid),
                    evidence="mdct_grid", grid=grid)
+
+
+def _grid_confidence(grid: Grid) -> float:
+    """How sure a found grid is: 0.5 at the threshold ``MIN_Z``."""
+    return round(float(1 / (1 + np.exp(-(grid.z - MIN_GRID_Z) / 4.0))), 3)
 
 
 def judge(freqs: np.ndarray, level: np.ndarray, sample_rate: int,

@@ -57,6 +57,22 @@ def test_a_grid_of_zeroed_coefficients_is_found_at_its_offset():
     assert find_grid(np.zeros((1, RATE)), 8000) is None  # nothing above 4 kHz
 
 
+@pytest.mark.parametrize("tone", ["440 Hz", "1 kHz", "two", "sweep", "rate / 2048 x 120"])
+def test_a_pure_tone_is_no_grid(tone):
+    """A tone's coefficients vanish together at offsets set by its phase: in a frame here
+    and there (which two frames cannot tell from a codec's grid), or, at a multiple of the
+    rate / 2048, in every frame (the recording repeats itself every frame: not tested)."""
+    from scipy.signal import chirp
+
+    t = np.arange(5 * RATE) / RATE
+    x = {"440 Hz": np.sin(2 * np.pi * 440 * t), "1 kHz": np.sin(2 * np.pi * 1000 * t),
+         "two": np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 3000 * t),
+         "sweep": chirp(t, 50, 5, 20000),
+         "rate / 2048 x 120": np.sin(2 * np.pi * 120 * RATE / 2048 * t)}[tone]
+    grid = find_grid((np.round(0.4 * x / np.abs(x).max() * 32767) / 32768)[None], RATE)
+    assert grid is None or not grid.found
+
+
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg command")
 @pytest.mark.parametrize(("encoder", "bitrate", "suffix", "codec"),
                          [("aac", "256k", "m4a", "aac"), ("libvorbis", "320k", "ogg", "vorbis")])

@@ -6,9 +6,10 @@ where it leaves no low-pass shelf (:mod:`cantata.assess.bandwidth`). Decoding ov
 adds the frames; the MDCT of the decoded audio, taken with the codec's window on the
 codec's own frame grid, gives those coefficients back exactly (time-domain aliasing
 cancellation), zeros included, up to the rounding of the file's samples. On any other grid
-the zeros smear into their neighbours. So the share of near-zero coefficients above 4 kHz,
-as a function of the grid's offset (0-1023 samples), has one sharp peak in a transcode and
-none in a recording that never went through the codec.
+the zeros smear into their neighbours. So the share of near-zero coefficients above
+500 Hz, counted where the music is (bands the recording leaves quiet are near zero on
+every grid and say nothing), as a function of the grid's offset (0-1023 samples), has one
+sharp peak in a transcode and none in a recording that never went through the codec.
 
 The test runs on the first channel (AAC's mid/side coding and Vorbis' coupling leave each
 channel on the same grid), at the loudest of a few spots of the recording (see
@@ -23,18 +24,26 @@ from functools import cache
 
 import numpy as np
 import scipy.fft
+import scipy.ndimage
 
 #: new samples per long frame (AAC-LC and Vorbis' long blocks)
 HOP = 1024
 #: coefficients under this are "zero": ~3.5 deviations of 16-bit rounding noise's MDCT
 #: (8.8e-6 x sqrt(sum w^2) for an unnormalised transform of a 2048-sample window)
 ZERO = 1e-3
-LOW_HZ = 4000.0
+#: the coefficients counted: above LOW_HZ, where the RMS of the ACTIVE_BINS around one
+#: (in its frame) exceeds ACTIVE (chosen on the training part of the benchmark)
+LOW_HZ = 500.0
+ACTIVE_BINS = 17
+ACTIVE = 1e-2
+#: a recording with no more than this above its Nyquist frequency is not tested
+MIN_NYQUIST_HZ = 8000.0
 #: frames per offset at one spot, the spots tried for the likely grids, and the frames
 #: per offset of the search of every offset
 FRAMES = 16
 N_SPOTS = 4
 FULL_FRAMES = 2
+N_CANDIDATES = 4
 #: the likely grids' offsets are multiples of this; this many other offsets give the
 #: typical share
 LIKELY_STEP = 64
@@ -51,7 +60,7 @@ class Grid:
     Attributes:
         codec: ``"aac"`` or ``"vorbis"``: whose window showed the sharpest peak.
         offset: the grid's offset in samples from the start of the recording (mod 1024).
-        zero_share: the share of near-zero coefficients above 4 kHz on that grid.
+        zero_share: the share of near-zero coefficients among those counted on that grid.
         typical_share: the median share over all offsets.
         z: the peak over the median in robust deviations of the offsets' shares.
     """
@@ -97,21 +106,33 @@ def mdct(frames: np.ndarray, window: np.ndarray, bins: slice = slice(0, HOP)) ->
     return 0.5 * scipy.fft.dct(folded, type=4, axis=1)[:, bins]
 
 
-def zero_shares(x: np.ndarray, start: int, window: np.ndarray, sample_rate: int,
+def zero_counts(x: np.ndarray, start: int, window: np.ndarray, sample_rate: int,
                 offsets: np.ndarray, frames: int) -> np.ndarray:
-    """Per grid offset of ``offsets``: the share of coefficients above :data:`LOW_HZ`
-    under :data:`ZERO` in ``frames`` frames from ``start + offset`` of the 1-D ``x``."""
+    """Per grid offset of ``offsets`` and frame: (near-zero coefficients, coefficients
+    counted) in ``frames`` frames from ``start + offset`` of the 1-D ``x``, above
+    :data:`LOW_HZ` (:func:`zeros`); (2, offsets, frames)."""
     bins = slice(int(LOW_HZ / (sample_rate / 2) * HOP), HOP)
     if len(offsets) == HOP and np.array_equal(offsets, np.arange(HOP)):
         # every offset: the frames from start, start + 1, ... (a view, no copy)
         segments = np.lib.stride_tricks.sliding_window_view(
             x[start:start + (frames + 2) * HOP - 1], 2 * HOP)
-        zero = np.abs(mdct(segments, window, bins)) < ZERO  # row f * HOP + offset
-        return zero.reshape(frames, HOP, -1).mean(axis=(0, 2))
+        counts = zeros(mdct(segments, window, bins))  # row f * HOP + offset
+        return counts.reshape(2, frames, HOP).transpose(0, 2, 1)
     starts = (start + offsets[:, None] + HOP * np.arange(frames)[None]).ravel()
-    segments = x[starts[:, None] + np.arange(2 * HOP)]
-    zero = np.abs(mdct(segments, window, bins)) < ZERO
-    return zero.reshape(len(offsets), -1).mean(axis=1)
+    counts = zeros(mdct(x[starts[:, None] + np.arange(2 * HOP)], window, bins))
+    return counts.reshape(2, len(offsets), frames)
+
+
+def zeros(coeffs: np.ndarray) -> np.ndarray:
+    """Per frame of ``coeffs`` (frames, bins): (near-zero coefficients among those counted,
+    how many were counted); (2, frames). Counted: where the RMS of the
+    :data:`ACTIVE_BINS` around a coefficient exceeds :data:`ACTIVE` (a band the
+    recording leaves quiet is near zero on every grid)."""
+    magnitude = np.abs(coeffs)
+    local = scipy.ndimage.uniform_filter1d(magnitude ** 2, ACTIVE_BINS, axis=1,
+                                           mode="nearest")  # a running sum in double
+    counted = local > ACTIVE ** 2
+    return np.stack([(counted & (magnitude < ZERO)).sum(axis=1), counted.sum(axis=1)])
 
 
 def find_grid(samples: np.ndarray, sample_rate: int) -> Grid | None:
@@ -120,36 +141,57 @@ def find_grid(samples: np.ndarray, sample_rate: int) -> Grid | None:
 
     First the likely grids: offsets in steps of :data:`LIKELY_STEP` (where decoders that
     trim the codec's priming, and Vorbis' block switching, leave them), ``FRAMES`` frames
-    at each of the :data:`N_SPOTS` loudest spots pooled, against :data:`N_TYPICAL` other
-    offsets; then, unless one is found, every offset at the loudest spot (an edited file
-    may start anywhere).
+    at each of the :data:`N_SPOTS` loudest spots, against :data:`N_TYPICAL` other offsets;
+    then, unless one is found, every offset at the loudest spot (an edited file may start
+    anywhere) in :data:`FULL_FRAMES` frames, whose :data:`N_CANDIDATES` best offsets are
+    scored as the likely ones were (a few frames are too few to tell a codec's grid from a
+    tone's phase, which zeroes coefficients in a frame here and there).
     """
     x = np.asarray(np.atleast_2d(samples)[0], np.float32)
     span = HOP * (FRAMES + 1) + HOP
-    if len(x) < span or sample_rate / 2 <= 2 * LOW_HZ:
+    if len(x) < span or sample_rate / 2 <= MIN_NYQUIST_HZ:
         return None
     spots = _spots(x, span)
+    if _repeats(x[spots[0]:spots[0] + span]):
+        return None
     rng = np.random.default_rng(0)
     likely = np.arange(0, HOP, LIKELY_STEP)  # from the start of the recording
     others = rng.choice(np.setdiff1d(np.arange(HOP), likely), N_TYPICAL, replace=False)
-    grids = np.concatenate([likely, others])
+    windows_ = _windows()
+    typical = [_counts(x, spots, window, sample_rate, others) for _, window in windows_]
     best: Grid | None = None
-    for codec, window in _windows():  # every window: the sharpest names the codec
-        per_spot = [zero_shares(x, start, window, sample_rate, (grids - start) % HOP, FRAMES)
-                    for start in spots]
-        for shares in per_spot:  # Vorbis' block switching can move its grid
-            best = _better(best, _peak(codec, shares, grids, 0,
-                                       _resolution(sample_rate, FRAMES)))
-        # AAC keeps one grid through the whole recording: the spots' evidence adds up
-        best = _better(best, _peak(codec, np.mean(per_spot, axis=0), grids, 0,
-                                   _resolution(sample_rate, FRAMES * len(spots))))
+    for (codec, window), counts in zip(windows_, typical, strict=True):
+        best = _better(best, _best_of(codec, _counts(x, spots, window, sample_rate, likely),
+                                      likely, counts, others))
     if best is not None and best.found:
         return best
-    every = np.arange(HOP)
-    for codec, window in _windows():
-        shares = zero_shares(x, spots[0], window, sample_rate, every, FULL_FRAMES)
-        best = _better(best, _peak(codec, shares, every, spots[0],
-                                   _resolution(sample_rate, FULL_FRAMES)))
+    for (codec, window), counts in zip(windows_, typical, strict=True):
+        every = zero_counts(x, spots[0], window, sample_rate, np.arange(HOP), FULL_FRAMES)
+        shares = np.median(every[0] / np.maximum(every[1], 1), axis=1)
+        candidates = np.setdiff1d((spots[0] + np.argsort(shares)[-N_CANDIDATES:]) % HOP, others)
+        best = _better(best, _best_of(codec, _counts(x, spots, window, sample_rate, candidates),
+                                      candidates, counts, others))
+    return best
+
+
+def _counts(x: np.ndarray, spots: list[int], window: np.ndarray, sample_rate: int,
+            grids: np.ndarray) -> np.ndarray:
+    """:func:`zero_counts` of the grids at absolute offsets ``grids`` in :data:`FRAMES`
+    frames at each spot; (spots, 2, grids, FRAMES)."""
+    return np.stack([zero_counts(x, start, window, sample_rate, (grids - start) % HOP, FRAMES)
+                     for start in spots])
+
+
+def _best_of(codec: str, counts: np.ndarray, grids: np.ndarray, typical: np.ndarray,
+             others: np.ndarray) -> Grid:
+    """The sharpest of ``grids`` (their :func:`_counts` ``counts``) against the ``others``
+    (``typical``), at each spot (Vorbis' block switching can move its grid) and with the
+    spots pooled (AAC keeps one grid through the whole recording: their evidence adds up)."""
+    both = np.concatenate([counts, typical], axis=2)
+    offsets = np.concatenate([grids, others])
+    best = _peak(codec, np.concatenate(list(both), axis=2), offsets, 0)
+    for spot in both:
+        best = _better(best, _peak(codec, spot, offsets, 0))
     return best
 
 
@@ -161,20 +203,28 @@ def _better(a: Grid | None, b: Grid) -> Grid:
     return b if a is None or b.z > a.z else a
 
 
-def _peak(codec: str, shares: np.ndarray, offsets: np.ndarray, start: int,
-          resolution: float) -> Grid:
-    """The highest share of ``shares`` (one per offset of ``offsets``, from ``start``),
-    scored against the others; ``resolution``: the smallest step of a share (the
-    deviation's floor)."""
+def _peak(codec: str, counts: np.ndarray, offsets: np.ndarray, start: int) -> Grid:
+    """The offset of ``offsets`` (from ``start``) whose frames hold the highest share of
+    near-zero coefficients (of :func:`zero_counts`' ``counts``, (2, offsets, frames)),
+    scored against the others; the deviation's floor is one coefficient's share (the
+    smallest step of a share)."""
+    zero, counted = counts.sum(axis=2)
+    shares = zero / np.maximum(counted, 1)
     top = int(np.argmax(shares))
     median = float(np.median(shares))
     spread = 1.4826 * float(np.median(np.abs(shares - median)))
-    z = (float(shares[top]) - median) / max(spread, resolution)
+    z = (float(shares[top]) - median) / max(spread, 1.0 / max(float(np.median(counted)), 1))
     return Grid(codec, int((start + offsets[top]) % HOP), float(shares[top]), median,
                 round(z, 2))
-def _resolution(sample_rate: int, frames: int) -> float:
-    """One coefficient's share of those a :func:`zero_shares` value counts."""
-    return 1.0 / (frames * (HOP - int(LOW_HZ / (sample_rate / 2) * HOP)))
+
+
+def _repeats(x: np.ndarray) -> bool:
+    """Whether ``x`` (time,) repeats itself every one or two frames (within 60 dB): a tone
+    at a multiple of the rate / 2048 or a click track that regular is the same on every
+    frame, and its own coefficients vanish on a grid of its phase as a codec's would."""
+    energy = float(np.square(x).sum())
+    return any(float(np.square(x[lag:] - x[:-lag]).sum()) < 1e-6 * energy
+               for lag in (HOP, 2 * HOP))
 
 
 def _spots(x: np.ndarray, span: int) -> list[int]:

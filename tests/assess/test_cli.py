@@ -72,7 +72,7 @@ def test_bad_inputs_are_named(tmp_path, capsys):
 
 def test_analyzer_spec_and_result(tmp_path):
     (spec,) = resolve("assess")
-    assert (spec.model, spec.model_version) == ("rules", "assess-rules-1")
+    assert (spec.model, spec.model_version) == ("rules", "assess-rules-2")
     with pytest.raises(ModelLoadError, match="assess: unknown model"):
         resolve("assess=big")
     path = tmp_path / "a.flac"

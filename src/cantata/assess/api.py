@@ -17,8 +17,8 @@ from cantata.assess.loudness import Loudness, measure_loudness
 from cantata.errors import AudioLoadError, CantataError
 from cantata.types import Waveform
 
-#: the rule set's identity (bump when a verdict changes meaning)
-VERSION = "1"
+#: the rule set's identity (bump when a verdict changes meaning; 2: the codec frame grid)
+VERSION = "2"
 MODEL = "rules"
 SALVAGE_FRAMES = 4096  # a file that breaks off mid-way is decoded this much at a time
 

@@ -80,7 +80,8 @@ class AssessReport:
         targets: the loudness targets reported (the chosen one first).
         clipping, dc_offset, stereo: signal facts.
         silence_s: (head, tail) seconds of silence.
-        truncated: the header promises more audio than the file holds.
+        truncated: the header promises more audio than the file holds, or the stream
+            breaks off (a cut Ogg file, whose last page is cut or missing).
         pcm_hash: hash of the audio as 16-bit PCM (same content, same hash).
         duplicates: other inputs or tracks with the same or nearly the same content.
         defects: the defect detector's summary, when known.

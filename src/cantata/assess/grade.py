@@ -37,7 +37,8 @@ def findings(facts: dict[str, Any]) -> list[Finding]:
     add = out.append
     duration = facts["duration_s"] or 0.0
     if facts["truncated"]:
-        add(Finding("F", "the file is cut short: its header promises more audio than it holds"))
+        add(Finding("F", "the file is cut short: it holds less audio than its header "
+                         "promises, or its stream breaks off"))
     loud = facts["loudness"]
     if loud["integrated_lufs"] is None and (duration >= MIN_LOUDNESS_S
                                             or loud.get("sample_peak_dbfs") is None):

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import numpy as np
 
-from cantata.audio import _avdecode, _sfdecode
+from cantata.audio import _avdecode, _ogg, _sfdecode
 from cantata.audio.resample import StreamResampler, resample
 from cantata.errors import AudioLoadError
 from cantata.types import Waveform
@@ -46,6 +46,8 @@ class AudioInfo:
         declared_duration_s: the length the header promises (a WAV's data chunk size, a
             FLAC's total samples, an MP3's Xing frame count, ...); it exceeds
             ``duration_s`` when a WAV is cut short. None when the header does not say.
+        cut: the file breaks off before its stream's end though no header says how long
+            it is (an Ogg file whose last page is cut or is not its stream's last).
     """
 
     path: str
@@ -55,6 +57,7 @@ class AudioInfo:
     codec: str
     container: str
     declared_duration_s: float | None = None
+    cut: bool = False
 
 
 def _check_file(path: PathLike) -> Path:
@@ -86,7 +89,7 @@ def info(path: PathLike) -> AudioInfo:
         AudioLoadError: the file is missing, empty or not audio.
     """
     p = _check_file(path)
-    return AudioInfo(path=str(p), **_backend(p).header(p))
+    return AudioInfo(path=str(p), **_backend(p).header(p), cut=bool(_ogg.is_cut(p)))
 
 
 def load(

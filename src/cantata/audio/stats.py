@@ -34,7 +34,8 @@ class AudioStats:
         loudness_lufs: integrated loudness, LUFS (-inf for silence or < 0.4 s).
         block_loudness_lufs: loudness of each 400 ms block, hop 100 ms, shape (blocks,).
         truncated: the file holds less audio than its header declares
-            (``info.declared_duration_s``): it was cut short, e.g. by an interrupted copy.
+            (``info.declared_duration_s``), or breaks off (``info.cut``): it was cut short,
+            e.g. by an interrupted copy.
     """
 
     info: AudioInfo
@@ -52,6 +53,9 @@ class AudioStats:
         """One line naming the file and what is missing ("" when it is not truncated)."""
         if not self.truncated:
             return ""
+        if self.info.cut:
+            return (f"{self.info.path}: truncated: the stream breaks off after "
+                    f"{self.info.duration_s:.3f} s (its last Ogg page is cut or missing)")
         return (f"{self.info.path}: truncated: its header declares "
                 f"{self.declared_duration_s:.3f} s of audio, the file holds "
                 f"{self.info.duration_s:.3f} s")
@@ -108,7 +112,10 @@ def measure(
 def is_truncated(decoded: AudioInfo) -> bool:
     """Whether a file's decoded length (``decoded.duration_s``) falls short of the length
     its header declares: by a millisecond for PCM and FLAC, by more than codec delay and padding
-    (:data:`TRUNCATED_S`, :data:`TRUNCATED_FRACTION`) for compressed streams."""
+    (:data:`TRUNCATED_S`, :data:`TRUNCATED_FRACTION`) for compressed streams; or whether it
+    breaks off where no header says how long it is (``decoded.cut``: an Ogg file)."""
+    if decoded.cut:
+        return True
     declared = decoded.declared_duration_s
     if declared is None:
         return False

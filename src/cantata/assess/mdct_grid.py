@@ -119,7 +119,8 @@ def zero_counts(x: np.ndarray, start: int, window: np.ndarray, sample_rate: int,
         counts = zeros(mdct(segments, window, bins))  # row f * HOP + offset
         return counts.reshape(2, frames, HOP).transpose(0, 2, 1)
     starts = (start + offsets[:, None] + HOP * np.arange(frames)[None]).ravel()
-    counts = zeros(mdct(x[starts[:, None] + np.arange(2 * HOP)], window, bins))
+    frames_ = np.lib.stride_tricks.sliding_window_view(x, 2 * HOP)[starts]  # rows copied
+    counts = zeros(mdct(frames_, window, bins))
     return counts.reshape(2, len(offsets), frames)
 
 

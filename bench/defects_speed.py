@@ -15,8 +15,12 @@ second ("x real time"), in one process, one after another:
 - ``essentia`` (``--essentia``): decode, then Essentia's five detectors.
 
 With ``--jobs N`` (N > 1), one more row, ``detector xN``: the files shared among N worker
-processes of one torch thread each, as ``cantata scan --jobs N`` runs them — a catalog's
+processes (spawned) of one thread each, as ``cantata scan --jobs N`` runs them — a catalog's
 throughput (give many files of similar length, or the slowest worker decides).
+
+``--threads`` sets torch's, BLAS's and OpenMP's threads (:func:`cantata.threads.set_threads`,
+as ``cantata defects --threads`` does): numpy's BLAS left at its default would use every
+core even in a "one-thread" run.
 
 The issue's bar is 300x real time on 2 cores, decoding included (the ``detector`` row, or
 ``detector x2`` for a catalog).
@@ -25,15 +29,14 @@ The issue's bar is 300x real time on 2 cores, decoding included (the ``detector`
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import torch
-
-from cantata import audio
+from cantata import audio, threads
 from cantata.defects import DefectDetector, peers, rules
 from cantata.errors import CantataError
 
@@ -55,13 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", type=Path, help="audio files (default: examples/)")
     parser.add_argument("--model", default=None, help="defect detector (default: shipped)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch, BLAS and OpenMP threads (default 2)")
     parser.add_argument("--repeat", type=int, default=3, help="passes; the best counts")
     parser.add_argument("--essentia", action="store_true", help="also time Essentia")
     parser.add_argument("--jobs", type=int, default=1,
                         help="also time the detector over N worker processes (default 1: no)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    threads.set_threads(args.threads)
     files = args.files or sorted(p for p in EXAMPLES.iterdir()
                                  if p.suffix in (".ogg", ".flac", ".wav", ".mp3"))
     seconds = sum(audio.info(f).duration_s for f in files)
@@ -74,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.essentia:
         rows.append(("essentia", lambda f: peers.essentia_events(audio.load(f))))
     detector.detect(files[0])  # warm-up: first-call costs are not the steady state
-    print(f"{len(files)} files, {seconds:.1f} s of audio, {args.threads} torch threads, "
+    print(f"{len(files)} files, {seconds:.1f} s of audio, {args.threads} threads, "
           f"model {detector.name}, decisions from the rules for: "
           f"{', '.join(detector.rule_types) or 'none'}")
     print(f"{'what':<10} {'wall s':>8} {'x real time':>12}")
@@ -82,8 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall = best_of(args.repeat, files, run)
         print(f"{name:<10} {wall:>8.2f} {seconds / wall:>12.0f}")
     if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs, initializer=_start_worker,
-                                 initargs=(args.model,)) as pool:
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_start_worker, initargs=(args.model,)) as pool:
             list(pool.map(_detect, files[:args.jobs]))  # warm the workers up
             wall = float("inf")
             for _ in range(args.repeat):
@@ -98,7 +102,7 @@ _WORKER: dict[str, DefectDetector] = {}
 
 
 def _start_worker(model: str | None) -> None:
-    torch.set_num_threads(1)
+    threads.set_threads(1)
     _WORKER["detector"] = DefectDetector.from_pretrained(model)
 
 

@@ -73,3 +73,19 @@ def test_short_or_silent_input_has_no_noise():
     for x in (np.zeros(SR // 2, np.float32), np.zeros(5 * SR, np.float32)):
         assert all(len(found[0]) == 0 for found in (noise.broadband_bursts(x, SR),
                                                     noise.mains_hum(x, SR)))
+
+
+def test_band_levels_are_the_bands_energy_whatever_the_fft_chunks():
+    x = music(1.0)[0]
+    levels, hop = noise.band_levels(x, SR, frame_s=0.004, lo_hz=1000.0, n_bands=8)
+    chunked, _ = noise.band_levels(x, SR, frame_s=0.004, lo_hz=1000.0, n_bands=8,
+                                   fft_chunk=3)
+    np.testing.assert_array_equal(chunked, levels)
+    window = np.hanning(2 * hop)
+    frames = np.lib.stride_tricks.sliding_window_view(x.astype(np.float64), 2 * hop)[::hop]
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 / (window.sum() / 2) ** 2
+    freqs = np.fft.rfftfreq(2 * hop, 1 / SR)
+    edges = np.geomspace(1000.0, SR / 2, 9)
+    expected = [power[:, (freqs >= a) & (freqs < b)].sum(axis=1)
+                for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    np.testing.assert_allclose(levels, 10 * np.log10(np.array(expected) + 1e-12), atol=1e-3)

@@ -6,6 +6,8 @@ them) and the declicker (:mod:`cantata.restore.declick`, which repairs them); pu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 #: a robust standard deviation from a median absolute deviation (Gaussian consistency)
@@ -18,6 +20,14 @@ def block_view(x: np.ndarray, block: int) -> np.ndarray:
     padded = np.zeros(n_blocks * block, x.dtype)
     padded[:len(x)] = x
     return padded.reshape(n_blocks, block)
+
+
+def block_max(x: np.ndarray, block: int) -> np.ndarray:
+    """Per block of a non-negative ``x`` (time,): its largest value, as
+    ``block_view(x, block).max(axis=1)`` without the padded copy; (n_blocks,)."""
+    if not len(x):
+        return np.zeros(1, x.dtype)
+    return np.maximum.reduceat(x, np.arange(0, len(x), block))
 
 
 def spread(per_block: np.ndarray) -> np.ndarray:
@@ -66,11 +76,14 @@ def residual_score(x: np.ndarray, order: int, block: int, floor_abs: float) -> n
 def residual_and_score(x: np.ndarray, order: int, block: int, floor_abs: float
                        ) -> tuple[np.ndarray, np.ndarray]:
     """``|LPC residual|`` of ``x`` and :func:`residual_score`, both (time,)."""
-    residual = np.abs(lpc_residual(x, order, block))
-    floor = np.repeat(local_floor(residual, block), block)[:len(x)]
-    score = residual / np.maximum(floor, 1e-12)
-    score[residual <= floor_abs] = 0.0
-    return residual, score
+    residual, median = _abs_residual_blocks(x, order, block)
+    tail = len(x) % block
+    if tail:  # a last, partial block: its own samples, not the zeros that pad it
+        median[-1] = np.median(residual[-1, :tail])
+    floor = spread(MAD_TO_SIGMA * median)
+    score = residual / np.maximum(floor, 1e-12)[:, None]
+    score *= residual > floor_abs  # 0 below it (a multiply: 5x a masked assignment)
+    return residual.ravel()[:len(x)], score.ravel()[:len(x)]
 
 
 def outliers(z: np.ndarray, threshold: float, cell: int, context: int
@@ -119,14 +132,18 @@ def local_floor(residual: np.ndarray, block: int) -> np.ndarray:
     """Per block: the robust noise floor (1.4826 x median), the largest of it and both
     neighbours' (so an onset is judged against the louder side). A last, partial block
     is judged on its own samples, not on the zeros that pad it."""
-    blocks = block_view(residual, block)
-    half = blocks[:, ::2]  # every other sample: half the work, as robust
-    middle = half.shape[1] // 2
-    median = np.partition(half, middle, axis=1)[:, middle]
+    median = _half_median(block_view(residual, block))
     tail = len(residual) % block
     if tail:
         median[-1] = np.median(residual[len(residual) - tail:])
     return spread(MAD_TO_SIGMA * median)
+
+
+def _half_median(blocks: np.ndarray) -> np.ndarray:
+    """Per row of ``blocks`` (n, block): the median of every other sample (half the work,
+    as robust); (n,)."""
+    half = blocks[:, ::2]
+    return np.partition(half, half.shape[1] // 2, axis=1)[:, half.shape[1] // 2]
 
 
 def silence_edges(x: np.ndarray, at: np.ndarray, width: int, level: float) -> np.ndarray:
@@ -141,20 +158,62 @@ def silence_edges(x: np.ndarray, at: np.ndarray, width: int, level: float) -> np
 def lpc_residual(x: np.ndarray, order: int, block: int) -> np.ndarray:
     """The residual of an ``order``-tap linear predictor fitted to each block of ``x``
     (zero over the first ``order`` samples, which have no history); float32."""
-    blocks = block_view(x.astype(np.float32), block)
+    residual = np.empty((_n_blocks(x, block), block), np.float32)
+    for rows, chunk in _residual_chunks(x, order, block):
+        residual[rows] = chunk
+    return residual.ravel()[:len(x)]
+
+
+#: blocks fitted and filtered at a time: a chunk's arrays stay in the cache
+CHUNK_BLOCKS = 128
+
+
+def _n_blocks(x: np.ndarray, block: int) -> int:
+    return max(1, -(-len(x) // block))
+
+
+def _residual_chunks(x: np.ndarray, order: int, block: int
+                     ) -> Iterator[tuple[slice, np.ndarray]]:
+    """:func:`lpc_residual` of ``x`` as whole blocks, ``CHUNK_BLOCKS`` at a time: which
+    blocks, and their residual (rows, block) float32 (in the padded tail, the predictor's
+    output on the zeros)."""
+    blocks = block_view(np.asarray(x, np.float32), block)
+    flat = np.concatenate((np.zeros(order, np.float32), blocks.ravel()))  # no history: 0
+    for lo in range(0, len(blocks), CHUNK_BLOCKS):
+        hi = min(lo + CHUNK_BLOCKS, len(blocks))
+        chunk = _predict_rows(blocks[lo:hi], flat[lo * block:hi * block + order], order)
+        if lo == 0:
+            chunk.ravel()[:order] = 0.0
+        yield slice(lo, hi), chunk
+
+
+def _predict_rows(blocks: np.ndarray, flat: np.ndarray, order: int) -> np.ndarray:
+    """The residual of each row of ``blocks`` (n, block) after its own ``order``-tap
+    predictor (autocorrelation method); ``flat`` holds the ``order`` samples before the
+    rows, then the rows. (n, block) float32."""
+    block = blocks.shape[1]
     r = np.stack([np.einsum("ij,ij->i", blocks[:, k:], blocks[:, :block - k])
                   for k in range(order + 1)], axis=1).astype(np.float64)
     r[:, 0] = r[:, 0] * (1 + 1e-6) + 1e-12  # white-noise correction: always solvable
     lags = np.abs(np.arange(order)[:, None] - np.arange(order)[None, :])
     coeffs = np.linalg.solve(r[:, lags], r[:, 1:, None])[..., 0].astype(np.float32)
-    flat = np.concatenate((np.zeros(order, np.float32), blocks.ravel()))
     residual, term = blocks.copy(), np.empty_like(blocks)
     for k in range(1, order + 1):
         past = flat[order - k:order - k + blocks.size].reshape(blocks.shape)
         residual -= np.multiply(past, coeffs[:, k - 1:k], out=term)
-    residual = residual.ravel()[:len(x)]
-    residual[:order] = 0.0
     return residual
+
+
+def _abs_residual_blocks(x: np.ndarray, order: int, block: int
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """``|lpc_residual(x)|`` as whole blocks (n, block; see :func:`_residual_chunks` for the
+    padded tail), and each block's :func:`_half_median` (n,), taken chunk by chunk while
+    the chunk is in the cache."""
+    residual = np.empty((_n_blocks(x, block), block), np.float32)
+    median = np.empty(len(residual), np.float32)
+    for rows, chunk in _residual_chunks(x, order, block):
+        median[rows] = _half_median(np.abs(chunk, out=residual[rows]))
+    return residual, median
 
 
 # ---------------------------------------------------------------------------- candidates
@@ -199,7 +258,7 @@ def click_candidates(samples: np.ndarray, sr: int, *, threshold: float = CANDIDA
         return empty
     floor_abs, cell = 10 ** (min_db / 20), max(1, round(sr / 1000))
     pairs = [residual_and_score(x, order, block, floor_abs) for x in samples]
-    tops = np.stack([block_view(z, cell).max(axis=1) for _, z in pairs])  # (channels, cells)
+    tops = np.stack([block_max(z, cell) for _, z in pairs])  # (channels, cells)
     best = tops.max(axis=0)
     k = np.flatnonzero((best > threshold) & (best >= np.concatenate(([0.0], best[:-1])))
                        & (best > np.concatenate((best[1:], [0.0]))))

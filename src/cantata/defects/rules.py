@@ -162,9 +162,10 @@ def clipping(src: Waveform | np.ndarray, sample_rate: int | None = None, *,
 
     def rule(x: np.ndarray) -> list[DefectEvent]:
         mag = np.abs(x)
-        local = np.maximum(_block_view(mag, block).max(axis=1), min_peak)
-        top = np.flatnonzero(mag >= np.repeat(local, block)[:len(x)] * 10 ** (
-            plateau_level_db / 20))  # few samples: the work is done on these
+        blocks = _block_view(mag, block)
+        local = np.maximum(blocks.max(axis=1), min_peak)
+        near = blocks >= (local * 10 ** (plateau_level_db / 20))[:, None]
+        top = np.flatnonzero(near.ravel()[:len(x)])  # few samples: the work is done on these
         step = np.abs(x[top] - x[np.maximum(top - 1, 0)]) / local[top // block]
         found = [_index_runs(top[mag[top] >= peak * (1 - peak_tolerance)], min_run),
                  _index_runs(top[step <= 1e-6], held_run - 1),  # n equal: n - 1 zero steps

@@ -5,13 +5,14 @@ Usage:
 
 Makes full-length tracks from the Debian wesnoth soundtrack (44.1 kHz stereo) as 16-bit
 FLAC and as 320 kbit/s MP3 (once, under ``--work``), then assesses each set with ``--jobs``
-worker processes (one ``Assessor`` each) and prints audio seconds per wall second, plus
-where the time of one process goes on one track.
+worker processes (spawned, one thread and one ``Assessor`` each) and prints audio seconds per
+wall second, plus where the time of one process goes on one track.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import subprocess
 import sys
 import time
@@ -33,6 +34,12 @@ def make(work: Path, limit: int) -> dict[str, list[Path]]:
                                 str(src), *argv, str(dest)], check=True)
             sets[kind].append(dest)
     return sets
+
+
+def _one_thread() -> None:
+    from cantata import threads
+
+    threads.set_threads(1)  # BLAS and OpenMP too: a thread per worker, as a scan's workers
 
 
 def _assess(path: Path) -> float:
@@ -74,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sets = make(args.work, args.limit)
     print(f"{'set':6s} {'tracks':>6s} {'audio min':>9s} {'wall s':>7s} {'x real time':>11s}")
-    with ProcessPoolExecutor(args.jobs) as pool:
+    spawn = multiprocessing.get_context("spawn")  # as `cantata scan --jobs N` starts them
+    with ProcessPoolExecutor(args.jobs, mp_context=spawn, initializer=_one_thread) as pool:
         list(pool.map(_assess, sets["flac"][:args.jobs]))  # warm the workers up
         for kind, files in sets.items():
             start = time.perf_counter()

@@ -2,12 +2,13 @@
 
 Usage:
     python bench/assess_transcode.py --work DIR [--jobs 2] [--tsp N] [--sonic-pi N]
-                                     [--mir1k N] [--songs SYNTH_SONGS_DIR]
+                                     [--mir1k N] [--gm N] [--songs SYNTH_SONGS_DIR]
 
 Sources (each used only where present): the studio multitrack of the shared data
 (``studio/bearlin-roads``: mix, vocals, accompaniment, nine stems; 44.1 kHz), TSP read
 speech (48 kHz, naturally dull), the Debian ``sonic-pi-samples`` (44.1 kHz FLAC, at least
-1.5 s), songs of ``cantata data synth song`` (22.05 kHz) and MIR-1K accompaniments
+1.5 s), General MIDI solo instruments rendered by FluidSynth (44.1 kHz; many naturally dull,
+as a solo flute is), songs of ``cantata data synth song`` (22.05 kHz) and MIR-1K accompaniments
 (16 kHz; Vorbis-decoded in the shared folder). Every source is encoded by the ``ffmpeg``
 command with libmp3lame, aac, libvorbis and libopus at 96-320 kbit/s and decoded back to
 16-bit FLAC at its own rate and channels (the "lossless" transcode); the untouched
@@ -77,9 +78,46 @@ def sources(args: argparse.Namespace) -> list[Item]:
     add("sonic-pi 44.1k", samples[:args.sonic_pi])
     if args.songs is not None:
         add("synth songs 22.05k", sorted(Path(args.songs).glob("*/mixture.flac")))
+    add("GM solo 44.1k", [_solo(program, args.work) for program in GM_SOLOS[:args.gm]])
     mir = sorted((SHARED / "mir1k").glob("*/accompaniment.ogg"))[:args.mir1k]
     add("MIR-1K 16k (Vorbis-decoded)", [_as_flac(p, args.work) for p in mir])
     return out
+
+
+#: General MIDI programs rendered as naturally dull solo recordings (flute, clarinet, oboe,
+#: ... : many of FluidR3's samples stop at 5-15 kHz, as a real solo flute may)
+GM_SOLOS = (73, 71, 68, 0, 24, 40, 42, 48, 52, 56, 19, 33)
+
+
+def _solo(program: int, work: Path) -> Path:
+    """A 40-note solo melody of General MIDI ``program``, rendered by FluidSynth (FluidR3
+    GM soundfont) at 44.1 kHz and saved as 16-bit FLAC: a lossless original (cached)."""
+    dest = work / "gm" / f"gm{program:03d}.flac"
+    if dest.exists():
+        return dest
+    import random
+
+    import mido
+
+    rng = random.Random(program)
+    song, track = mido.MidiFile(), mido.MidiTrack()
+    song.tracks.append(track)
+    track.append(mido.Message("program_change", program=program, time=0))
+    base = 48 if program in (33, 42) else 64
+    for _ in range(40):
+        note = base + rng.choice([0, 2, 4, 5, 7, 9, 11, 12])
+        track.append(mido.Message("note_on", note=note, velocity=rng.randint(60, 110), time=0))
+        track.append(mido.Message("note_off", note=note, velocity=0,
+                                  time=rng.choice([240, 480, 960])))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    midi, wav = dest.with_suffix(".mid"), dest.with_suffix(".wav")
+    song.save(str(midi))
+    subprocess.run(["fluidsynth", "-ni", "-F", str(wav), "-r", "44100", "-g", "0.8",
+                    "/usr/share/sounds/sf2/FluidR3_GM.sf2", str(midi)], check=True,
+                   capture_output=True)
+    _ffmpeg(["-i", str(wav), "-sample_fmt", "s16", str(dest)])
+    wav.unlink()
+    return dest
 
 
 def _as_flac(path: Path, work: Path) -> Path:
@@ -276,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tsp", type=int, default=48, help="TSP utterances (spread)")
     parser.add_argument("--sonic-pi", type=int, default=60, help="sonic-pi samples")
     parser.add_argument("--mir1k", type=int, default=24, help="MIR-1K accompaniments")
+    parser.add_argument("--gm", type=int, default=12,
+                        help="General MIDI solo instruments rendered by FluidSynth (dull)")
     parser.add_argument("--songs", help="a `cantata data synth song` folder")
     parser.add_argument("--no-grid", action="store_true",
                         help="the shelf rule alone (no codec frame grid test)")

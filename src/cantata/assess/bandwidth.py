@@ -37,7 +37,7 @@ SHELF_DB = 20.0
 RETURN_DB = 10.0
 #: a shelf down to the bare rounding noise of the file's integer samples (within
 #: FLOOR_MARGIN_DB of it: nothing at all above the shelf) needs only this drop
-FLOOR_SHELF_DB = 6.0
+FLOOR_SHELF_DB = 8.0
 FLOOR_MARGIN_DB = 3.0
 #: the level :func:`spectrum` gives the rounding noise of one channel of 16-bit samples
 FLOOR_16BIT_DB = -65.7

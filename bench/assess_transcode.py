@@ -163,7 +163,7 @@ def features(job: tuple[str, Path]) -> tuple[np.ndarray, np.ndarray, int, float 
     from cantata import audio
 
     path, work = job
-    cache = work / "spectra6" / f"{hashlib.md5(path.encode()).hexdigest()}.npz"
+    cache = work / "spectra7" / f"{hashlib.md5(path.encode()).hexdigest()}.npz"
     if cache.exists():
         with np.load(cache) as z:
             floor = float(z["floor"])

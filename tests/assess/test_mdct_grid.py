@@ -115,3 +115,15 @@ def test_a_codec_low_pass_where_a_resampler_cuts_is_a_transcode_not_upsampling(t
     assert 20500 < report["bandwidth_hz"] < 22100  # where a 44.1 kHz resampler would cut
     assert report["lossy"]["transcoded"] and report["lossy"]["codec"] == "aac"
     assert report["lossy"]["evidence"] == "shelf+mdct_grid" and not report["upsampled"]
+
+
+def test_an_offset_where_few_coefficients_count_is_weak_evidence():
+    """A 9-coefficient offset with one zero is no 11 % share against 400-coefficient ones."""
+    from cantata.assess.mdct_grid import _peak
+
+    rng = np.random.default_rng(0)
+    counted = rng.integers(380, 420, 64)
+    zero = rng.binomial(counted, 0.004)
+    counted[10], zero[10] = 9, 1
+    grid = _peak("aac", np.stack([zero, counted])[:, :, None], np.arange(64), 0)
+    assert grid.offset != 10 or grid.zero_share < 0.01

@@ -60,7 +60,9 @@ class Grid:
     Attributes:
         codec: ``"aac"`` or ``"vorbis"``: whose window showed the sharpest peak.
         offset: the grid's offset in samples from the start of the recording (mod 1024).
-        zero_share: the share of near-zero coefficients among those counted on that grid.
+        zero_share: the share of near-zero coefficients among those counted on that grid
+            (at least half the offsets' median count: a grid where few count is weak
+            evidence).
         typical_share: the median share over all offsets.
         z: the peak over the median in robust deviations of the offsets' shares.
     """
@@ -218,7 +220,8 @@ def _peak(codec: str, counts: np.ndarray, offsets: np.ndarray, start: int) -> Gr
     scored against the others; the deviation's floor is one coefficient's share (the
     smallest step of a share)."""
     zero, counted = counts.sum(axis=2)
-    shares = zero / np.maximum(counted, 1)
+    # an offset with few coefficients counted is weak evidence, not a high share
+    shares = zero / np.maximum(counted, max(1.0, 0.5 * float(np.median(counted))))
     top = int(np.argmax(shares))
     median = float(np.median(shares))
     spread = 1.4826 * float(np.median(np.abs(shares - median)))

@@ -15,28 +15,20 @@ copied unchanged. ``NEW.pt`` must not exist.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
-from pathlib import Path
+
+from recalibrate_defects import checkpoint_parser, parse_new_checkpoint, print_decisions
 
 from cantata.defects.calibration import calibrate_checkpoint
 from cantata.models.registry import build, load_checkpoint, save_checkpoint
 from cantata.train.recipes import load_recipe
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--config", type=Path,
-                        default=REPO / "configs" / "defects" / "defect-detector.yaml")
+    parser = checkpoint_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--hidden", type=int, default=64)
-    args = parser.parse_args(argv)
-    if args.out.exists():
-        sys.exit(f"{args.out}: already exists")
+    args = parse_new_checkpoint(parser, argv)
     trained, checkpoint = load_checkpoint(args.checkpoint)
     config = dataclasses.replace(trained.config, verifier_hidden=args.hidden)
     model = build(checkpoint.name, config)
@@ -51,9 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     calibration = calibrate_checkpoint(args.out, recipe.calibration_clips(val_set),
                                        catalog_clean_share=recipe.catalog_clean_share)
     print(f"{args.out}: verifier {record.get('val_metrics')}")
-    for name, chosen in (calibration or {}).get("types", {}).items():
-        print(f"  {name}: {chosen['source']} F1 {chosen['f1']} "
-              f"({chosen['tp']}/{chosen['fp']}/{chosen['fn']})")
+    print_decisions(calibration or {}, indent="  ")
     return 0
 
 

@@ -25,15 +25,34 @@ from cantata.train.recipes import load_recipe
 REPO = Path(__file__).resolve().parents[1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def checkpoint_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a script that writes a new checkpoint from one: CKPT, --out, --config."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--config", type=Path,
                         default=REPO / "configs" / "defects" / "defect-detector.yaml")
+    return parser
+
+
+def parse_new_checkpoint(parser: argparse.ArgumentParser,
+                         argv: list[str] | None) -> argparse.Namespace:
+    """``parser``'s arguments; exits when ``--out`` exists (never overwritten)."""
     args = parser.parse_args(argv)
     if args.out.exists():
         sys.exit(f"{args.out}: already exists")
+    return args
+
+
+def print_decisions(calibration: dict, indent: str = "") -> None:
+    """Each type's chosen decision and its validation F1 (tp/fp/fn)."""
+    for name, chosen in calibration.get("types", {}).items():
+        print(f"{indent}{name}: {chosen['source']} F1 {chosen['f1']} "
+              f"({chosen['tp']}/{chosen['fp']}/{chosen['fn']})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_new_checkpoint(checkpoint_parser(__doc__.split("\n\n")[0]), argv)
     recipe = load_recipe(args.config, capability="defects")
     _, val_set = recipe.split(recipe.examples(list(recipe.data.clips)))
     shutil.copyfile(args.checkpoint, args.out)
@@ -42,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if calibration is None:
         args.out.unlink()
         sys.exit(f"{args.config}: no strongly labelled validation clip to calibrate on")
-    for name, chosen in calibration["types"].items():
-        print(f"{name}: {chosen['source']} F1 {chosen['f1']} "
-              f"({chosen['tp']}/{chosen['fp']}/{chosen['fn']})")
+    print_decisions(calibration)
     return 0
 
 
